@@ -1,0 +1,155 @@
+/**
+ * buildApp(deps): the Fastify instance with every route, never listening. Tests use `inject`; main.ts
+ * listens. Services are created here from the stores they use; nothing is a module-level singleton.
+ */
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify from 'fastify';
+import type { MetadataStore } from './db/metadata-store.js';
+import { errorHandler, notFoundHandler } from './http/errors.js';
+import { registerHttpMetrics } from './http/metrics.js';
+import type { App } from './http/types.js';
+import { createValidatorCompiler } from './http/validation.js';
+import { AuthService } from './modules/auth/auth.service.js';
+import { authRoutes } from './modules/auth/auth.routes.js';
+import { eventRoutes } from './modules/events/events.routes.js';
+import { healthRoutes } from './modules/health/health.routes.js';
+import { ModelsService } from './modules/models/models.service.js';
+import { modelRoutes } from './modules/models/models.routes.js';
+import { RegistrationService } from './modules/models/registration.service.js';
+import { ProjectsService } from './modules/projects/projects.service.js';
+import { projectRoutes } from './modules/projects/projects.routes.js';
+import { systemClock, type Clock } from './platform/clock.js';
+import { forbidden } from './platform/errors.js';
+import { newId } from './platform/ids.js';
+import type { Logger } from './platform/logger.js';
+import { roleAtLeast } from './platform/principal.js';
+import type { ModelInspector } from './runtime/model-inspector.js';
+import type { ArtifactStore } from './storage/artifact-store.js';
+
+export const STEWARD_VERSION = '0.1.0';
+
+export interface AppDeps {
+  logger: Logger;
+  store: MetadataStore;
+  artifacts: ArtifactStore;
+  inspector: ModelInspector;
+  bodyLimitBytes: number;
+  maxArtifactBytes: number;
+  clock?: Clock;
+}
+
+export interface Services {
+  auth: AuthService;
+  projects: ProjectsService;
+  models: ModelsService;
+  registration: RegistrationService;
+}
+
+export interface BuiltApp {
+  app: App;
+  services: Services;
+  /** Marks the server as draining: /readyz answers 503 from then on. */
+  beginShutdown(): void;
+}
+
+export function createServices(deps: AppDeps): Services {
+  const clock = deps.clock ?? systemClock;
+  const { store, artifacts } = deps;
+  const auth = new AuthService({ store, clock });
+  const projects = new ProjectsService({ store, clock });
+  const models = new ModelsService({ store, artifacts, clock });
+  const registration = new RegistrationService({
+    store,
+    artifacts,
+    inspector: deps.inspector,
+    models,
+    clock,
+    logger: deps.logger,
+    maxArtifactBytes: deps.maxArtifactBytes,
+  });
+  return { auth, projects, models, registration };
+}
+
+export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
+  const services = createServices(deps);
+  let shuttingDown = false;
+
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    bodyLimit: deps.bodyLimitBytes,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => newId(),
+    // Uploads of large models can take minutes; the per-request timeout is left to the client.
+    requestTimeout: 0,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+
+  app.setValidatorCompiler(createValidatorCompiler());
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  app.decorateRequest('principal', null);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  // Authentication and roles: every route declares config.auth; routes without it are admin-only.
+  app.addHook('onRequest', async (request) => {
+    const needed = request.routeOptions.config?.auth;
+    if (request.routeOptions.url === undefined || needed === 'public') return; // unknown routes get a 404
+    if (request.routeOptions.url.startsWith('/docs')) return;
+    const principal = await services.auth.authenticate(request.headers.authorization);
+    request.principal = principal;
+    const role = needed ?? 'admin';
+    if (!roleAtLeast(principal.role, role)) {
+      throw forbidden(`this needs the ${role} role; '${principal.name}' is a ${principal.role}`, { required: role, actual: principal.role });
+    }
+  });
+
+  const metrics = registerHttpMetrics(app);
+
+  await app.register(multipart, {
+    limits: { fileSize: deps.maxArtifactBytes, files: 4, fields: 10, fieldSize: 2 * 1024 * 1024, parts: 20 },
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Steward API',
+        version: STEWARD_VERSION,
+        description: 'Steward: a self-hosted ModelOps platform. Send `Authorization: Bearer <token>` on every call except the health checks.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: ({ schema, url, route }) => {
+      const multipartBody = route.config?.multipartBody;
+      if (!multipartBody) return { schema, url };
+      return { schema: { ...schema, consumes: ['multipart/form-data'], body: multipartBody }, url };
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true } });
+
+  app.register(async (api) => {
+    const scoped = api as unknown as App;
+    healthRoutes(scoped, {
+      version: STEWARD_VERSION,
+      metrics: metrics.registry,
+      isShuttingDown: () => shuttingDown,
+      checks: [
+        { name: 'database', check: () => deps.store.ping() },
+        { name: 'artifacts', check: () => deps.artifacts.checkWritable() },
+      ],
+    });
+    authRoutes(scoped, services.auth);
+    projectRoutes(scoped, services.projects);
+    modelRoutes(scoped, services.models, services.registration);
+    eventRoutes(scoped, deps.store.events);
+  });
+
+  await app.ready();
+  return { app, services, beginShutdown: () => void (shuttingDown = true) };
+}

@@ -1,0 +1,54 @@
+import { KyselyTokenRepository, KyselyUserRepository, type TokenRepository, type UserRepository } from '../modules/auth/auth.repository.js';
+import { KyselyEventRepository, type EventRepository } from '../modules/events/events.repository.js';
+import { KyselyAliasRepository, type AliasRepository } from '../modules/models/aliases.repository.js';
+import { KyselyModelRepository, type ModelRepository } from '../modules/models/models.repository.js';
+import { KyselyVersionRepository, type VersionRepository } from '../modules/models/versions.repository.js';
+import { KyselyProjectRepository, type ProjectRepository } from '../modules/projects/projects.repository.js';
+import { ping, type Database, type DialectKind } from './database.js';
+import type { Executor } from './executor.js';
+
+/** Every repository, bound to the database or to one transaction. */
+export interface Repositories {
+  readonly projects: ProjectRepository;
+  readonly users: UserRepository;
+  readonly tokens: TokenRepository;
+  readonly models: ModelRepository;
+  readonly versions: VersionRepository;
+  readonly aliases: AliasRepository;
+  readonly events: EventRepository;
+}
+
+/**
+ * The metadata store: repositories plus transactions. Services write a change and its domain event in one
+ * `transaction` so that either both happen or neither does.
+ */
+export interface MetadataStore extends Repositories {
+  readonly dialect: DialectKind;
+  readonly describe: string;
+  transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function repositories(db: Executor): Repositories {
+  return {
+    projects: new KyselyProjectRepository(db),
+    users: new KyselyUserRepository(db),
+    tokens: new KyselyTokenRepository(db),
+    models: new KyselyModelRepository(db),
+    versions: new KyselyVersionRepository(db),
+    aliases: new KyselyAliasRepository(db),
+    events: new KyselyEventRepository(db),
+  };
+}
+
+export function createMetadataStore(database: Database): MetadataStore {
+  return {
+    ...repositories(database.db),
+    dialect: database.dialect,
+    describe: database.describe,
+    transaction: (work) => database.db.transaction().execute((trx) => work(repositories(trx))),
+    ping: () => ping(database),
+    close: () => database.close(),
+  };
+}

@@ -1,0 +1,12 @@
+import type { Migration } from 'kysely/migration';
+import type { DialectKind } from '../database.js';
+import { migration0001 } from './0001-core.js';
+
+/**
+ * Forward-only migrations, applied in name order. Never edit or remove one that has shipped: add a new one.
+ */
+export function allMigrations(dialect: DialectKind): Record<string, Migration> {
+  return {
+    '0001-core': migration0001(dialect),
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * Table types for Kysely. Times are ISO-8601 UTC text; JSON documents are text; booleans are 0/1 integers.
+ * These choices read and sort the same on SQLite and PostgreSQL.
+ */
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+export interface ProjectTable {
+  id: string;
+  name: string;
+  description: string;
+  created_at: string;
+  created_by: string;
+}
+
+export interface UserTable {
+  id: string;
+  name: string;
+  role: string;
+  disabled: number;
+  created_at: string;
+  created_by: string;
+}
+
+export interface ApiTokenTable {
+  id: string;
+  user_id: string;
+  name: string;
+  token_hash: string;
+  prefix: string;
+  created_at: string;
+  created_by: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
+export interface ModelTable {
+  id: string;
+  project_id: string;
+  name: string;
+  description: string;
+  owner: string;
+  /** The highest version number handed out so far. */
+  last_version: number;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+  updated_by: string;
+}
+
+export interface ModelTagTable {
+  model_id: string;
+  key: string;
+  value: string;
+}
+
+export interface ModelVersionTable {
+  id: string;
+  model_id: string;
+  version: number;
+  status: string;
+  status_message: string | null;
+  flavor: string;
+  artifact_sha256: string;
+  artifact_size: number;
+  signature: string | null;
+  input_example: string | null;
+  metrics: string;
+  params: string;
+  source_run: string | null;
+  dataset_version: string | null;
+  parent_version: number | null;
+  description: string;
+  stage: string;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+  updated_by: string;
+}
+
+export interface VersionTagTable {
+  version_id: string;
+  key: string;
+  value: string;
+}
+
+export interface ModelAliasTable {
+  model_id: string;
+  alias: string;
+  version: number;
+  updated_at: string;
+  updated_by: string;
+}
+
+export interface AliasHistoryTable {
+  id: string;
+  model_id: string;
+  alias: string;
+  from_version: number | null;
+  to_version: number | null;
+  at: string;
+  by: string;
+}
+
+export interface StageTransitionTable {
+  id: string;
+  version_id: string;
+  from_stage: string;
+  to_stage: string;
+  comment: string;
+  at: string;
+  by: string;
+}
+
+export interface EventTable {
+  seq: Generated<number>;
+  id: string;
+  type: string;
+  at: string;
+  actor: string;
+  project_id: string | null;
+  entity_type: string;
+  entity_id: string;
+  payload: string;
+}
+
+export interface DB {
+  projects: ProjectTable;
+  users: UserTable;
+  api_tokens: ApiTokenTable;
+  models: ModelTable;
+  model_tags: ModelTagTable;
+  model_versions: ModelVersionTable;
+  version_tags: VersionTagTable;
+  model_aliases: ModelAliasTable;
+  alias_history: AliasHistoryTable;
+  stage_transitions: StageTransitionTable;
+  events: EventTable;
+}
+
+export type ProjectRow = Selectable<ProjectTable>;
+export type UserRow = Selectable<UserTable>;
+export type ApiTokenRow = Selectable<ApiTokenTable>;
+export type ModelRow = Selectable<ModelTable>;
+export type ModelVersionRow = Selectable<ModelVersionTable>;
+export type NewModelVersion = Insertable<ModelVersionTable>;
+export type EventRow = Selectable<EventTable>;

@@ -1,0 +1,106 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError, STATUS_BY_KIND } from '../platform/errors.js';
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+  requestId: string;
+}
+
+interface AjvIssue {
+  instancePath?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+  keyword?: string;
+}
+
+/** "body.tags.x" from a validation context and an Ajv instance path like "/tags/x". */
+function fieldOf(context: string | undefined, issue: AjvIssue): string {
+  const path = (issue.instancePath ?? '').split('/').filter(Boolean).join('.');
+  let field = [context ?? 'request', path].filter(Boolean).join('.');
+  if (issue.keyword === 'required' && typeof issue.params?.missingProperty === 'string') field += `.${issue.params.missingProperty}`;
+  if (issue.keyword === 'additionalProperties' && typeof issue.params?.additionalProperty === 'string') field += `.${issue.params.additionalProperty}`;
+  return field;
+}
+
+function describeIssue(issue: AjvIssue): string {
+  switch (issue.keyword) {
+    case 'required':
+      return 'is required';
+    case 'additionalProperties':
+      return 'is not a known field';
+    case 'enum':
+      return `must be one of ${(issue.params?.allowedValues as unknown[] | undefined)?.join(', ') ?? 'the allowed values'}`;
+    default:
+      return issue.message ?? 'is invalid';
+  }
+}
+
+/** Fastify's own errors (validation, body size, content type, JSON syntax) mapped to the same body. */
+function fromFastify(err: FastifyError): { status: number; code: string; message: string; details?: Record<string, unknown> } | undefined {
+  if (err.validation) {
+    const problems = (err.validation as AjvIssue[]).map((i) => ({ field: fieldOf(err.validationContext, i), problem: describeIssue(i) }));
+    const first = problems[0]!;
+    return { status: 400, code: 'VALIDATION_FAILED', message: `${first.field}: ${first.problem}`, details: { field: first.field, problems } };
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'the request body is larger than the configured limit' };
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'artifact: the file is larger than the configured limit', details: { field: 'artifact' } };
+    case 'FST_PARTS_LIMIT':
+    case 'FST_FILES_LIMIT':
+    case 'FST_FIELDS_LIMIT':
+      return { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'the multipart request has too many parts' };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
+      return { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: err.message };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { status: 400, code: 'INVALID_JSON', message: 'body: the JSON body is empty' };
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { status: 400, code: 'INVALID_CONTENT_LENGTH', message: err.message };
+  }
+  if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+    return { status: 400, code: 'INVALID_JSON', message: `body: is not valid JSON (${err.message})` };
+  }
+  // Stream errors from a client that cut its upload (busboy: "Unexpected end of form").
+  if (/Unexpected end of (form|multipart data)|Malformed part header|Multipart: Boundary not found/i.test(err.message)) {
+    return { status: 400, code: 'INCOMPLETE_UPLOAD', message: `the multipart body is incomplete or malformed: ${err.message}` };
+  }
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    return { status: err.statusCode, code: err.code ?? 'BAD_REQUEST', message: err.message };
+  }
+  return undefined;
+}
+
+export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  let status: number;
+  let body: ErrorBody['error'];
+  if (err instanceof DomainError) {
+    status = STATUS_BY_KIND[err.kind];
+    body = { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) };
+  } else {
+    const mapped = fromFastify(err);
+    if (mapped) {
+      status = mapped.status;
+      body = { code: mapped.code, message: mapped.message, ...(mapped.details ? { details: mapped.details } : {}) };
+    } else {
+      status = 500;
+      body = { code: 'INTERNAL', message: 'an internal error occurred; the server log has the details under this requestId' };
+    }
+  }
+  if (status >= 500) request.log.error({ err }, 'request failed');
+  if (reply.sent || reply.raw.headersSent) {
+    // The response is already streaming (e.g. a download found corruption mid-way): cut the connection so
+    // the client sees an incomplete body rather than a quietly wrong one.
+    reply.raw.destroy(err);
+    return;
+  }
+  void reply.status(status).send({ error: body, requestId: request.id } satisfies ErrorBody);
+}
+
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {
+  void reply.status(404).send({
+    error: { code: 'ROUTE_NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` },
+    requestId: request.id,
+  } satisfies ErrorBody);
+}

@@ -1,0 +1,102 @@
+/**
+ * Starting and stopping a Steward server: open the stores, migrate, bootstrap the first admin, recover
+ * interrupted work, listen; on shutdown, drain in-flight requests, then close everything.
+ */
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { buildApp, STEWARD_VERSION } from './app.js';
+import type { ServerConfig } from './config.js';
+import { migrateToLatest, openDatabase } from './db/database.js';
+import { createMetadataStore } from './db/metadata-store.js';
+import { systemClock } from './platform/clock.js';
+import { createLogger } from './platform/logger.js';
+import { OnnxInspector } from './runtime/onnx-inspector.js';
+import { createArtifactStore } from './storage/create-artifact-store.js';
+
+export interface RunningServer {
+  /** e.g. http://127.0.0.1:8080 */
+  readonly url: string;
+  /** Stops accepting connections, finishes in-flight requests, then closes the stores. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Where the first admin's generated token is printed (once). */
+  announce?: (text: string) => void;
+}
+
+export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
+  const startedAt = new Date().toISOString();
+  const logger = createLogger(config.logLevel);
+  mkdirSync(config.home, { recursive: true });
+  const database = await openDatabase(config.database);
+  const store = createMetadataStore(database);
+  const inspector = new OnnxInspector();
+  try {
+    const applied = await migrateToLatest(database);
+    if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+    const artifacts = await createArtifactStore(config.artifactUri);
+    const built = await buildApp({
+      logger,
+      store,
+      artifacts,
+      inspector,
+      bodyLimitBytes: config.bodyLimitBytes,
+      maxArtifactBytes: config.maxArtifactBytes,
+      clock: systemClock,
+    });
+    const { app, services } = built;
+
+    const boot = await services.auth.bootstrap(config.adminToken);
+    if (boot.generatedToken) {
+      const announce = options.announce ?? ((text: string) => process.stdout.write(text));
+      announce(
+        `\nSteward created the first user, '${boot.admin}' (role admin). Its API token is shown only this once:\n\n` +
+          `    ${boot.generatedToken}\n\n` +
+          `Log in with:  steward login --server <url> --token <token>\n\n`,
+      );
+    } else if (boot.admin) {
+      logger.info({ user: boot.admin }, 'created the first admin with the token from STEWARD_ADMIN_TOKEN');
+    } else if (config.adminToken && !(await services.auth.tokenIsValid(config.adminToken))) {
+      logger.warn('STEWARD_ADMIN_TOKEN is set but is not a valid token here: it is only used when the store has no users yet');
+    }
+
+    if (database.dialect === 'sqlite') {
+      // One process owns an SQLite store, so any PENDING version left from before this start was interrupted.
+      const recovered = await services.registration.recoverInterrupted(startedAt);
+      if (recovered > 0) logger.warn({ versions: recovered }, 'marked interrupted registrations as FAILED');
+    }
+
+    await app.listen({ host: config.host, port: config.port });
+    const address = app.server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const url = `http://${host}:${address.port}`;
+    logger.info({ url, version: STEWARD_VERSION, database: store.describe, artifacts: artifacts.uri }, 'Steward is listening');
+
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      (closing ??= (async () => {
+        logger.info('shutting down: finishing in-flight requests');
+        built.beginShutdown();
+        const force = setTimeout(() => {
+          logger.warn({ graceMs: config.shutdownGraceMs }, 'grace period over: closing remaining connections');
+          app.server.closeAllConnections();
+        }, config.shutdownGraceMs);
+        force.unref();
+        try {
+          await app.close();
+        } finally {
+          clearTimeout(force);
+          await inspector.close();
+          await store.close();
+          logger.info('stopped');
+          logger.flush();
+        }
+      })());
+    return { url, close };
+  } catch (err) {
+    await inspector.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+}

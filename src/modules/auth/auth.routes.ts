@@ -1,0 +1,109 @@
+import { Type } from 'typebox';
+import { Name, withErrors } from '../../http/schemas.js';
+import { principalOf, type App } from '../../http/types.js';
+import { ROLES } from '../../platform/principal.js';
+import type { AuthService } from './auth.service.js';
+
+const Role = Type.Union([Type.Literal(ROLES[0]), Type.Literal(ROLES[1]), Type.Literal(ROLES[2])], { description: 'viewer reads; maintainer writes; admin manages users and tokens' });
+
+const UserSchema = Type.Object({ name: Type.String(), role: Role, disabled: Type.Boolean(), createdAt: Type.String(), createdBy: Type.String() });
+
+const TokenSchema = Type.Object({
+  id: Type.String(),
+  user: Type.String(),
+  name: Type.String(),
+  prefix: Type.String({ description: 'The first characters of the token, to tell tokens apart' }),
+  createdAt: Type.String(),
+  createdBy: Type.String(),
+  expiresAt: Type.Union([Type.String(), Type.Null()]),
+  revokedAt: Type.Union([Type.String(), Type.Null()]),
+  lastUsedAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+export function authRoutes(app: App, auth: AuthService): void {
+  app.get(
+    '/api/v1/whoami',
+    { config: { auth: 'viewer' }, schema: { tags: ['auth'], summary: 'The user behind the token', response: withErrors({ 200: Type.Intersect([UserSchema, Type.Object({ tokenId: Type.String() })]) }) } },
+    async (request) => auth.whoami(principalOf(request)),
+  );
+
+  app.post(
+    '/api/v1/users',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Create a user (admin)',
+        body: Type.Object({ name: Name, role: Role }, { additionalProperties: false }),
+        response: withErrors({ 201: UserSchema }, 400, 403, 409),
+      },
+    },
+    async (request, reply) => reply.status(201).send(await auth.createUser(principalOf(request), request.body)),
+  );
+
+  app.get(
+    '/api/v1/users',
+    { config: { auth: 'admin' }, schema: { tags: ['auth'], summary: 'List users (admin)', response: withErrors({ 200: Type.Object({ items: Type.Array(UserSchema) }) }, 403) } },
+    async () => ({ items: await auth.listUsers() }),
+  );
+
+  app.patch(
+    '/api/v1/users/:user',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        tags: ['auth'],
+        summary: "Change a user's role or disable them (admin)",
+        params: Type.Object({ user: Type.String() }),
+        body: Type.Object({ role: Type.Optional(Role), disabled: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+        response: withErrors({ 200: UserSchema }, 400, 403, 404, 409),
+      },
+    },
+    async (request) => auth.updateUser(principalOf(request), request.params.user, request.body),
+  );
+
+  app.post(
+    '/api/v1/tokens',
+    {
+      config: { auth: 'viewer' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Create an API token (for yourself; admins may name another user)',
+        description: 'The token text is in the response once and is never shown again.',
+        body: Type.Object(
+          {
+            user: Type.Optional(Name),
+            name: Type.Optional(Type.String({ maxLength: 200 })),
+            expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: withErrors({ 201: Type.Intersect([TokenSchema, Type.Object({ token: Type.String() })]) }, 400, 403, 404),
+      },
+    },
+    async (request, reply) => reply.status(201).send(await auth.createToken(principalOf(request), request.body)),
+  );
+
+  app.get(
+    '/api/v1/tokens',
+    {
+      config: { auth: 'viewer' },
+      schema: {
+        tags: ['auth'],
+        summary: "List your tokens (admins: any user's with ?user=)",
+        querystring: Type.Object({ user: Type.Optional(Type.String()) }),
+        response: withErrors({ 200: Type.Object({ items: Type.Array(TokenSchema) }) }, 403, 404),
+      },
+    },
+    async (request) => ({ items: await auth.listTokens(principalOf(request), request.query.user) }),
+  );
+
+  app.delete(
+    '/api/v1/tokens/:id',
+    {
+      config: { auth: 'viewer' },
+      schema: { tags: ['auth'], summary: 'Revoke a token', params: Type.Object({ id: Type.String({ maxLength: 100 }) }), response: withErrors({ 200: TokenSchema }, 403, 404) },
+    },
+    async (request) => auth.revokeToken(principalOf(request), request.params.id),
+  );
+}

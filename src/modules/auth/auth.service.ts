@@ -1,0 +1,227 @@
+import type { MetadataStore } from '../../db/metadata-store.js';
+import type { ApiTokenRow, UserRow } from '../../db/schema.js';
+import { isUniqueViolation } from '../../db/executor.js';
+import { isoTime, type Clock } from '../../platform/clock.js';
+import { conflict, forbidden, invalidField, notFound, unauthenticated } from '../../platform/errors.js';
+import { newId } from '../../platform/ids.js';
+import { checkName } from '../../platform/names.js';
+import { isRole, ROLES, roleAtLeast, SYSTEM_ACTOR, type Principal, type Role } from '../../platform/principal.js';
+import { optionalString } from '../../platform/validate.js';
+import { domainEvent } from '../events/domain-event.js';
+import { displayPrefix, generateToken, hashToken } from './tokens.js';
+
+export interface UserView {
+  name: string;
+  role: Role;
+  disabled: boolean;
+  createdAt: string;
+  createdBy: string;
+}
+
+export interface TokenView {
+  id: string;
+  user: string;
+  name: string;
+  prefix: string;
+  createdAt: string;
+  createdBy: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+export interface BootstrapResult {
+  /** A newly created admin, or undefined when the store already had users. */
+  admin?: string;
+  /** The generated token, to be shown once; absent when STEWARD_ADMIN_TOKEN was used. */
+  generatedToken?: string;
+}
+
+const TOUCH_EVERY_MS = 60_000;
+
+function userView(u: UserRow): UserView {
+  return { name: u.name, role: u.role as Role, disabled: u.disabled === 1, createdAt: u.created_at, createdBy: u.created_by };
+}
+
+function tokenView(t: ApiTokenRow, user: string): TokenView {
+  return {
+    id: t.id,
+    user,
+    name: t.name,
+    prefix: t.prefix,
+    createdAt: t.created_at,
+    createdBy: t.created_by,
+    expiresAt: t.expires_at,
+    revokedAt: t.revoked_at,
+    lastUsedAt: t.last_used_at,
+  };
+}
+
+/** Users, API tokens and authentication. */
+export class AuthService {
+  private readonly lastTouched = new Map<string, number>();
+
+  constructor(private readonly deps: { store: MetadataStore; clock: Clock }) {}
+
+  /** On first start with no users, creates the admin user and its first token. */
+  async bootstrap(adminToken: string | undefined): Promise<BootstrapResult> {
+    const { store, clock } = this.deps;
+    return store.transaction(async (tx) => {
+      if ((await tx.users.count()) > 0) return {};
+      const token = adminToken ?? generateToken();
+      const now = isoTime(clock);
+      const user: UserRow = { id: newId(clock.now()), name: 'admin', role: 'admin', disabled: 0, created_at: now, created_by: SYSTEM_ACTOR };
+      await tx.users.insert(user);
+      await tx.tokens.insert({
+        id: newId(clock.now()),
+        user_id: user.id,
+        name: 'bootstrap',
+        token_hash: hashToken(token),
+        prefix: displayPrefix(token),
+        created_at: now,
+        created_by: SYSTEM_ACTOR,
+        expires_at: null,
+        revoked_at: null,
+        last_used_at: null,
+      });
+      await tx.events.append(domainEvent(clock, SYSTEM_ACTOR, 'user.created', { type: 'user', id: user.id }, { name: 'admin', role: 'admin', bootstrap: true }));
+      return adminToken === undefined ? { admin: user.name, generatedToken: token } : { admin: user.name };
+    });
+  }
+
+  /** Whether this token exists and is usable (for start-up warnings). */
+  async tokenIsValid(token: string): Promise<boolean> {
+    try {
+      await this.authenticate(`Bearer ${token}`);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Resolves an Authorization header to a principal, or throws 401. */
+  async authenticate(header: string | undefined): Promise<Principal> {
+    if (header === undefined || header === '') throw unauthenticated('missing Authorization header: send "Authorization: Bearer <token>"');
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!m) throw unauthenticated('the Authorization header must be "Bearer <token>"');
+    const found = await this.deps.store.tokens.findByHash(hashToken(m[1]!));
+    const now = this.deps.clock.now();
+    if (!found || found.token.revoked_at !== null || found.user.disabled === 1 || (found.token.expires_at !== null && found.token.expires_at <= new Date(now).toISOString())) {
+      throw unauthenticated('the token is not valid (unknown, revoked, expired, or its user is disabled)');
+    }
+    const last = this.lastTouched.get(found.token.id) ?? 0;
+    if (now - last >= TOUCH_EVERY_MS) {
+      this.lastTouched.set(found.token.id, now);
+      await this.deps.store.tokens.touch(found.token.id, new Date(now).toISOString());
+    }
+    return { userId: found.user.id, name: found.user.name, role: found.user.role as Role, tokenId: found.token.id };
+  }
+
+  async whoami(actor: Principal): Promise<UserView & { tokenId: string }> {
+    const u = await this.deps.store.users.getByName(actor.name);
+    if (!u) throw notFound('USER_NOT_FOUND', `there is no user named '${actor.name}'`);
+    return { ...userView(u), tokenId: actor.tokenId };
+  }
+
+  async createUser(actor: Principal, input: { name: unknown; role: unknown }): Promise<UserView> {
+    const name = checkName('name', input.name);
+    if (name === SYSTEM_ACTOR) throw invalidField('name', `'${SYSTEM_ACTOR}' is reserved`, 'INVALID_NAME');
+    if (!isRole(input.role)) throw invalidField('role', `must be one of ${ROLES.join(', ')}`);
+    const { store, clock } = this.deps;
+    const row: UserRow = { id: newId(clock.now()), name, role: input.role, disabled: 0, created_at: isoTime(clock), created_by: actor.name };
+    try {
+      await store.transaction(async (tx) => {
+        await tx.users.insert(row);
+        await tx.events.append(domainEvent(clock, actor.name, 'user.created', { type: 'user', id: row.id }, { name, role: row.role }));
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict('USER_EXISTS', `a user named '${name}' already exists`, { field: 'name' });
+      throw err;
+    }
+    return userView(row);
+  }
+
+  async listUsers(): Promise<UserView[]> {
+    return (await this.deps.store.users.list()).map(userView);
+  }
+
+  async updateUser(actor: Principal, name: string, input: { role?: unknown; disabled?: unknown }): Promise<UserView> {
+    const { store, clock } = this.deps;
+    if (input.role !== undefined && !isRole(input.role)) throw invalidField('role', `must be one of ${ROLES.join(', ')}`);
+    if (input.disabled !== undefined && typeof input.disabled !== 'boolean') throw invalidField('disabled', 'must be true or false');
+    return store.transaction(async (tx) => {
+      const user = await tx.users.getByName(name);
+      if (!user) throw notFound('USER_NOT_FOUND', `there is no user named '${name}'`);
+      const patch: Partial<Pick<UserRow, 'role' | 'disabled'>> = {};
+      if (input.role !== undefined) patch.role = input.role as Role;
+      if (input.disabled !== undefined) patch.disabled = input.disabled ? 1 : 0;
+      const losesAdmin = user.role === 'admin' && user.disabled === 0 && ((patch.role !== undefined && patch.role !== 'admin') || patch.disabled === 1);
+      if (losesAdmin) {
+        const activeAdmins = (await tx.users.list()).filter((u) => u.role === 'admin' && u.disabled === 0);
+        if (activeAdmins.length <= 1) throw conflict('LAST_ADMIN', `'${name}' is the last active admin; make another admin first`);
+      }
+      await tx.users.update(user.id, patch);
+      await tx.events.append(domainEvent(clock, actor.name, 'user.updated', { type: 'user', id: user.id }, { name, ...input }));
+      return userView({ ...user, ...patch });
+    });
+  }
+
+  /**
+   * Creates a token. Admins may create tokens for anyone; other users only for themselves. The token text
+   * is returned once and never again.
+   */
+  async createToken(actor: Principal, input: { user?: unknown; name?: unknown; expiresInDays?: unknown }): Promise<TokenView & { token: string }> {
+    const { store, clock } = this.deps;
+    const userName = input.user === undefined ? actor.name : checkName('user', input.user);
+    if (userName !== actor.name && !roleAtLeast(actor.role, 'admin')) throw forbidden('only admins can create tokens for other users');
+    const name = optionalString('name', input.name, 200) ?? 'token';
+    let expiresAt: string | null = null;
+    if (input.expiresInDays !== undefined) {
+      const d = input.expiresInDays;
+      if (typeof d !== 'number' || !Number.isInteger(d) || d < 1 || d > 3650) throw invalidField('expiresInDays', 'must be an integer from 1 to 3650');
+      expiresAt = new Date(clock.now() + d * 86_400_000).toISOString();
+    }
+    const token = generateToken();
+    return store.transaction(async (tx) => {
+      const user = await tx.users.getByName(userName);
+      if (!user) throw notFound('USER_NOT_FOUND', `there is no user named '${userName}'`, { field: 'user' });
+      const row: ApiTokenRow = {
+        id: newId(clock.now()),
+        user_id: user.id,
+        name,
+        token_hash: hashToken(token),
+        prefix: displayPrefix(token),
+        created_at: isoTime(clock),
+        created_by: actor.name,
+        expires_at: expiresAt,
+        revoked_at: null,
+        last_used_at: null,
+      };
+      await tx.tokens.insert(row);
+      await tx.events.append(domainEvent(clock, actor.name, 'token.created', { type: 'token', id: row.id }, { user: userName, name }));
+      return { ...tokenView(row, userName), token };
+    });
+  }
+
+  async listTokens(actor: Principal, userName?: string): Promise<TokenView[]> {
+    const name = userName ?? actor.name;
+    if (name !== actor.name && !roleAtLeast(actor.role, 'admin')) throw forbidden("only admins can list other users' tokens");
+    const user = await this.deps.store.users.getByName(name);
+    if (!user) throw notFound('USER_NOT_FOUND', `there is no user named '${name}'`, { field: 'user' });
+    return (await this.deps.store.tokens.listForUser(user.id)).map((t) => tokenView(t, name));
+  }
+
+  async revokeToken(actor: Principal, id: string): Promise<TokenView> {
+    const { store, clock } = this.deps;
+    return store.transaction(async (tx) => {
+      const token = await tx.tokens.getById(id);
+      if (!token) throw notFound('TOKEN_NOT_FOUND', `there is no token with id '${id}'`);
+      if (token.user_id !== actor.userId && !roleAtLeast(actor.role, 'admin')) throw forbidden("only admins can revoke other users' tokens");
+      const at = isoTime(clock);
+      await tx.tokens.revoke(id, at);
+      await tx.events.append(domainEvent(clock, actor.name, 'token.revoked', { type: 'token', id }, {}));
+      const owner = (await tx.users.getById(token.user_id))?.name ?? '';
+      return tokenView({ ...token, revoked_at: token.revoked_at ?? at }, owner);
+    });
+  }
+}

@@ -1,0 +1,187 @@
+import type { MetadataStore } from '../../db/metadata-store.js';
+import type { ModelVersionRow } from '../../db/schema.js';
+import { isoTime, type Clock } from '../../platform/clock.js';
+import { invalid, invalidField, unprocessable } from '../../platform/errors.js';
+import { newId } from '../../platform/ids.js';
+import type { Logger } from '../../platform/logger.js';
+import { printable } from '../../platform/names.js';
+import { SYSTEM_ACTOR, type Principal } from '../../platform/principal.js';
+import type { ModelInspector } from '../../runtime/model-inspector.js';
+import { compareSignatures, type Signature } from '../../runtime/signature.js';
+import type { ArtifactStore, StagedArtifact } from '../../storage/artifact-store.js';
+import { domainEvent } from '../events/domain-event.js';
+import type { VersionView } from './model-views.js';
+import type { ModelsService } from './models.service.js';
+import { parseVersionMetadata, type VersionMetadata } from './version-metadata.js';
+
+/** One part of a multipart upload, in the order it arrived. */
+export type UploadPart =
+  | { kind: 'field'; name: string; value: string }
+  | { kind: 'file'; name: string; filename: string; stream: AsyncIterable<Uint8Array> };
+
+export interface RegistrationDeps {
+  store: MetadataStore;
+  artifacts: ArtifactStore;
+  inspector: ModelInspector;
+  models: ModelsService;
+  clock: Clock;
+  logger: Logger;
+  maxArtifactBytes: number;
+}
+
+/**
+ * Registers model versions. The artifact is streamed to a staged file while it is hashed; the version
+ * number is handed out once the bytes and metadata are known to be well-formed (so a cut upload uses no
+ * number); the version is PENDING while onnxruntime loads the file in a worker; then the blob is committed
+ * and the version becomes READY, or the blob is dropped and the version becomes FAILED with the loader's
+ * message (422).
+ */
+export class RegistrationService {
+  constructor(private readonly deps: RegistrationDeps) {}
+
+  async register(actor: Principal, projectName: string | undefined, modelName: string, parts: AsyncIterable<UploadPart>): Promise<VersionView> {
+    const { models } = this.deps;
+    await models.resolveModel(projectName, modelName); // 404 before reading the body
+    let staged: StagedArtifact | undefined;
+    let committed = false;
+    try {
+      let metadataText: string | undefined;
+      for await (const part of parts) {
+        if (part.kind === 'field') {
+          if (part.name === 'metadata') {
+            if (metadataText !== undefined) throw invalidField('metadata', 'was sent more than once');
+            metadataText = part.value;
+            parseVersionMetadata(metadataText); // fail fast, before a large file arrives
+          } else if (part.name === 'artifact') {
+            throw invalidField('artifact', 'must be sent as a file part (Content-Disposition with a filename)');
+          } else {
+            throw invalidField(printable(part.name), "is not a field of this upload (send 'artifact' and 'metadata')", 'UNKNOWN_FIELD');
+          }
+        } else {
+          if (part.name !== 'artifact') throw invalidField(printable(part.name), "is not a file field of this upload (the model file goes in 'artifact')", 'UNKNOWN_FIELD');
+          if (staged) throw invalidField('artifact', 'only one artifact file can be sent per version');
+          staged = await this.deps.artifacts.stage(part.stream, { maxBytes: this.deps.maxArtifactBytes });
+        }
+      }
+      if (!staged) throw invalidField('artifact', 'is missing: send the model file as the multipart file field "artifact"', 'MISSING_ARTIFACT');
+      if (staged.size === 0) throw invalidField('artifact', 'is empty', 'EMPTY_ARTIFACT');
+      const metadata = parseVersionMetadata(metadataText);
+      if (metadata.sha256 !== undefined && metadata.sha256 !== staged.sha256) {
+        throw invalid('CHECKSUM_MISMATCH', `metadata.sha256: the uploaded artifact hashes to ${staged.sha256}, not ${metadata.sha256}; the upload was probably cut or changed`, {
+          field: 'metadata.sha256',
+          expected: metadata.sha256,
+          actual: staged.sha256,
+        });
+      }
+      const view = await this.createVersion(actor, projectName, modelName, metadata, staged);
+      committed = true;
+      return view;
+    } finally {
+      if (staged && !committed) await staged.discard();
+    }
+  }
+
+  private async createVersion(actor: Principal, projectName: string | undefined, modelName: string, metadata: VersionMetadata, staged: StagedArtifact): Promise<VersionView> {
+    const { store, clock, models } = this.deps;
+    const pending = await store.transaction(async (tx) => {
+      const ref = await models.resolveModel(projectName, modelName, tx);
+      if (metadata.parentVersion !== undefined && !(await tx.versions.get(ref.model.id, metadata.parentVersion))) {
+        throw invalidField('metadata.parentVersion', `model '${modelName}' has no version ${metadata.parentVersion}`);
+      }
+      const version = await tx.models.allocateVersion(ref.model.id);
+      const now = isoTime(clock);
+      const row: ModelVersionRow = {
+        id: newId(clock.now()),
+        model_id: ref.model.id,
+        version,
+        status: 'PENDING',
+        status_message: null,
+        flavor: metadata.flavor,
+        artifact_sha256: staged.sha256,
+        artifact_size: staged.size,
+        signature: metadata.signature ? JSON.stringify(metadata.signature) : null,
+        input_example: metadata.inputExample ? JSON.stringify(metadata.inputExample) : null,
+        metrics: JSON.stringify(metadata.metrics),
+        params: JSON.stringify(metadata.params),
+        source_run: metadata.sourceRun ?? null,
+        dataset_version: metadata.datasetVersion ?? null,
+        parent_version: metadata.parentVersion ?? null,
+        description: metadata.description,
+        stage: 'None',
+        created_at: now,
+        created_by: actor.name,
+        updated_at: now,
+        updated_by: actor.name,
+      };
+      await tx.versions.insert(row);
+      await tx.versions.changeTags(row.id, metadata.tags);
+      await tx.models.update(ref.model.id, { updated_at: now, updated_by: actor.name });
+      return { ref, row };
+    });
+    const { ref, row } = pending;
+
+    let outcome: { ok: true; signature: Signature } | { ok: false; message: string };
+    try {
+      const inspected = await this.deps.inspector.inspect({ flavor: metadata.flavor, path: staged.localPath, example: metadata.inputExample });
+      outcome = inspected;
+      if (inspected.ok && metadata.signature) {
+        const problems = compareSignatures(metadata.signature, inspected.signature);
+        outcome = problems.length === 0 ? { ok: true, signature: metadata.signature } : { ok: false, message: `the declared signature does not match the model: ${problems.join('; ')}` };
+      }
+      if (outcome.ok) await staged.commit();
+    } catch (err) {
+      this.deps.logger.error({ err, model: modelName, version: row.version }, 'model version registration failed');
+      outcome = { ok: false, message: `registration could not be completed: ${(err as Error).message}` };
+    }
+
+    const status = outcome.ok ? 'READY' : 'FAILED';
+    const now = isoTime(clock);
+    const final: ModelVersionRow = {
+      ...row,
+      status,
+      status_message: outcome.ok ? null : outcome.message,
+      signature: outcome.ok ? JSON.stringify(outcome.signature) : row.signature,
+      updated_at: now,
+    };
+    await store.transaction(async (tx) => {
+      await tx.versions.update(row.id, { status: final.status, status_message: final.status_message, signature: final.signature, updated_at: now });
+      await tx.events.append(
+        domainEvent(clock, actor.name, outcome.ok ? 'model_version.registered' : 'model_version.failed', { type: 'model_version', id: row.id, projectId: ref.project.id }, {
+          model: modelName,
+          version: row.version,
+          sha256: row.artifact_sha256,
+          size: row.artifact_size,
+          flavor: row.flavor,
+          ...(outcome.ok ? {} : { reason: outcome.message }),
+        }),
+      );
+    });
+    if (!outcome.ok) {
+      throw unprocessable('MODEL_INVALID', `version ${row.version} of '${modelName}' is FAILED: ${outcome.message}`, {
+        field: 'artifact',
+        version: row.version,
+        status: 'FAILED',
+      });
+    }
+    return models.versionView(ref, final);
+  }
+
+  /**
+   * Versions left PENDING by a process that stopped mid-registration become FAILED. With SQLite a single
+   * process owns the store, so at start every PENDING version is such a leftover.
+   */
+  async recoverInterrupted(before: string): Promise<number> {
+    const { store, clock } = this.deps;
+    const leftovers = await store.versions.pendingBefore(before);
+    for (const v of leftovers) {
+      await store.transaction(async (tx) => {
+        const message = 'registration was interrupted: the server stopped before the model was checked';
+        await tx.versions.update(v.id, { status: 'FAILED', status_message: message, updated_at: isoTime(clock), updated_by: SYSTEM_ACTOR });
+        await tx.events.append(
+          domainEvent(clock, SYSTEM_ACTOR, 'model_version.failed', { type: 'model_version', id: v.id }, { version: Number(v.version), reason: message }),
+        );
+      });
+    }
+    return leftovers.length;
+  }
+}

@@ -1,0 +1,137 @@
+import type { Executor } from '../../db/executor.js';
+import type { ModelVersionRow } from '../../db/schema.js';
+import type { TagChanges } from './models.repository.js';
+
+export interface VersionListQuery {
+  modelId: string;
+  status?: string;
+  stage?: string;
+  tags?: { key: string; value?: string }[];
+  direction: 'asc' | 'desc';
+  /** Keyset position: versions strictly after this number in the chosen direction. */
+  afterVersion?: number;
+  limit: number;
+}
+
+export interface StageTransition {
+  id: string;
+  version_id: string;
+  from_stage: string;
+  to_stage: string;
+  comment: string;
+  at: string;
+  by: string;
+}
+
+export type VersionPatch = Partial<
+  Pick<ModelVersionRow, 'status' | 'status_message' | 'signature' | 'description' | 'stage' | 'updated_at' | 'updated_by'>
+>;
+
+export interface VersionRepository {
+  insert(row: ModelVersionRow): Promise<void>;
+  get(modelId: string, version: number): Promise<ModelVersionRow | undefined>;
+  list(query: VersionListQuery): Promise<ModelVersionRow[]>;
+  update(id: string, patch: VersionPatch): Promise<void>;
+  /** Versions of a model currently in a stage. */
+  inStage(modelId: string, stage: string): Promise<ModelVersionRow[]>;
+  /** The newest version of each stage, for a set of models. */
+  latestPerStage(modelIds: string[]): Promise<ModelVersionRow[]>;
+  /** PENDING versions created before a time (interrupted registrations). */
+  pendingBefore(at: string): Promise<ModelVersionRow[]>;
+  tags(versionIds: string[]): Promise<Map<string, Record<string, string>>>;
+  changeTags(versionId: string, changes: TagChanges): Promise<void>;
+  addTransition(t: StageTransition): Promise<void>;
+  transitions(versionId: string): Promise<StageTransition[]>;
+}
+
+export class KyselyVersionRepository implements VersionRepository {
+  constructor(private readonly db: Executor) {}
+
+  async insert(row: ModelVersionRow): Promise<void> {
+    await this.db.insertInto('model_versions').values(row).execute();
+  }
+
+  get(modelId: string, version: number): Promise<ModelVersionRow | undefined> {
+    return this.db.selectFrom('model_versions').selectAll().where('model_id', '=', modelId).where('version', '=', version).executeTakeFirst();
+  }
+
+  list(query: VersionListQuery): Promise<ModelVersionRow[]> {
+    let q = this.db.selectFrom('model_versions').selectAll('model_versions').where('model_versions.model_id', '=', query.modelId);
+    if (query.status !== undefined) q = q.where('model_versions.status', '=', query.status);
+    if (query.stage !== undefined) q = q.where('model_versions.stage', '=', query.stage);
+    for (const tag of query.tags ?? []) {
+      q = q.where((eb) => {
+        let sub = eb.selectFrom('version_tags').select('version_tags.key').whereRef('version_tags.version_id', '=', 'model_versions.id').where('version_tags.key', '=', tag.key);
+        if (tag.value !== undefined) sub = sub.where('version_tags.value', '=', tag.value);
+        return eb.exists(sub);
+      });
+    }
+    if (query.afterVersion !== undefined) q = q.where('model_versions.version', query.direction === 'asc' ? '>' : '<', query.afterVersion);
+    return q.orderBy('model_versions.version', query.direction).limit(query.limit).execute();
+  }
+
+  async update(id: string, patch: VersionPatch): Promise<void> {
+    if (Object.keys(patch).length === 0) return;
+    await this.db.updateTable('model_versions').set(patch).where('id', '=', id).execute();
+  }
+
+  inStage(modelId: string, stage: string): Promise<ModelVersionRow[]> {
+    return this.db.selectFrom('model_versions').selectAll().where('model_id', '=', modelId).where('stage', '=', stage).orderBy('version').execute();
+  }
+
+  async latestPerStage(modelIds: string[]): Promise<ModelVersionRow[]> {
+    if (modelIds.length === 0) return [];
+    return this.db
+      .selectFrom('model_versions as v')
+      .selectAll('v')
+      .where('v.model_id', 'in', modelIds)
+      .where('v.status', '=', 'READY')
+      .where((eb) =>
+        eb(
+          'v.version',
+          '=',
+          eb
+            .selectFrom('model_versions as w')
+            .select((e) => e.fn.max('w.version').as('m'))
+            .whereRef('w.model_id', '=', 'v.model_id')
+            .whereRef('w.stage', '=', 'v.stage')
+            .where('w.status', '=', 'READY'),
+        ),
+      )
+      .execute();
+  }
+
+  pendingBefore(at: string): Promise<ModelVersionRow[]> {
+    return this.db.selectFrom('model_versions').selectAll().where('status', '=', 'PENDING').where('created_at', '<', at).execute();
+  }
+
+  async tags(versionIds: string[]): Promise<Map<string, Record<string, string>>> {
+    const out = new Map<string, Record<string, string>>(versionIds.map((id) => [id, {}]));
+    if (versionIds.length === 0) return out;
+    const rows = await this.db.selectFrom('version_tags').selectAll().where('version_id', 'in', versionIds).orderBy('key').execute();
+    for (const r of rows) out.get(r.version_id)![r.key] = r.value;
+    return out;
+  }
+
+  async changeTags(versionId: string, changes: TagChanges): Promise<void> {
+    for (const [key, value] of Object.entries(changes)) {
+      if (value === null) {
+        await this.db.deleteFrom('version_tags').where('version_id', '=', versionId).where('key', '=', key).execute();
+      } else {
+        await this.db
+          .insertInto('version_tags')
+          .values({ version_id: versionId, key, value })
+          .onConflict((oc) => oc.columns(['version_id', 'key']).doUpdateSet({ value }))
+          .execute();
+      }
+    }
+  }
+
+  async addTransition(t: StageTransition): Promise<void> {
+    await this.db.insertInto('stage_transitions').values(t).execute();
+  }
+
+  transitions(versionId: string): Promise<StageTransition[]> {
+    return this.db.selectFrom('stage_transitions').selectAll().where('version_id', '=', versionId).orderBy('id').execute();
+  }
+}

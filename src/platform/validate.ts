@@ -1,0 +1,67 @@
+/**
+ * Small checks for JSON documents that arrive inside other payloads (e.g. the multipart `metadata`
+ * field), where route schemas cannot reach. Each failure names the field.
+ */
+import { invalidField } from './errors.js';
+import { printable } from './names.js';
+
+export function asObject(field: string, value: unknown): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalidField(field, 'must be a JSON object');
+  return value as Record<string, unknown>;
+}
+
+export function onlyKeys(field: string, obj: Record<string, unknown>, allowed: readonly string[]): void {
+  for (const key of Object.keys(obj)) {
+    if (!allowed.includes(key)) {
+      throw invalidField(`${field}.${printable(key)}`, `is not a known field (known: ${allowed.join(', ')})`, 'UNKNOWN_FIELD');
+    }
+  }
+}
+
+export function optionalString(field: string, value: unknown, maxLength: number): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw invalidField(field, 'must be a string');
+  if (value.length > maxLength) throw invalidField(field, `must be at most ${maxLength} characters`);
+  return value;
+}
+
+export function optionalPositiveInt(field: string, value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw invalidField(field, 'must be a positive integer');
+  return value;
+}
+
+/** Metric name → finite number. */
+export function metricMap(field: string, value: unknown): Record<string, number> {
+  if (value === undefined || value === null) return {};
+  const obj = asObject(field, value);
+  const keys = Object.keys(obj);
+  if (keys.length > 1000) throw invalidField(field, 'at most 1000 entries are allowed');
+  const out: Record<string, number> = {};
+  for (const k of keys) {
+    if (k.length === 0 || k.length > 250) throw invalidField(`${field}.${printable(k)}`, 'names must be 1 to 250 characters');
+    const v = obj[k];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw invalidField(`${field}.${k}`, 'must be a finite number');
+    out[k] = v;
+  }
+  return out;
+}
+
+/** Parameter name → string (numbers and booleans are kept as their text, as MLflow does). */
+export function paramMap(field: string, value: unknown): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  const obj = asObject(field, value);
+  const keys = Object.keys(obj);
+  if (keys.length > 1000) throw invalidField(field, 'at most 1000 entries are allowed');
+  const out: Record<string, string> = {};
+  for (const k of keys) {
+    if (k.length === 0 || k.length > 250) throw invalidField(`${field}.${printable(k)}`, 'names must be 1 to 250 characters');
+    const v = obj[k];
+    if (typeof v === 'string') {
+      if (v.length > 6000) throw invalidField(`${field}.${k}`, 'must be at most 6000 characters');
+      out[k] = v;
+    } else if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean') out[k] = String(v);
+    else throw invalidField(`${field}.${k}`, 'must be a string, a finite number or a boolean');
+  }
+  return out;
+}

@@ -1,0 +1,27 @@
+import type { Signature } from './signature.js';
+
+/** An input example: input name → nested array of values (row-major). */
+export type InputExample = Record<string, unknown>;
+
+export interface InspectRequest {
+  flavor: string;
+  /** Local file with the model bytes. */
+  path: string;
+  /** When given, run once through the model as a smoke test. */
+  example?: InputExample;
+}
+
+export type InspectResult =
+  | { ok: true; signature: Signature }
+  | { ok: false; message: string };
+
+/**
+ * Loads a model file with its runtime to prove it is usable, and reads its signature. A model that does
+ * not load is a normal result ({ok:false, message}), not an exception.
+ */
+export interface ModelInspector {
+  inspect(request: InspectRequest): Promise<InspectResult>;
+  close(): Promise<void>;
+}
+
+export const SUPPORTED_FLAVORS = ['onnx'] as const;

@@ -1,0 +1,53 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { linearModel, mlpModel } from '../../test/fixtures/models.js';
+import { OnnxInspector } from './onnx-inspector.js';
+
+const inspector = new OnnxInspector();
+afterAll(() => inspector.close());
+
+async function file(bytes: Uint8Array | string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'steward-inspect-'));
+  const path = join(dir, 'model.onnx');
+  await writeFile(path, bytes);
+  return path;
+}
+
+describe('OnnxInspector', () => {
+  it('reads the signature of a real model, with -1 for the symbolic batch dimension', async () => {
+    const result = await inspector.inspect({ flavor: 'onnx', path: await file(mlpModel()) });
+    expect(result).toEqual({
+      ok: true,
+      signature: {
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 4] }],
+        outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [-1, 3] }],
+      },
+    });
+  });
+
+  it('reports a file that is not a model as a failed load with the loader message', async () => {
+    const result = await inspector.inspect({ flavor: 'onnx', path: await file('definitely not protobuf') });
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.message).toMatch(/onnxruntime could not load the model/);
+  });
+
+  it('runs an input example through the model', async () => {
+    const path = await file(linearModel());
+    expect((await inspector.inspect({ flavor: 'onnx', path, example: { x: [[1, 2, 3, 4]] } })).ok).toBe(true);
+    const wrongWidth = await inspector.inspect({ flavor: 'onnx', path, example: { x: [[1, 2, 3]] } });
+    expect(wrongWidth.ok).toBe(false);
+    const ragged = await inspector.inspect({ flavor: 'onnx', path, example: { x: [[1, 2, 3, 4], [1]] } });
+    expect(!ragged.ok && ragged.message).toMatch(/ragged/);
+    const unknown = await inspector.inspect({ flavor: 'onnx', path, example: { x: [[1, 2, 3, 4]], z: [1] } });
+    expect(!unknown.ok && unknown.message).toMatch(/'z'/);
+    const text = await inspector.inspect({ flavor: 'onnx', path, example: { x: [['a', 'b', 'c', 'd']] } });
+    expect(!text.ok && text.message).toMatch(/must hold numbers/);
+  });
+
+  it('keeps working for later requests after a failure', async () => {
+    await inspector.inspect({ flavor: 'onnx', path: '/nonexistent/model.onnx' });
+    expect((await inspector.inspect({ flavor: 'onnx', path: await file(linearModel()) })).ok).toBe(true);
+  });
+});

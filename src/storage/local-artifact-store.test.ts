@@ -1,0 +1,49 @@
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { artifactStoreContract } from './artifact-store.contract.js';
+import { LocalArtifactStore } from './local-artifact-store.js';
+
+async function freshStore() {
+  const dir = await mkdtemp(join(tmpdir(), 'steward-artifacts-'));
+  return { dir, store: await LocalArtifactStore.create(pathToFileURL(dir).href) };
+}
+
+artifactStoreContract('local folder', async () => (await freshStore()).store);
+
+describe('LocalArtifactStore specifics', () => {
+  it('leaves no temporary file behind after a failed upload', async () => {
+    const { dir, store } = await freshStore();
+    async function* broken() {
+      yield Buffer.alloc(10_000);
+      throw new Error('client went away');
+    }
+    await expect(store.stage(broken())).rejects.toThrow('client went away');
+    expect(await readdir(join(dir, 'tmp'))).toEqual([]);
+  });
+
+  it('detects a blob changed on disk when it is read', async () => {
+    const { dir, store } = await freshStore();
+    async function* one() {
+      yield Buffer.from('original bytes');
+    }
+    const staged = await store.stage(one());
+    await staged.commit();
+    await writeFile(join(dir, 'sha256', staged.sha256.slice(0, 2), staged.sha256), 'tampered bytes');
+    const opened = await store.open(staged.sha256);
+    await expect(buffer(opened.stream)).rejects.toMatchObject({ code: 'ARTIFACT_CORRUPT' });
+  });
+
+  it('removes stale temporary files on start', async () => {
+    const { dir } = await freshStore();
+    const old = `${Date.now() - 3 * 24 * 3600 * 1000}-deadbeef.part`;
+    const fresh = `${Date.now()}-cafebabe.part`;
+    await writeFile(join(dir, 'tmp', old), 'x');
+    await writeFile(join(dir, 'tmp', fresh), 'y');
+    await LocalArtifactStore.create(pathToFileURL(dir).href);
+    expect(await readdir(join(dir, 'tmp'))).toEqual([fresh]);
+  });
+});

@@ -1,0 +1,89 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { buildApp, type BuiltApp } from '../../src/app.js';
+import { migrateToLatest, openDatabase } from '../../src/db/database.js';
+import { createMetadataStore, type MetadataStore } from '../../src/db/metadata-store.js';
+import { createLogger } from '../../src/platform/logger.js';
+import type { Role } from '../../src/platform/principal.js';
+import { OnnxInspector } from '../../src/runtime/onnx-inspector.js';
+import { LocalArtifactStore } from '../../src/storage/local-artifact-store.js';
+
+export const ADMIN_TOKEN = 'stw_test-admin-token-0123456789abcdef';
+
+export interface Harness extends BuiltApp {
+  home: string;
+  store: MetadataStore;
+  artifactsDir: string;
+  adminToken: string;
+  /** Creates a user with a role and returns a token for them. */
+  tokenFor(role: Role, name?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function createHarness(options: { bodyLimitBytes?: number; maxArtifactBytes?: number } = {}): Promise<Harness> {
+  const home = await mkdtemp(join(tmpdir(), 'steward-test-'));
+  const database = await openDatabase({ kind: 'sqlite', file: join(home, 'steward.db') });
+  await migrateToLatest(database);
+  const store = createMetadataStore(database);
+  const artifactsDir = join(home, 'artifacts');
+  const artifacts = await LocalArtifactStore.create(pathToFileURL(artifactsDir).href);
+  const inspector = new OnnxInspector();
+  const built = await buildApp({
+    logger: createLogger('silent'),
+    store,
+    artifacts,
+    inspector,
+    bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
+    maxArtifactBytes: options.maxArtifactBytes ?? 64 * 1024 * 1024,
+  });
+  await built.services.auth.bootstrap(ADMIN_TOKEN);
+  const admin = await built.services.auth.authenticate(`Bearer ${ADMIN_TOKEN}`);
+  let n = 0;
+  return {
+    ...built,
+    home,
+    store,
+    artifactsDir,
+    adminToken: ADMIN_TOKEN,
+    async tokenFor(role, name) {
+      const user = await built.services.auth.createUser(admin, { name: name ?? `${role}-${++n}`, role });
+      return (await built.services.auth.createToken(admin, { user: user.name })).token;
+    },
+    async close() {
+      await built.app.close();
+      await inspector.close();
+      await store.close();
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Part {
+  name: string;
+  value: string | Uint8Array;
+  filename?: string;
+  contentType?: string;
+}
+
+/** A multipart/form-data body, built by hand so tests control every byte (and can cut it short). */
+export function multipart(parts: Part[], boundary = `----steward${Math.random().toString(16).slice(2)}`): { body: Buffer; contentType: string } {
+  const chunks: Buffer[] = [];
+  for (const p of parts) {
+    const disposition = `form-data; name="${p.name}"${p.filename !== undefined ? `; filename="${p.filename}"` : ''}`;
+    const type = p.contentType ?? (p.filename !== undefined ? 'application/octet-stream' : undefined);
+    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\n${type ? `Content-Type: ${type}\r\n` : ''}\r\n`));
+    chunks.push(Buffer.from(p.value));
+    chunks.push(Buffer.from('\r\n'));
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+export function versionUpload(model: Uint8Array, metadata?: unknown): { body: Buffer; contentType: string } {
+  const parts: Part[] = [];
+  if (metadata !== undefined) parts.push({ name: 'metadata', value: JSON.stringify(metadata) });
+  parts.push({ name: 'artifact', value: model, filename: 'model.onnx' });
+  return multipart(parts);
+}

@@ -28,8 +28,8 @@ import type { Logger } from './platform/logger.js';
 import { roleAtLeast } from './platform/principal.js';
 import type { ModelInspector } from './runtime/model-inspector.js';
 import type { ArtifactStore } from './storage/artifact-store.js';
+import { STEWARD_VERSION } from './version.js';
 
-export const STEWARD_VERSION = '0.1.0';
 
 export interface AppDeps {
   logger: Logger;
@@ -93,6 +93,9 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   app.decorateRequest('principal', null);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // While draining, close each connection after its response so that shutdown does not wait for
+    // keep-alive timeouts of connections that were busy when it began.
+    if (shuttingDown) reply.header('connection', 'close');
   });
 
   // Authentication and roles: every route declares config.auth; routes without it are admin-only.

@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { buildApp, STEWARD_VERSION } from './app.js';
+import { buildApp } from './app.js';
 import type { ServerConfig } from './config.js';
 import { migrateToLatest, openDatabase } from './db/database.js';
 import { createMetadataStore } from './db/metadata-store.js';
@@ -12,6 +12,7 @@ import { systemClock } from './platform/clock.js';
 import { createLogger } from './platform/logger.js';
 import { OnnxInspector } from './runtime/onnx-inspector.js';
 import { createArtifactStore } from './storage/create-artifact-store.js';
+import { STEWARD_VERSION } from './version.js';
 
 export interface RunningServer {
   /** e.g. http://127.0.0.1:8080 */
@@ -29,7 +30,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const startedAt = new Date().toISOString();
   const logger = createLogger(config.logLevel);
   mkdirSync(config.home, { recursive: true });
-  const database = await openDatabase(config.database);
+  const database = await openDatabase(config.database, {
+    onIdleConnectionError: (err) => logger.warn({ err: err.message }, 'the database closed an idle connection; it will be reopened on demand'),
+  });
   const store = createMetadataStore(database);
   const inspector = new OnnxInspector();
   try {

@@ -54,6 +54,8 @@ function fromFastify(err: FastifyError): { status: number; code: string; message
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
       return { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: err.message };
+    case 'FST_INVALID_JSON_FIELD_ERROR':
+      return { status: 400, code: 'INVALID_JSON', message: 'metadata: is not valid JSON (it was sent as application/json)', details: { field: 'metadata' } };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return { status: 400, code: 'INVALID_JSON', message: 'body: the JSON body is empty' };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':

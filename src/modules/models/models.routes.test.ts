@@ -261,6 +261,25 @@ describe('model versions', () => {
     expect(listed.items).toEqual([]);
   });
 
+  it('accepts metadata sent as an application/json part, and rejects it when that JSON is broken', async () => {
+    await createModel('typed-parts');
+    const ok = multipart([
+      { name: 'metadata', value: JSON.stringify({ tags: { via: 'json-part' } }), contentType: 'application/json' },
+      { name: 'artifact', value: linearModel(), filename: 'm.onnx' },
+    ]);
+    const r = await h.app.inject({ method: 'POST', url: '/api/v1/models/typed-parts/versions', headers: { ...maintainer, 'content-type': ok.contentType }, payload: ok.body });
+    expect(r.statusCode).toBe(201);
+    expect(r.json().tags).toEqual({ via: 'json-part' });
+    const broken = multipart([
+      { name: 'metadata', value: '{"tags": ', contentType: 'application/json' },
+      { name: 'artifact', value: linearModel(), filename: 'm.onnx' },
+    ]);
+    const b = await h.app.inject({ method: 'POST', url: '/api/v1/models/typed-parts/versions', headers: { ...maintainer, 'content-type': broken.contentType }, payload: broken.body });
+    expect(b.statusCode).toBe(400);
+    expect(b.json().error.message).toMatch(/^metadata/);
+    expect((await getModel('typed-parts')).lastVersion).toBe(1);
+  });
+
   it('rejects a cut multipart body with 400 and stores nothing', async () => {
     await createModel('cut');
     const { body, contentType } = versionUpload(mlpModel(), { description: 'will be cut' });

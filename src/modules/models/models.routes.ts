@@ -89,7 +89,8 @@ async function* uploadParts(request: FastifyRequest): AsyncGenerator<UploadPart>
       yield { kind: 'file', name: part.fieldname, filename: part.filename, stream: part.file };
     } else {
       if (part.valueTruncated) throw tooLarge(`${part.fieldname}: the field is larger than the multipart field limit`, { field: part.fieldname });
-      yield { kind: 'field', name: part.fieldname, value: typeof part.value === 'string' ? part.value : String(part.value) };
+      // A field sent with Content-Type application/json arrives already parsed: hand the service the text.
+      yield { kind: 'field', name: part.fieldname, value: typeof part.value === 'string' ? part.value : JSON.stringify(part.value) };
     }
   }
 }

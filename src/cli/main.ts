@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+/** The `steward` command: `serve` runs the server; everything else is a thin client of its HTTP API. */
+import { Command, CommanderError } from 'commander';
+import { STEWARD_VERSION } from '../version.js';
+import { ConfigError } from '../config.js';
+import { ApiError } from './client.js';
+import { adminCommands } from './commands/admin.js';
+import { modelsCommand } from './commands/models.js';
+import { sessionCommands } from './commands/session.js';
+import { UsageError } from './context.js';
+
+export function buildProgram(): Command {
+  const program = new Command('steward')
+    .description('Steward: a self-hosted ModelOps platform')
+    .version(STEWARD_VERSION)
+    .option('--server <url>', 'Steward server URL (default: STEWARD_URL, then the saved login)')
+    .option('--token <token>', 'API token (default: STEWARD_TOKEN, then the saved login)')
+    .option('--json', 'print results as JSON, for scripts')
+    .option('-q, --quiet', 'no progress bars or notes')
+    .showHelpAfterError()
+    .exitOverride();
+  sessionCommands(program);
+  modelsCommand(program);
+  adminCommands(program);
+  return program;
+}
+
+function report(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode; // commander has printed the message
+  if (err instanceof ApiError) {
+    const where = err.status > 0 ? ` (${err.code}, HTTP ${err.status})` : ` (${err.code})`;
+    process.stderr.write(`error: ${err.message}${where}\n`);
+    return 1;
+  }
+  if (err instanceof UsageError || err instanceof ConfigError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    return 2;
+  }
+  process.stderr.write(`error: ${(err as Error)?.message ?? String(err)}\n`);
+  return 1;
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((err: unknown) => {
+    process.exitCode = report(err);
+  });

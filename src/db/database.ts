@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { Migrator, type MigrationProvider } from 'kysely/migration';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
+import { withStatementCache } from './sqlite-statement-cache.js';
 import { allMigrations } from './migrations/index.js';
 import type { DB } from './schema.js';
 
@@ -21,6 +22,16 @@ export interface Database {
 export interface OpenOptions {
   /** SQLite `synchronous` setting; FULL makes every commit durable against power loss. */
   sqliteSynchronous?: 'NORMAL' | 'FULL';
+  /** PostgreSQL: told when the server closes an idle pooled connection (the pool recovers by itself). */
+  onIdleConnectionError?: (err: Error) => void;
+}
+
+const INT8_OID = 20;
+
+function parseInt8(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`int8 value ${text} does not fit a JavaScript number exactly`);
+  return n;
 }
 
 export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
@@ -31,7 +42,7 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
     native.pragma(`synchronous = ${options.sqliteSynchronous ?? 'NORMAL'}`);
     native.pragma('foreign_keys = ON');
     native.pragma('busy_timeout = 5000');
-    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: native }) });
+    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(native) }) });
     return {
       db,
       dialect: 'sqlite',
@@ -48,9 +59,13 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
     // int8 (bigint, bigserial, count(*)) as JavaScript numbers: every value we store is below 2^53.
     types: {
       getTypeParser: (oid: number, format?: string) =>
-        oid === 20 ? (v: string) => Number(v) : (pg.types.getTypeParser as (o: number, f?: string) => unknown)(oid, format),
+        oid === INT8_OID ? parseInt8 : (pg.types.getTypeParser as (o: number, f?: string) => unknown)(oid, format),
     } as pg.CustomTypesConfig,
   });
+  // A connection the server closes while it sits idle in the pool (a restart, pg_terminate_backend, an idle
+  // timeout) is reported here; the pool drops it and the next query opens a new one. Without a listener the
+  // 'error' event would be thrown and end the process.
+  pool.on('error', (err) => options.onIdleConnectionError?.(err));
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

@@ -2,6 +2,7 @@
  * buildApp(deps): the Fastify instance with every route, never listening. Tests use `inject`; main.ts
  * listens. Services are created here from the stores they use; nothing is a module-level singleton.
  */
+import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -23,7 +24,6 @@ import { ProjectsService } from './modules/projects/projects.service.js';
 import { projectRoutes } from './modules/projects/projects.routes.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import { forbidden } from './platform/errors.js';
-import { newId } from './platform/ids.js';
 import type { Logger } from './platform/logger.js';
 import { roleAtLeast } from './platform/principal.js';
 import type { ModelInspector } from './runtime/model-inspector.js';
@@ -81,10 +81,12 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     loggerInstance: deps.logger,
     bodyLimit: deps.bodyLimitBytes,
     requestIdHeader: 'x-request-id',
-    genReqId: () => newId(),
+    genReqId: () => randomUUID(),
     // Uploads of large models can take minutes; the per-request timeout is left to the client.
     requestTimeout: 0,
     forceCloseConnections: 'idle',
+    // One access-log line per request, at debug level (see the onResponse hook); /metrics counts requests.
+    disableRequestLogging: true,
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   app.setValidatorCompiler(createValidatorCompiler());
@@ -111,10 +113,17 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     }
   });
 
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Number(reply.elapsedTime.toFixed(1)), user: request.principal?.name }, 'request');
+  });
+
   const metrics = registerHttpMetrics(app);
 
   await app.register(multipart, {
     limits: { fileSize: deps.maxArtifactBytes, files: 4, fields: 10, fieldSize: 2 * 1024 * 1024, parts: 20 },
+    // busboy's buffers: larger than the defaults so that a big upload streams without stalling.
+    highWaterMark: 1 << 20,
+    fileHwm: 4 << 20,
   });
 
   await app.register(swagger, {

@@ -12,6 +12,7 @@ import { systemClock } from './platform/clock.js';
 import { createLogger } from './platform/logger.js';
 import { OnnxInspector } from './runtime/onnx-inspector.js';
 import { createArtifactStore } from './storage/create-artifact-store.js';
+import { ThreadedSha256Hasher } from './storage/sha256-hasher.js';
 import { STEWARD_VERSION } from './version.js';
 
 export interface RunningServer {
@@ -35,10 +36,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   });
   const store = createMetadataStore(database);
   const inspector = new OnnxInspector();
+  const hasher = new ThreadedSha256Hasher();
   try {
     const applied = await migrateToLatest(database);
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
-    const artifacts = await createArtifactStore(config.artifactUri);
+    const artifacts = await createArtifactStore(config.artifactUri, { hasher });
     const built = await buildApp({
       logger,
       store,
@@ -70,6 +72,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       if (recovered > 0) logger.warn({ versions: recovered }, 'marked interrupted registrations as FAILED');
     }
 
+    // Start onnxruntime in the background: the first registration should not pay for its start-up.
+    inspector.warmUp().catch((err: unknown) => logger.warn({ err }, 'could not warm up the model inspector'));
+
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -91,6 +96,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         } finally {
           clearTimeout(force);
           await inspector.close();
+          await hasher.close();
           await store.close();
           logger.info('stopped');
           logger.flush();
@@ -99,6 +105,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     return { url, close };
   } catch (err) {
     await inspector.close().catch(() => undefined);
+    await hasher.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw err;
   }

@@ -291,6 +291,10 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
         expect(await store.models.get(research.id, 'churn')).toEqual(there);
         expect(await store.models.get(DEFAULT_PROJECT_ID, 'Churn')).toBeUndefined();
         expect(await store.models.get(research.id, 'fraud')).toBeUndefined();
+        expect(await store.models.getByNames('research', 'churn')).toEqual({ project: research, model: there });
+        expect((await store.models.getByNames('default', 'churn'))?.model).toEqual(here);
+        expect(await store.models.getByNames('research', 'fraud')).toBeUndefined();
+        expect(await store.models.getByNames('nowhere', 'churn')).toBeUndefined();
       });
 
       it('rejects a duplicate name in the same project as a unique violation', async () => {
@@ -560,6 +564,46 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
         expect(listed.map((v) => v.artifact_size)).toEqual([BIG_SIZE, 2 ** 40 + 3]);
         expect(listed.map((v) => typeof v.version)).toEqual(['number', 'number']);
         expect(await store.versions.get(m.id, 3)).toBeUndefined();
+      });
+
+      it('finds a version with its model and project by names and number, in that project only', async () => {
+        const store = await fresh();
+        const research = projectRow('research', 1);
+        await store.projects.insert(research);
+        const here = await seedModel(store, 'shared-name');
+        const there = modelRow('shared-name', { projectId: research.id, created: 2 });
+        await store.models.insert(there);
+        const v1 = versionRow(here.id, 1, { artifact_size: BIG_SIZE });
+        const w1 = versionRow(there.id, 1, { description: 'research copy' });
+        await store.versions.insert(v1);
+        await store.versions.insert(w1);
+        const defaultProject = await store.projects.getByName('default');
+        expect(await store.versions.getByNames('default', 'shared-name', 1)).toEqual({ project: defaultProject, model: here, version: v1 });
+        expect(await store.versions.getByNames('research', 'shared-name', 1)).toEqual({ project: research, model: there, version: w1 });
+        expect(await store.versions.getByNames('research', 'shared-name', 2)).toBeUndefined();
+        expect(await store.versions.getByNames('nowhere', 'shared-name', 1)).toBeUndefined();
+        expect(await store.versions.getByNames('default', 'other', 1)).toBeUndefined();
+      });
+
+      it("gives a version's tags and the aliases pointing at it, and nothing of other versions", async () => {
+        const store = await fresh();
+        const m = await seedModel(store);
+        const other = await seedModel(store, 'other-model', 2);
+        const v1 = versionRow(m.id, 1);
+        const v2 = versionRow(m.id, 2);
+        const o1 = versionRow(other.id, 1);
+        for (const v of [v1, v2, o1]) await store.versions.insert(v);
+        await store.versions.changeTags(v1.id, { team: 'risk', data: 'v1' });
+        await store.versions.changeTags(v2.id, { team: 'other' });
+        await store.versions.changeTags(o1.id, { elsewhere: 'yes' });
+        const alias = (model_id: string, name: string, version: number) => ({ model_id, alias: name, version, updated_at: iso(1), updated_by: 'x' });
+        await store.aliases.upsert(alias(m.id, 'champion', 1));
+        await store.aliases.upsert(alias(m.id, 'backup', 1));
+        await store.aliases.upsert(alias(m.id, 'challenger', 2));
+        await store.aliases.upsert(alias(other.id, 'champion', 1));
+        expect(await store.versions.labels(v1)).toEqual({ tags: { data: 'v1', team: 'risk' }, aliases: ['backup', 'champion'] });
+        expect(await store.versions.labels(v2)).toEqual({ tags: { team: 'other' }, aliases: ['challenger'] });
+        expect(await store.versions.labels(versionRow(m.id, 3))).toEqual({ tags: {}, aliases: [] });
       });
 
       it('rejects a duplicate version number as a unique violation', async () => {

@@ -51,3 +51,15 @@ describe('OnnxInspector', () => {
     expect((await inspector.inspect({ flavor: 'onnx', path: await file(linearModel()) })).ok).toBe(true);
   });
 });
+
+describe('OnnxInspector warm-up', () => {
+  it('starts onnxruntime ahead of the first request and keeps serving requests after', async () => {
+    const warm = new OnnxInspector();
+    await warm.warmUp();
+    const path = await file(linearModel());
+    const r = await warm.inspect({ flavor: 'onnx', path });
+    expect(r.ok).toBe(true);
+    await warm.close();
+    await expect(warm.inspect({ flavor: 'onnx', path })).rejects.toThrow(/closed/);
+  });
+});

@@ -43,6 +43,16 @@ export class OnnxInspector implements ModelInspector {
   }
 
   inspect(request: InspectRequest): Promise<InspectResult> {
+    return this.send(request);
+  }
+
+  /** Starts the worker and initialises onnxruntime in it, so that the first registration does not wait. */
+  async warmUp(): Promise<void> {
+    const r = await this.send({ warmUp: true });
+    if (!r.ok) throw new Error(r.message);
+  }
+
+  private send(message: InspectRequest | { warmUp: true }): Promise<InspectResult> {
     if (this.closed) return Promise.reject(new Error('the model inspector is closed'));
     this.worker ??= this.start();
     const worker = this.worker;
@@ -54,7 +64,7 @@ export class OnnxInspector implements ModelInspector {
         void worker.terminate();
       }, this.timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      worker.postMessage({ id, ...request });
+      worker.postMessage({ id, ...message });
     });
   }
 

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { artifactStoreContract } from './artifact-store.contract.js';
 import { LocalArtifactStore } from './local-artifact-store.js';
+import { ThreadedSha256Hasher } from './sha256-hasher.js';
 
 async function freshStore() {
   const dir = await mkdtemp(join(tmpdir(), 'steward-artifacts-'));
@@ -13,6 +14,12 @@ async function freshStore() {
 }
 
 artifactStoreContract('local folder', async () => (await freshStore()).store);
+
+const threaded = new ThreadedSha256Hasher();
+afterAll(() => threaded.close());
+artifactStoreContract('local folder, hashing in a worker thread', async () =>
+  LocalArtifactStore.create(pathToFileURL(await mkdtemp(join(tmpdir(), 'steward-artifacts-'))).href, { hasher: threaded }),
+);
 
 describe('LocalArtifactStore specifics', () => {
   it('leaves no temporary file behind after a failed upload', async () => {

@@ -1,13 +1,16 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline, Transform, type TransformCallback } from 'node:stream';
+import { pipeline as pipelineCallback, Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { DomainError, invalid, notFound, tooLarge } from '../platform/errors.js';
+import { inlineSha256, type Sha256Hasher, type Sha256Stream } from './sha256-hasher.js';
 import { SHA256_PATTERN, type ArtifactStore, type OpenedArtifact, type StagedArtifact, type StageOptions } from './artifact-store.js';
 
-const WRITE_BATCH = 1 << 20; // coalesce small network chunks into 1 MiB writes
+const WRITE_BUFFER = 8 << 20; // bytes buffered towards the disk before the source is paused
+const READ_CHUNK = 1 << 20;
 const STALE_TEMP_MS = 24 * 3600 * 1000;
 
 /**
@@ -19,14 +22,18 @@ export class LocalArtifactStore implements ArtifactStore {
   private readonly root: string;
   private readonly tmpDir: string;
 
-  private constructor(uri: string) {
+  private constructor(
+    uri: string,
+    private readonly hasher: Sha256Hasher,
+  ) {
     this.uri = uri;
     this.root = fileURLToPath(uri);
     this.tmpDir = join(this.root, 'tmp');
   }
 
-  static async create(uri: string): Promise<LocalArtifactStore> {
-    const store = new LocalArtifactStore(uri);
+  /** `hasher` computes SHA-256 on writes and checked reads (default: on the calling thread). */
+  static async create(uri: string, options: { hasher?: Sha256Hasher } = {}): Promise<LocalArtifactStore> {
+    const store = new LocalArtifactStore(uri, options.hasher ?? inlineSha256);
     await mkdir(join(store.root, 'sha256'), { recursive: true });
     await mkdir(store.tmpDir, { recursive: true });
     await store.removeStaleTemps();
@@ -44,40 +51,29 @@ export class LocalArtifactStore implements ArtifactStore {
   async stage(source: AsyncIterable<Uint8Array>, options: StageOptions = {}): Promise<StagedArtifact> {
     if (options.expectedSha256 !== undefined) this.checkHash(options.expectedSha256);
     const tmp = join(this.tmpDir, `${Date.now()}-${randomBytes(8).toString('hex')}.part`);
-    const hash = createHash('sha256');
-    const fh = await open(tmp, 'wx', 0o644);
+    const hash = this.hasher.begin();
     let size = 0;
-    try {
-      let pending: Buffer[] = [];
-      let pendingBytes = 0;
-      const flush = async () => {
-        if (pendingBytes === 0) return;
-        const buf = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-        pending = [];
-        pendingBytes = 0;
-        await fh.write(buf);
-      };
-      for await (const chunk of source) {
-        const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-        size += buf.length;
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        size += chunk.length;
         if (options.maxBytes !== undefined && size > options.maxBytes) {
-          throw tooLarge(`the artifact is larger than the limit of ${options.maxBytes} bytes`, { limitBytes: options.maxBytes });
+          cb(tooLarge(`the artifact is larger than the limit of ${options.maxBytes} bytes`, { limitBytes: options.maxBytes }));
+          return;
         }
-        hash.update(buf);
-        pending.push(buf);
-        pendingBytes += buf.length;
-        if (pendingBytes >= WRITE_BATCH) await flush();
+        hash.update(chunk);
         options.onProgress?.(size);
-      }
-      await flush();
-      await fh.datasync();
+        cb(null, chunk);
+      },
+    });
+    try {
+      // A large write buffer keeps the network side flowing while the disk catches up.
+      await pipeline(Readable.from(source, { objectMode: false }), counter, createWriteStream(tmp, { flags: 'wx', mode: 0o644, highWaterMark: WRITE_BUFFER }));
     } catch (err) {
-      await fh.close().catch(() => undefined);
+      hash.discard();
       await rm(tmp, { force: true });
       throw err;
     }
-    await fh.close();
-    const sha256 = hash.digest('hex');
+    const sha256 = await hash.digest();
     if (options.expectedSha256 !== undefined && options.expectedSha256 !== sha256) {
       await rm(tmp, { force: true });
       throw invalid('CHECKSUM_MISMATCH', `the uploaded bytes hash to ${sha256}, not the expected ${options.expectedSha256}`, {
@@ -85,6 +81,11 @@ export class LocalArtifactStore implements ArtifactStore {
         actual: sha256,
       });
     }
+    // The flush to disk runs while the caller inspects the staged file; commit waits for it before the
+    // rename that makes the blob visible, so a committed blob is always durable.
+    // (fsync through a new descriptor flushes the file's data whichever descriptor wrote it.)
+    const synced = syncFile(tmp);
+    synced.catch(() => undefined); // observed by commit/discard; never an unhandled rejection
     let done = false;
     const finalPath = this.blobPath(sha256);
     return {
@@ -94,6 +95,12 @@ export class LocalArtifactStore implements ArtifactStore {
       commit: async () => {
         if (done) return;
         done = true;
+        try {
+          await synced;
+        } catch (err) {
+          await rm(tmp, { force: true });
+          throw err;
+        }
         const existing = await stat(finalPath).catch(() => null);
         if (existing && existing.size === size) {
           await rm(tmp, { force: true });
@@ -106,6 +113,7 @@ export class LocalArtifactStore implements ArtifactStore {
       discard: async () => {
         if (done) return;
         done = true;
+        await synced.catch(() => undefined);
         await rm(tmp, { force: true });
       },
     };
@@ -123,7 +131,7 @@ export class LocalArtifactStore implements ArtifactStore {
     const s = await stat(path).catch(() => null);
     if (!s) throw notFound('ARTIFACT_NOT_FOUND', `no artifact with SHA-256 ${sha256}`);
     // pipeline (not pipe) so that a read error also fails the returned stream.
-    const stream = pipeline(createReadStream(path, { highWaterMark: WRITE_BATCH }), new VerifyingStream(sha256), () => undefined);
+    const stream = pipelineCallback(createReadStream(path, { highWaterMark: READ_CHUNK }), new VerifyingStream(sha256, this.hasher.begin()), () => undefined);
     return { size: s.size, stream };
   }
 
@@ -143,6 +151,15 @@ export class LocalArtifactStore implements ArtifactStore {
   }
 }
 
+async function syncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+}
+
 async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
   try {
@@ -154,8 +171,10 @@ async function fsyncDir(dir: string): Promise<void> {
 
 /** Passes bytes through and fails at the end when they do not hash to the expected digest. */
 class VerifyingStream extends Transform {
-  private readonly hash = createHash('sha256');
-  constructor(private readonly expected: string) {
+  constructor(
+    private readonly expected: string,
+    private readonly hash: Sha256Stream,
+  ) {
     super();
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -163,9 +182,13 @@ class VerifyingStream extends Transform {
     cb(null, chunk);
   }
   override _flush(cb: TransformCallback): void {
-    const actual = this.hash.digest('hex');
-    if (actual !== this.expected) {
-      cb(new DomainError('internal', 'ARTIFACT_CORRUPT', `stored artifact ${this.expected} is corrupt: its bytes hash to ${actual}`));
-    } else cb();
+    this.hash.digest().then(
+      (actual) => cb(actual === this.expected ? null : new DomainError('internal', 'ARTIFACT_CORRUPT', `stored artifact ${this.expected} is corrupt: its bytes hash to ${actual}`)),
+      (err: Error) => cb(err),
+    );
+  }
+  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
+    if (err) this.hash.discard();
+    cb(err);
   }
 }

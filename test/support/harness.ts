@@ -9,6 +9,7 @@ import { createLogger } from '../../src/platform/logger.js';
 import type { Role } from '../../src/platform/principal.js';
 import { OnnxInspector } from '../../src/runtime/onnx-inspector.js';
 import { LocalArtifactStore } from '../../src/storage/local-artifact-store.js';
+import { ThreadedSha256Hasher } from '../../src/storage/sha256-hasher.js';
 
 export const ADMIN_TOKEN = 'stw_test-admin-token-0123456789abcdef';
 
@@ -28,7 +29,8 @@ export async function createHarness(options: { bodyLimitBytes?: number; maxArtif
   await migrateToLatest(database);
   const store = createMetadataStore(database);
   const artifactsDir = join(home, 'artifacts');
-  const artifacts = await LocalArtifactStore.create(pathToFileURL(artifactsDir).href);
+  const hasher = new ThreadedSha256Hasher();
+  const artifacts = await LocalArtifactStore.create(pathToFileURL(artifactsDir).href, { hasher });
   const inspector = new OnnxInspector();
   const built = await buildApp({
     logger: createLogger('silent'),
@@ -54,6 +56,7 @@ export async function createHarness(options: { bodyLimitBytes?: number; maxArtif
     async close() {
       await built.app.close();
       await inspector.close();
+      await hasher.close();
       await store.close();
       await rm(home, { recursive: true, force: true });
     },

@@ -144,8 +144,9 @@ export function migration0001(dialect: DialectKind): Migration {
 
       await db.schema
         .createTable('events')
-        .addColumn('seq', dialect === 'postgres' ? 'bigserial' : 'integer', (c) =>
-          dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+        // SQLite: an INTEGER PRIMARY KEY is the rowid, which increases by one per insert as long as the newest
+        // row is never deleted (events never are); AUTOINCREMENT would add a write to sqlite_sequence per event.
+        .addColumn('seq', dialect === 'postgres' ? 'bigserial' : 'integer', (c) => c.primaryKey(),
         )
         .addColumn('id', text, (c) => c.notNull().unique())
         .addColumn('type', text, (c) => c.notNull())

@@ -38,6 +38,18 @@ export interface BootstrapResult {
 }
 
 const TOUCH_EVERY_MS = 60_000;
+/**
+ * How long a checked token is trusted without asking the database again. Revoking a token or changing a
+ * user clears this process's cache at once; other processes sharing a PostgreSQL store notice within this time.
+ */
+const AUTH_CACHE_MS = 10_000;
+const AUTH_CACHE_MAX = 10_000;
+
+interface CachedToken {
+  principal: Principal;
+  expiresAt: string | null;
+  until: number;
+}
 
 function userView(u: UserRow): UserView {
   return { name: u.name, role: u.role as Role, disabled: u.disabled === 1, createdAt: u.created_at, createdBy: u.created_by };
@@ -60,6 +72,7 @@ function tokenView(t: ApiTokenRow, user: string): TokenView {
 /** Users, API tokens and authentication. */
 export class AuthService {
   private readonly lastTouched = new Map<string, number>();
+  private readonly authCache = new Map<string, CachedToken>();
 
   constructor(private readonly deps: { store: MetadataStore; clock: Clock }) {}
 
@@ -104,17 +117,32 @@ export class AuthService {
     if (header === undefined || header === '') throw unauthenticated('missing Authorization header: send "Authorization: Bearer <token>"');
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!m) throw unauthenticated('the Authorization header must be "Bearer <token>"');
-    const found = await this.deps.store.tokens.findByHash(hashToken(m[1]!));
+    const hash = hashToken(m[1]!);
     const now = this.deps.clock.now();
-    if (!found || found.token.revoked_at !== null || found.user.disabled === 1 || (found.token.expires_at !== null && found.token.expires_at <= new Date(now).toISOString())) {
+    const nowIso = new Date(now).toISOString();
+    const cached = this.authCache.get(hash);
+    if (cached && cached.until > now && (cached.expiresAt === null || cached.expiresAt > nowIso)) {
+      await this.touch(cached.principal.tokenId, now);
+      return cached.principal;
+    }
+    const found = await this.deps.store.tokens.findByHash(hash);
+    if (!found || found.token.revoked_at !== null || found.user.disabled === 1 || (found.token.expires_at !== null && found.token.expires_at <= nowIso)) {
+      this.authCache.delete(hash);
       throw unauthenticated('the token is not valid (unknown, revoked, expired, or its user is disabled)');
     }
-    const last = this.lastTouched.get(found.token.id) ?? 0;
-    if (now - last >= TOUCH_EVERY_MS) {
-      this.lastTouched.set(found.token.id, now);
-      await this.deps.store.tokens.touch(found.token.id, new Date(now).toISOString());
-    }
-    return { userId: found.user.id, name: found.user.name, role: found.user.role as Role, tokenId: found.token.id };
+    const principal: Principal = { userId: found.user.id, name: found.user.name, role: found.user.role as Role, tokenId: found.token.id };
+    if (this.authCache.size >= AUTH_CACHE_MAX) this.authCache.clear();
+    this.authCache.set(hash, { principal, expiresAt: found.token.expires_at, until: now + AUTH_CACHE_MS });
+    await this.touch(found.token.id, now);
+    return principal;
+  }
+
+  /** Records when a token was last used, at most once a minute per token. */
+  private async touch(tokenId: string, now: number): Promise<void> {
+    const last = this.lastTouched.get(tokenId) ?? 0;
+    if (now - last < TOUCH_EVERY_MS) return;
+    this.lastTouched.set(tokenId, now);
+    await this.deps.store.tokens.touch(tokenId, new Date(now).toISOString());
   }
 
   async whoami(actor: Principal): Promise<UserView & { tokenId: string }> {
@@ -149,7 +177,7 @@ export class AuthService {
     const { store, clock } = this.deps;
     if (input.role !== undefined && !isRole(input.role)) throw invalidField('role', `must be one of ${ROLES.join(', ')}`);
     if (input.disabled !== undefined && typeof input.disabled !== 'boolean') throw invalidField('disabled', 'must be true or false');
-    return store.transaction(async (tx) => {
+    const updated = await store.transaction(async (tx) => {
       const user = await tx.users.getByName(name);
       if (!user) throw notFound('USER_NOT_FOUND', `there is no user named '${name}'`);
       const patch: Partial<Pick<UserRow, 'role' | 'disabled'>> = {};
@@ -164,6 +192,8 @@ export class AuthService {
       await tx.events.append(domainEvent(clock, actor.name, 'user.updated', { type: 'user', id: user.id }, { name, ...input }));
       return userView({ ...user, ...patch });
     });
+    this.authCache.clear(); // after commit, so no request can cache the state from before the change
+    return updated;
   }
 
   /**
@@ -213,7 +243,7 @@ export class AuthService {
 
   async revokeToken(actor: Principal, id: string): Promise<TokenView> {
     const { store, clock } = this.deps;
-    return store.transaction(async (tx) => {
+    const revoked = await store.transaction(async (tx) => {
       const token = await tx.tokens.getById(id);
       if (!token) throw notFound('TOKEN_NOT_FOUND', `there is no token with id '${id}'`);
       if (token.user_id !== actor.userId && !roleAtLeast(actor.role, 'admin')) throw forbidden("only admins can revoke other users' tokens");
@@ -223,5 +253,7 @@ export class AuthService {
       const owner = (await tx.users.getById(token.user_id))?.name ?? '';
       return tokenView({ ...token, revoked_at: token.revoked_at ?? at }, owner);
     });
+    this.authCache.clear(); // after commit, as above
+    return revoked;
   }
 }

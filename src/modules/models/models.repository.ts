@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { escapeLike, type Executor } from '../../db/executor.js';
-import type { ModelRow } from '../../db/schema.js';
+import type { ModelRow, ProjectRow } from '../../db/schema.js';
 
 export type ModelOrderBy = 'name' | 'createdAt' | 'updatedAt';
 
@@ -26,6 +26,8 @@ export type TagChanges = Record<string, string | null>;
 export interface ModelRepository {
   insert(row: ModelRow): Promise<void>;
   get(projectId: string, name: string): Promise<ModelRow | undefined>;
+  /** A model and its project, by their names, in one query. */
+  getByNames(projectName: string, name: string): Promise<{ project: ProjectRow; model: ModelRow } | undefined>;
   list(query: ModelListQuery): Promise<ModelRow[]>;
   update(id: string, patch: Partial<Pick<ModelRow, 'description' | 'owner' | 'updated_at' | 'updated_by'>>): Promise<void>;
   /** Atomically hands out the next version number of a model. */
@@ -46,6 +48,25 @@ export class KyselyModelRepository implements ModelRepository {
 
   get(projectId: string, name: string): Promise<ModelRow | undefined> {
     return this.db.selectFrom('models').selectAll().where('project_id', '=', projectId).where('name', '=', name).executeTakeFirst();
+  }
+
+  async getByNames(projectName: string, name: string): Promise<{ project: ProjectRow; model: ModelRow } | undefined> {
+    const r = await this.db
+      .selectFrom('models')
+      .innerJoin('projects', 'projects.id', 'models.project_id')
+      .selectAll('models')
+      .select([
+        'projects.name as p_name',
+        'projects.description as p_description',
+        'projects.created_at as p_created_at',
+        'projects.created_by as p_created_by',
+      ])
+      .where('projects.name', '=', projectName)
+      .where('models.name', '=', name)
+      .executeTakeFirst();
+    if (!r) return undefined;
+    const { p_name, p_description, p_created_at, p_created_by, ...model } = r;
+    return { project: { id: model.project_id, name: p_name, description: p_description, created_at: p_created_at, created_by: p_created_by }, model };
   }
 
   list(query: ModelListQuery): Promise<ModelRow[]> {

@@ -159,6 +159,7 @@ describe('model versions', () => {
     const r = await upload('linear', bytes, { metrics: { rmse: 0.25 }, params: { alpha: 0.1 }, tags: { data: 'v1' }, sourceRun: 'run-1', datasetVersion: 'houses@3', description: 'first' });
     expect(r.statusCode).toBe(201);
     expect(r.headers.location).toBe('/api/v1/models/linear/versions/1');
+    expect(r.headers['server-timing']).toMatch(/^receive;dur=[\d.]+;desc="[^"]+", load;dur=[\d.]+;desc="[^"]+", store;dur=[\d.]+;desc="[^"]+"$/);
     const v = r.json();
     expect(v).toMatchObject({
       version: 1,

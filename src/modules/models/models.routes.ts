@@ -187,8 +187,16 @@ export function modelRoutes(app: App, models: ModelsService, registration: Regis
           requestId: request.id,
         });
       }
-      const view = await registration.register(principalOf(request), request.query.project, request.params.name, uploadParts(request));
-      return reply.status(201).header('location', `/api/v1/models/${encodeURIComponent(view.model)}/versions/${view.version}`).send(view);
+      const { version: view, timings } = await registration.register(principalOf(request), request.query.project, request.params.name, uploadParts(request));
+      return reply
+        .status(201)
+        .header('location', `/api/v1/models/${encodeURIComponent(view.model)}/versions/${view.version}`)
+        .header(
+          'server-timing',
+          `receive;dur=${timings.receiveMs.toFixed(1)};desc="receive, hash, write", load;dur=${timings.loadMs.toFixed(1)};desc="load with the runtime", ` +
+            `store;dur=${timings.storeMs.toFixed(1)};desc="sync, commit, record"`,
+        )
+        .send(view);
     },
   );
 

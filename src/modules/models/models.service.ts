@@ -11,7 +11,7 @@ import type { Principal } from '../../platform/principal.js';
 import { optionalString } from '../../platform/validate.js';
 import type { ArtifactStore } from '../../storage/artifact-store.js';
 import { domainEvent } from '../events/domain-event.js';
-import { resolveProject } from '../projects/projects.service.js';
+import { DEFAULT_PROJECT, resolveProject } from '../projects/projects.service.js';
 import type { ModelOrderBy, TagChanges } from './models.repository.js';
 import {
   aliasHistoryView,
@@ -105,11 +105,25 @@ export class ModelsService {
   constructor(private readonly deps: ModelsDeps) {}
 
   async resolveModel(projectName: string | undefined, name: string, tx: Repositories = this.deps.store): Promise<ModelRef> {
-    const project = await resolveProject(tx, projectName);
+    const wanted = projectName === undefined || projectName === '' ? DEFAULT_PROJECT : checkName('project', projectName);
     checkName('name', name);
-    const model = await tx.models.get(project.id, name);
-    if (!model) throw notFound('MODEL_NOT_FOUND', `there is no model named '${name}' in project '${project.name}'`, { model: name, project: project.name });
-    return { project, model };
+    const found = await tx.models.getByNames(wanted, name);
+    if (found) return found;
+    const project = await resolveProject(tx, wanted); // tells a missing project from a missing model
+    throw notFound('MODEL_NOT_FOUND', `there is no model named '${name}' in project '${project.name}'`, { model: name, project: project.name });
+  }
+
+  /** A model and one of its versions; a numbered version is found with one query. */
+  async resolveModelVersion(projectName: string | undefined, name: string, versionRef: string, tx: Repositories = this.deps.store): Promise<ModelRef & { row: ModelVersionRow }> {
+    if (/^[0-9]{1,15}$/.test(versionRef)) {
+      const wanted = projectName === undefined || projectName === '' ? DEFAULT_PROJECT : checkName('project', projectName);
+      checkName('name', name);
+      const found = await tx.versions.getByNames(wanted, name, Number(versionRef));
+      if (found) return { project: found.project, model: found.model, row: found.version };
+    }
+    // Not found, or not a number: resolve step by step, which also gives the precise 404.
+    const ref = await this.resolveModel(projectName, name, tx);
+    return { ...ref, row: await this.resolveVersion(ref, versionRef, tx) };
   }
 
   /** A version by number, `latest` (the newest READY version) or `@alias`. */
@@ -272,12 +286,12 @@ export class ModelsService {
   }
 
   async versionView(ref: ModelRef, row: ModelVersionRow, tx: Repositories = this.deps.store): Promise<VersionView> {
-    return (await this.versionViews(ref, [row], tx))[0]!;
+    const { tags, aliases } = await tx.versions.labels(row);
+    return versionView(row, ref.model.name, ref.project.name, tags, aliases);
   }
 
   async getVersion(projectName: string | undefined, name: string, versionRef: string): Promise<VersionDetailView> {
-    const ref = await this.resolveModel(projectName, name);
-    const row = await this.resolveVersion(ref, versionRef);
+    const { row, ...ref } = await this.resolveModelVersion(projectName, name, versionRef);
     const [view, transitions] = await Promise.all([this.versionView(ref, row), this.deps.store.versions.transitions(row.id)]);
     return { ...view, stageHistory: transitions.map(transitionView) };
   }
@@ -288,8 +302,7 @@ export class ModelsService {
     const description = optionalString('description', input.description, 10_000);
     const tagChanges = checkTags('tags', input.tags, true);
     return store.transaction(async (tx) => {
-      const ref = await this.resolveModel(projectName, name, tx);
-      const row = await this.resolveVersion(ref, versionRef, tx);
+      const { row, ...ref } = await this.resolveModelVersion(projectName, name, versionRef, tx);
       const now = isoTime(clock);
       await tx.versions.update(row.id, { ...(description !== undefined ? { description } : {}), updated_at: now, updated_by: actor.name });
       await tx.versions.changeTags(row.id, tagChanges);
@@ -307,8 +320,7 @@ export class ModelsService {
   }
 
   async openArtifact(projectName: string | undefined, name: string, versionRef: string): Promise<{ version: VersionView; filename: string; size: number; stream: Readable }> {
-    const ref = await this.resolveModel(projectName, name);
-    const row = await this.resolveVersion(ref, versionRef);
+    const { row, ...ref } = await this.resolveModelVersion(projectName, name, versionRef);
     if (row.status !== 'READY') {
       throw conflict('VERSION_NOT_READY', `version ${row.version} of '${name}' is ${row.status}; only READY versions have an artifact to download`);
     }
@@ -344,8 +356,7 @@ export class ModelsService {
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw invalidField('version', 'must be a positive integer');
     const { store, clock } = this.deps;
     return store.transaction(async (tx) => {
-      const ref = await this.resolveModel(projectName, name, tx);
-      const row = await this.resolveVersion(ref, String(v), tx);
+      const { row, ...ref } = await this.resolveModelVersion(projectName, name, String(v), tx);
       if (row.status !== 'READY') throw conflict('VERSION_NOT_READY', `version ${v} of '${name}' is ${row.status}; aliases can only point at READY versions`);
       const previous = await tx.aliases.get(ref.model.id, alias);
       const previousVersion = previous ? Number(previous.version) : null;
@@ -393,8 +404,7 @@ export class ModelsService {
     if (input.archiveExisting !== undefined && typeof input.archiveExisting !== 'boolean') throw invalidField('archiveExisting', 'must be true or false');
     const { store, clock } = this.deps;
     const versionNumber = await store.transaction(async (tx) => {
-      const ref = await this.resolveModel(projectName, name, tx);
-      const row = await this.resolveVersion(ref, versionRef, tx);
+      const { row, ...ref } = await this.resolveModelVersion(projectName, name, versionRef, tx);
       if (row.status !== 'READY') throw conflict('VERSION_NOT_READY', `version ${row.version} of '${name}' is ${row.status}; only READY versions change stage`);
       if (row.stage === to) throw conflict('STAGE_UNCHANGED', `version ${row.version} of '${name}' is already in stage ${to}`);
       const move = async (v: ModelVersionRow, target: Stage, why: string) => {

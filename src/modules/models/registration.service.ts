@@ -19,6 +19,15 @@ export type UploadPart =
   | { kind: 'field'; name: string; value: string }
   | { kind: 'file'; name: string; filename: string; stream: AsyncIterable<Uint8Array> };
 
+export interface Registered {
+  version: VersionView;
+  /**
+   * receive: reading, hashing and writing the upload; load: loading the model once with its runtime;
+   * store: waiting for the bytes to be on disk, committing the blob and recording the result.
+   */
+  timings: { receiveMs: number; loadMs: number; storeMs: number };
+}
+
 export interface RegistrationDeps {
   store: MetadataStore;
   artifacts: ArtifactStore;
@@ -39,11 +48,12 @@ export interface RegistrationDeps {
 export class RegistrationService {
   constructor(private readonly deps: RegistrationDeps) {}
 
-  async register(actor: Principal, projectName: string | undefined, modelName: string, parts: AsyncIterable<UploadPart>): Promise<VersionView> {
+  async register(actor: Principal, projectName: string | undefined, modelName: string, parts: AsyncIterable<UploadPart>): Promise<Registered> {
     const { models } = this.deps;
     await models.resolveModel(projectName, modelName); // 404 before reading the body
     let staged: StagedArtifact | undefined;
     let committed = false;
+    const started = performance.now();
     try {
       let metadataText: string | undefined;
       for await (const part of parts) {
@@ -73,15 +83,27 @@ export class RegistrationService {
           actual: staged.sha256,
         });
       }
-      const view = await this.createVersion(actor, projectName, modelName, metadata, staged);
+      const receiveMs = performance.now() - started;
+      const { version, loadMs, storeMs } = await this.createVersion(actor, projectName, modelName, metadata, staged);
+      const timings = { receiveMs, loadMs, storeMs };
+      this.deps.logger.info(
+        { model: modelName, version: version.version, bytes: staged.size, receiveMs: Math.round(receiveMs), loadMs: Math.round(loadMs), storeMs: Math.round(storeMs) },
+        'model version registered',
+      );
       committed = true;
-      return view;
+      return { version, timings };
     } finally {
       if (staged && !committed) await staged.discard();
     }
   }
 
-  private async createVersion(actor: Principal, projectName: string | undefined, modelName: string, metadata: VersionMetadata, staged: StagedArtifact): Promise<VersionView> {
+  private async createVersion(
+    actor: Principal,
+    projectName: string | undefined,
+    modelName: string,
+    metadata: VersionMetadata,
+    staged: StagedArtifact,
+  ): Promise<{ version: VersionView; loadMs: number; storeMs: number }> {
     const { store, clock, models } = this.deps;
     const pending = await store.transaction(async (tx) => {
       const ref = await models.resolveModel(projectName, modelName, tx);
@@ -121,8 +143,11 @@ export class RegistrationService {
     const { ref, row } = pending;
 
     let outcome: { ok: true; signature: Signature } | { ok: false; message: string };
+    const loadStarted = performance.now();
+    let loadMs = 0;
     try {
       const inspected = await this.deps.inspector.inspect({ flavor: metadata.flavor, path: staged.localPath, example: metadata.inputExample });
+      loadMs = performance.now() - loadStarted;
       outcome = inspected;
       if (inspected.ok && metadata.signature) {
         const problems = compareSignatures(metadata.signature, inspected.signature);
@@ -156,6 +181,7 @@ export class RegistrationService {
         }),
       );
     });
+    const storeMs = performance.now() - loadStarted - loadMs;
     if (!outcome.ok) {
       throw unprocessable('MODEL_INVALID', `version ${row.version} of '${modelName}' is FAILED: ${outcome.message}`, {
         field: 'artifact',
@@ -163,7 +189,7 @@ export class RegistrationService {
         status: 'FAILED',
       });
     }
-    return models.versionView(ref, final);
+    return { version: await models.versionView(ref, final), loadMs, storeMs };
   }
 
   /**

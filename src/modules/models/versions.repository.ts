@@ -1,5 +1,6 @@
 import type { Executor } from '../../db/executor.js';
-import type { ModelVersionRow } from '../../db/schema.js';
+import { sql } from 'kysely';
+import type { ModelRow, ModelVersionRow, ProjectRow } from '../../db/schema.js';
 import type { TagChanges } from './models.repository.js';
 
 export interface VersionListQuery {
@@ -30,6 +31,10 @@ export type VersionPatch = Partial<
 export interface VersionRepository {
   insert(row: ModelVersionRow): Promise<void>;
   get(modelId: string, version: number): Promise<ModelVersionRow | undefined>;
+  /** A version with its model and project, by names and number, in one query. */
+  getByNames(projectName: string, modelName: string, version: number): Promise<{ project: ProjectRow; model: ModelRow; version: ModelVersionRow } | undefined>;
+  /** A version's tags and the aliases pointing at it, in one query. */
+  labels(version: Pick<ModelVersionRow, 'id' | 'model_id' | 'version'>): Promise<{ tags: Record<string, string>; aliases: string[] }>;
   list(query: VersionListQuery): Promise<ModelVersionRow[]>;
   update(id: string, patch: VersionPatch): Promise<void>;
   /** Versions of a model currently in a stage. */
@@ -53,6 +58,66 @@ export class KyselyVersionRepository implements VersionRepository {
 
   get(modelId: string, version: number): Promise<ModelVersionRow | undefined> {
     return this.db.selectFrom('model_versions').selectAll().where('model_id', '=', modelId).where('version', '=', version).executeTakeFirst();
+  }
+
+  async getByNames(projectName: string, modelName: string, version: number): Promise<{ project: ProjectRow; model: ModelRow; version: ModelVersionRow } | undefined> {
+    const r = await this.db
+      .selectFrom('model_versions')
+      .innerJoin('models', 'models.id', 'model_versions.model_id')
+      .innerJoin('projects', 'projects.id', 'models.project_id')
+      .selectAll('model_versions')
+      .select([
+        'models.name as m_name',
+        'models.description as m_description',
+        'models.owner as m_owner',
+        'models.last_version as m_last_version',
+        'models.created_at as m_created_at',
+        'models.created_by as m_created_by',
+        'models.updated_at as m_updated_at',
+        'models.updated_by as m_updated_by',
+        'models.project_id as m_project_id',
+        'projects.name as p_name',
+        'projects.description as p_description',
+        'projects.created_at as p_created_at',
+        'projects.created_by as p_created_by',
+      ])
+      .where('projects.name', '=', projectName)
+      .where('models.name', '=', modelName)
+      .where('model_versions.version', '=', version)
+      .executeTakeFirst();
+    if (!r) return undefined;
+    const { m_name, m_description, m_owner, m_last_version, m_created_at, m_created_by, m_updated_at, m_updated_by, m_project_id, p_name, p_description, p_created_at, p_created_by, ...row } = r;
+    return {
+      project: { id: m_project_id, name: p_name, description: p_description, created_at: p_created_at, created_by: p_created_by },
+      model: {
+        id: row.model_id,
+        project_id: m_project_id,
+        name: m_name,
+        description: m_description,
+        owner: m_owner,
+        last_version: m_last_version,
+        created_at: m_created_at,
+        created_by: m_created_by,
+        updated_at: m_updated_at,
+        updated_by: m_updated_by,
+      },
+      version: row,
+    };
+  }
+
+  async labels(version: Pick<ModelVersionRow, 'id' | 'model_id' | 'version'>): Promise<{ tags: Record<string, string>; aliases: string[] }> {
+    const rows = await sql<{ kind: string; name: string; value: string }>`
+      select 'tag' as kind, key as name, value from version_tags where version_id = ${version.id}
+      union all
+      select 'alias' as kind, alias as name, '' as value from model_aliases where model_id = ${version.model_id} and version = ${version.version}
+      order by kind, name`.execute(this.db);
+    const tags: Record<string, string> = {};
+    const aliases: string[] = [];
+    for (const r of rows.rows) {
+      if (r.kind === 'tag') tags[r.name] = r.value;
+      else aliases.push(r.name);
+    }
+    return { tags, aliases };
   }
 
   list(query: VersionListQuery): Promise<ModelVersionRow[]> {

@@ -1,0 +1,15 @@
+/**
+ * `npm run bench -- <name>`: runs one benchmark. Each prints a readable table and ends with one JSON line
+ * {"bench":"<name>","figures":{...}}.
+ */
+const BENCHES: Record<string, () => Promise<void>> = {
+  registry: async () => (await import('./registry.bench.js')).main(),
+};
+
+const name = process.argv[2];
+const run = name ? BENCHES[name] : undefined;
+if (!run) {
+  process.stderr.write(`usage: npm run bench -- <name>\nbenchmarks: ${Object.keys(BENCHES).join(', ')}\n`);
+  process.exit(2);
+}
+await run();

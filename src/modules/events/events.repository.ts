@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Executor } from '../../db/executor.js';
 import type { EventRow } from '../../db/schema.js';
 
@@ -30,19 +31,9 @@ export class KyselyEventRepository implements EventRepository {
   constructor(private readonly db: Executor) {}
 
   async append(e: DomainEvent): Promise<void> {
-    await this.db
-      .insertInto('events')
-      .values({
-        id: e.id,
-        type: e.type,
-        at: e.at,
-        actor: e.actor,
-        project_id: e.projectId,
-        entity_type: e.entityType,
-        entity_id: e.entityId,
-        payload: JSON.stringify(e.payload),
-      })
-      .execute();
+    // One SQL text rather than the builder: every change in Steward appends an event.
+    await sql`insert into events (id, type, at, actor, project_id, entity_type, entity_id, payload)
+              values (${e.id}, ${e.type}, ${e.at}, ${e.actor}, ${e.projectId}, ${e.entityType}, ${e.entityId}, ${JSON.stringify(e.payload)})`.execute(this.db);
   }
 
   async list(query: { after: number; limit: number; entityType?: string; entityId?: string }): Promise<StoredEvent[]> {

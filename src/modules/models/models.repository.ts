@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { escapeLike, type Executor } from '../../db/executor.js';
 import type { ModelRow, ProjectRow } from '../../db/schema.js';
+import { MODEL_COLUMNS, PROJECT_COLUMNS, splitJoined, type PrefixedModel, type PrefixedProject } from './joined-rows.js';
 
 export type ModelOrderBy = 'name' | 'createdAt' | 'updatedAt';
 
@@ -51,22 +52,15 @@ export class KyselyModelRepository implements ModelRepository {
   }
 
   async getByNames(projectName: string, name: string): Promise<{ project: ProjectRow; model: ModelRow } | undefined> {
-    const r = await this.db
-      .selectFrom('models')
-      .innerJoin('projects', 'projects.id', 'models.project_id')
-      .selectAll('models')
-      .select([
-        'projects.name as p_name',
-        'projects.description as p_description',
-        'projects.created_at as p_created_at',
-        'projects.created_by as p_created_by',
-      ])
-      .where('projects.name', '=', projectName)
-      .where('models.name', '=', name)
-      .executeTakeFirst();
-    if (!r) return undefined;
-    const { p_name, p_description, p_created_at, p_created_by, ...model } = r;
-    return { project: { id: model.project_id, name: p_name, description: p_description, created_at: p_created_at, created_by: p_created_by }, model };
+    // One SQL text rather than the builder: this lookup is on every model request.
+    const r = await sql<PrefixedModel & PrefixedProject>`
+      select ${MODEL_COLUMNS}, ${PROJECT_COLUMNS}
+      from models m join projects p on p.id = m.project_id
+      where p.name = ${projectName} and m.name = ${name}`.execute(this.db);
+    const row = r.rows[0];
+    if (!row) return undefined;
+    const { project, model } = splitJoined(row);
+    return { project, model };
   }
 
   list(query: ModelListQuery): Promise<ModelRow[]> {

@@ -1,6 +1,7 @@
 import type { Executor } from '../../db/executor.js';
 import { sql } from 'kysely';
 import type { ModelRow, ModelVersionRow, ProjectRow } from '../../db/schema.js';
+import { MODEL_COLUMNS, PROJECT_COLUMNS, splitJoined, type PrefixedModel, type PrefixedProject } from './joined-rows.js';
 import type { TagChanges } from './models.repository.js';
 
 export interface VersionListQuery {
@@ -61,48 +62,15 @@ export class KyselyVersionRepository implements VersionRepository {
   }
 
   async getByNames(projectName: string, modelName: string, version: number): Promise<{ project: ProjectRow; model: ModelRow; version: ModelVersionRow } | undefined> {
-    const r = await this.db
-      .selectFrom('model_versions')
-      .innerJoin('models', 'models.id', 'model_versions.model_id')
-      .innerJoin('projects', 'projects.id', 'models.project_id')
-      .selectAll('model_versions')
-      .select([
-        'models.name as m_name',
-        'models.description as m_description',
-        'models.owner as m_owner',
-        'models.last_version as m_last_version',
-        'models.created_at as m_created_at',
-        'models.created_by as m_created_by',
-        'models.updated_at as m_updated_at',
-        'models.updated_by as m_updated_by',
-        'models.project_id as m_project_id',
-        'projects.name as p_name',
-        'projects.description as p_description',
-        'projects.created_at as p_created_at',
-        'projects.created_by as p_created_by',
-      ])
-      .where('projects.name', '=', projectName)
-      .where('models.name', '=', modelName)
-      .where('model_versions.version', '=', version)
-      .executeTakeFirst();
-    if (!r) return undefined;
-    const { m_name, m_description, m_owner, m_last_version, m_created_at, m_created_by, m_updated_at, m_updated_by, m_project_id, p_name, p_description, p_created_at, p_created_by, ...row } = r;
-    return {
-      project: { id: m_project_id, name: p_name, description: p_description, created_at: p_created_at, created_by: p_created_by },
-      model: {
-        id: row.model_id,
-        project_id: m_project_id,
-        name: m_name,
-        description: m_description,
-        owner: m_owner,
-        last_version: m_last_version,
-        created_at: m_created_at,
-        created_by: m_created_by,
-        updated_at: m_updated_at,
-        updated_by: m_updated_by,
-      },
-      version: row,
-    };
+    // Written as one SQL text rather than with the query builder: this lookup is on every version request.
+    const r = await sql<ModelVersionRow & PrefixedModel & PrefixedProject>`
+      select v.*, ${MODEL_COLUMNS}, ${PROJECT_COLUMNS}
+      from model_versions v join models m on m.id = v.model_id join projects p on p.id = m.project_id
+      where p.name = ${projectName} and m.name = ${modelName} and v.version = ${version}`.execute(this.db);
+    const row = r.rows[0];
+    if (!row) return undefined;
+    const { project, model, rest } = splitJoined(row);
+    return { project, model, version: rest };
   }
 
   async labels(version: Pick<ModelVersionRow, 'id' | 'model_id' | 'version'>): Promise<{ tags: Record<string, string>; aliases: string[] }> {

@@ -11,6 +11,7 @@
  *   - download: streamed from the server (which checks the hash as it reads) into a file, then fsync; the
  *     client checks the SHA-256 of the file after the clock stops.
  */
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
@@ -25,7 +26,12 @@ import { httpClient, median, printTable, throughput } from './support.js';
 
 const TOKEN = `stw_bench-${randomBytes(16).toString('hex')}`;
 const MB = 1024 * 1024;
-const REPEATS = 3;
+const REPEATS = 5;
+const METADATA_ROUNDS = 3;
+const WRITES_PER_ROUND = 5000;
+const READS_PER_ROUND = 10_000;
+/** Unmeasured rounds first: on a fresh VM, the first touches of guest memory and disk cost several times more. */
+const WARM_UP = 1;
 
 async function fsyncFile(path: string): Promise<void> {
   const fh = await open(path, 'r+');
@@ -81,6 +87,15 @@ async function download(base: string, path: string, out: string): Promise<void> 
   await fsyncFile(out);
 }
 
+/** The same download with curl as the client, when curl is installed: it tells the server's speed from Node's client's. */
+function curlDownload(base: string, path: string, out: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('curl', ['-sf', '-o', out, '-H', `Authorization: Bearer ${TOKEN}`, `${base}${path}`], { stdio: 'ignore' });
+    child.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? resolve(false) : reject(err)));
+    child.on('exit', (code) => (code === 0 ? resolve(true) : reject(new Error(`curl exited with ${code}`))));
+  });
+}
+
 async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const c of createReadStream(path, { highWaterMark: MB })) hash.update(c as Buffer);
@@ -108,15 +123,22 @@ export async function main(): Promise<void> {
     const check = (r: { status: number; body: Buffer }, what: string) => {
       if (r.status !== 200) throw new Error(`${what} answered ${r.status}: ${r.body.toString()}`);
     };
-    // warm-up
-    await throughput(500, CONNECTIONS, async (i) => check(await client.send('PATCH', '/api/v1/models/meta/versions/1', { tags: { warm: String(i) } }), 'PATCH'));
-    const writes = await throughput(10_000, CONNECTIONS, async (i) => check(await client.send('PATCH', '/api/v1/models/meta/versions/1', { tags: { [`k${i % 4}`]: String(i) } }), 'PATCH'));
-    await throughput(500, CONNECTIONS, async () => check(await client.send('GET', '/api/v1/models/meta/versions/1'), 'GET'));
-    const reads = await throughput(20_000, CONNECTIONS, async () => check(await client.send('GET', '/api/v1/models/meta/versions/1'), 'GET'));
+    const patch = async (i: number) => check(await client.send('PATCH', '/api/v1/models/meta/versions/1', { tags: { [`k${i % 4}`]: String(i) } }), 'PATCH');
+    const get = async () => check(await client.send('GET', '/api/v1/models/meta/versions/1'), 'GET');
+    await throughput(3000, CONNECTIONS, patch); // warm-up: JIT and page cache
+    await throughput(3000, CONNECTIONS, get);
+    const writeRounds: number[] = [];
+    const readRounds: number[] = [];
+    for (let r = 0; r < METADATA_ROUNDS; r++) {
+      writeRounds.push(await throughput(WRITES_PER_ROUND, CONNECTIONS, patch));
+      readRounds.push(await throughput(READS_PER_ROUND, CONNECTIONS, get));
+    }
+    const writes = median(writeRounds);
+    const reads = median(readRounds);
     client.close();
-    printTable(`version metadata through HTTP (SQLite, ${CONNECTIONS} connections)`, ['operation', 'requests', 'per second'], [
-      ['write: PATCH version tags (+ event)', 10_000, writes.toFixed(0)],
-      ['read: GET version', 20_000, reads.toFixed(0)],
+    printTable(`version metadata through HTTP (SQLite, ${CONNECTIONS} connections, median of ${METADATA_ROUNDS} rounds)`, ['operation', 'requests per round', 'rounds (per second)', 'median per second'], [
+      ['write: PATCH version tags (+ event)', WRITES_PER_ROUND, writeRounds.map((x) => x.toFixed(0)).join(' '), writes.toFixed(0)],
+      ['read: GET version', READS_PER_ROUND, readRounds.map((x) => x.toFixed(0)).join(' '), reads.toFixed(0)],
     ]);
 
     // --- artifacts ---
@@ -130,30 +152,48 @@ export async function main(): Promise<void> {
     const transfers: number[] = [];
     const checks: number[] = [];
     const downloads: number[] = [];
-    for (let i = 0; i < REPEATS; i++) {
+    const rounds: string[][] = [];
+    const curlDownloads: number[] = [];
+    for (let i = -WARM_UP; i < REPEATS; i++) {
       const copyOut = join(dir, `copy-${i}.onnx`);
       let t = performance.now();
       await copyFile(bigPath, copyOut);
       await fsyncFile(copyOut);
-      copies.push(performance.now() - t);
+      const copyMs = performance.now() - t;
       await rm(copyOut);
 
       t = performance.now();
       const up = await uploadFile(server.url, bigPath, 'big', size);
-      uploads.push(performance.now() - t);
+      const uploadMs = performance.now() - t;
       if (up.status !== 201) throw new Error(`upload answered ${up.status}: ${up.body}`);
-      transfers.push(phase(up.serverTiming, 'receive'));
-      checks.push(phase(up.serverTiming, 'load'));
-      process.stderr.write(`iteration ${i}: ${up.serverTiming}\n`);
       const version = (JSON.parse(up.body) as { version: number }).version;
 
       const dlOut = join(dir, `dl-${i}.onnx`);
       t = performance.now();
       await download(server.url, `/api/v1/models/big/versions/${version}/artifact`, dlOut);
-      downloads.push(performance.now() - t);
+      const downloadMs = performance.now() - t;
       if ((await sha256File(dlOut)) !== bigSha) throw new Error('the downloaded artifact differs from the upload');
       await rm(dlOut);
+      t = performance.now();
+      const hasCurl = await curlDownload(server.url, `/api/v1/models/big/versions/${version}/artifact`, dlOut);
+      let curlMs = NaN;
+      if (hasCurl) {
+        await fsyncFile(dlOut);
+        curlMs = performance.now() - t;
+        if ((await sha256File(dlOut)) !== bigSha) throw new Error('the artifact downloaded by curl differs from the upload');
+        await rm(dlOut);
+      }
+      const round = [copyMs, uploadMs, phase(up.serverTiming, 'receive'), phase(up.serverTiming, 'load'), downloadMs, curlMs];
+      rounds.push([i < 0 ? 'warm-up (not counted)' : String(i + 1), ...round.map((x) => (Number.isNaN(x) ? 'n/a' : x.toFixed(0)))]);
+      if (i < 0) continue;
+      copies.push(copyMs);
+      uploads.push(uploadMs);
+      transfers.push(round[2]!);
+      checks.push(round[3]!);
+      downloads.push(downloadMs);
+      if (hasCurl) curlDownloads.push(curlMs);
     }
+    printTable('artifact rounds (ms)', ['round', 'copy', 'upload', 'receive', 'load', 'download', 'download (curl)'], rounds);
     const mbps = (ms: number) => size / MB / (ms / 1000);
     const copyMs = median(copies);
     const upMs = median(uploads);
@@ -166,6 +206,7 @@ export async function main(): Promise<void> {
       ['  of which: receive, hash, write (Server-Timing)', transferMs.toFixed(0), mbps(transferMs).toFixed(0), (copyMs / transferMs).toFixed(2)],
       ['  of which: load once in onnxruntime (Server-Timing)', checkMs.toFixed(0), '', ''],
       ['download: stream (checked by the server), write, fsync', downMs.toFixed(0), mbps(downMs).toFixed(0), (copyMs / downMs).toFixed(2)],
+      ...(curlDownloads.length ? [['  the same with curl as the client', median(curlDownloads).toFixed(0), mbps(median(curlDownloads)).toFixed(0), (copyMs / median(curlDownloads)).toFixed(2)]] : []),
     ]);
     const figures = {
       metadata_writes_per_s: Math.round(writes),
@@ -175,6 +216,7 @@ export async function main(): Promise<void> {
       upload_transfer_ratio_vs_copy: Number((copyMs / transferMs).toFixed(3)),
       upload_check_ms: Math.round(checkMs),
       copy_mb_per_s: Math.round(mbps(copyMs)),
+      ...(curlDownloads.length ? { download_ratio_vs_copy_curl_client: Number((copyMs / median(curlDownloads)).toFixed(3)) } : {}),
     };
     process.stdout.write(`${JSON.stringify({ bench: 'registry', figures })}\n`);
   } finally {

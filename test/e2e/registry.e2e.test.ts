@@ -122,6 +122,27 @@ describe('steward CLI against a real server', () => {
     }
   });
 
+  it('keeps nothing from a client that disconnects mid-upload, and keeps serving', async () => {
+    const before = JSON.parse((await cli('--json', 'models', 'show', 'classifier')).stdout);
+    const { body, contentType } = multipart([{ name: 'artifact', value: Buffer.concat([Buffer.from(mlpModel()), Buffer.alloc(4 * 1024 * 1024, 7)]), filename: 'cut.onnx' }]);
+    await new Promise<void>((resolve) => {
+      const req = request(new URL(`${server.url}/api/v1/models/classifier/versions`), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': contentType, 'content-length': body.length },
+      });
+      req.on('error', () => resolve());
+      req.write(body.subarray(0, 1024 * 1024), () => setTimeout(() => req.destroy(), 200));
+      req.on('close', () => resolve());
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const after = JSON.parse((await cli('--json', 'models', 'show', 'classifier')).stdout);
+    expect(after.lastVersion).toBe(before.lastVersion);
+    expect(after.versions).toHaveLength(before.versions.length);
+    const { readdir } = await import('node:fs/promises');
+    expect(await readdir(join(home, 'artifacts', 'tmp'))).toEqual([]);
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+  });
+
   it('finishes an upload in flight when it receives SIGTERM, then stops cleanly', async () => {
     const { body, contentType } = multipart([{ name: 'artifact', value: mlpModel(), filename: 'slow.onnx' }]);
     const url = new URL(`${server.url}/api/v1/models/classifier/versions`);

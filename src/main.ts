@@ -15,6 +15,9 @@ import { createArtifactStore } from './storage/create-artifact-store.js';
 import { ThreadedSha256Hasher } from './storage/sha256-hasher.js';
 import { STEWARD_VERSION } from './version.js';
 
+/** Longer than any registration can stay PENDING (the model check's timeout is 10 minutes). */
+const PENDING_MAX_MS = 30 * 60_000;
+
 export interface RunningServer {
   /** e.g. http://127.0.0.1:8080 */
   readonly url: string;
@@ -66,11 +69,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       logger.warn('STEWARD_ADMIN_TOKEN is set but is not a valid token here: it is only used when the store has no users yet');
     }
 
-    if (database.dialect === 'sqlite') {
-      // One process owns an SQLite store, so any PENDING version left from before this start was interrupted.
-      const recovered = await services.registration.recoverInterrupted(startedAt);
-      if (recovered > 0) logger.warn({ versions: recovered }, 'marked interrupted registrations as FAILED');
-    }
+    // Versions left PENDING by a registration that was cut short become FAILED. One process owns an SQLite
+    // store, so everything PENDING from before this start is such a leftover. Several processes may share
+    // PostgreSQL, so there only versions PENDING for longer than any registration can take (the model check
+    // times out after 10 minutes) are.
+    const cutoff = database.dialect === 'sqlite' ? startedAt : new Date(Date.parse(startedAt) - PENDING_MAX_MS).toISOString();
+    const recovered = await services.registration.recoverInterrupted(cutoff);
+    if (recovered > 0) logger.warn({ versions: recovered }, 'marked interrupted registrations as FAILED');
 
     // Start onnxruntime in the background: the first registration should not pay for its start-up.
     inspector.warmUp().catch((err: unknown) => logger.warn({ err }, 'could not warm up the model inspector'));

@@ -3,7 +3,7 @@
  * server's code and message so that the CLI can print it and exit non-zero.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, rmSync } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
@@ -103,6 +103,13 @@ export class StewardClient {
     const tmp = `${out}.partial-${randomBytes(4).toString('hex')}`;
     const hash = createHash('sha256');
     let size = 0;
+    // Interrupted by Ctrl-C or a signal: leave no partial file behind.
+    const onSignal = (signal: NodeJS.Signals) => {
+      rmSync(tmp, { force: true });
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     try {
       const source = Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>);
       source.on('data', (chunk: Buffer) => {
@@ -120,6 +127,9 @@ export class StewardClient {
       await rm(tmp, { force: true });
       if (err instanceof ApiError) throw err;
       throw new ApiError(0, 'INCOMPLETE_DOWNLOAD', `the download failed: ${(err as Error).message}`);
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     }
   }
 }

@@ -26,7 +26,8 @@ export function buildProgram(): Command {
 }
 
 function report(err: unknown): number {
-  if (err instanceof CommanderError) return err.exitCode; // commander has printed the message
+  // Commander has printed its own message; --help and --version end with code 0, usage mistakes with 2.
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
   if (err instanceof ApiError) {
     const where = err.status > 0 ? ` (${err.code}, HTTP ${err.status})` : ` (${err.code})`;
     process.stderr.write(`error: ${err.message}${where}\n`);

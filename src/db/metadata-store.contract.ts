@@ -202,6 +202,37 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
         expect(await store.users.getById(zoe.id)).toEqual(zoe);
       });
 
+      it('counts and write-locks the active admins until the transaction ends', async () => {
+        const store = await fresh();
+        await store.users.insert(userRow('root', 1, 'admin'));
+        await store.users.insert(userRow('other-admin', 2, 'admin'));
+        const disabled = userRow('gone-admin', 3, 'admin');
+        await store.users.insert({ ...disabled, disabled: 1 });
+        await store.users.insert(userRow('viewer', 4, 'viewer'));
+        expect(await store.users.lockActiveAdmins()).toBe(2);
+        const order: string[] = [];
+        let release!: () => void;
+        const held = new Promise<void>((r) => (release = r));
+        const first = store.transaction(async (tx) => {
+          await tx.users.lockActiveAdmins();
+          order.push('first locked');
+          await held;
+          const root = await tx.users.getByName('root');
+          await tx.users.update(root!.id, { role: 'viewer' });
+          order.push('first demoted root');
+        });
+        await new Promise((r) => setTimeout(r, 50));
+        const second = store.transaction(async (tx) => {
+          const n = await tx.users.lockActiveAdmins();
+          order.push(`second locked and saw ${n}`);
+        });
+        await new Promise((r) => setTimeout(r, 100));
+        release();
+        await Promise.all([first, second]);
+        expect(order).toEqual(['first locked', 'first demoted root', 'second locked and saw 1']);
+        expect(await store.users.getByName('other-admin')).toMatchObject({ role: 'admin' });
+      });
+
       it('rejects a duplicate user name as a unique violation', async () => {
         const store = await fresh();
         await store.users.insert(userRow('grace', 1));

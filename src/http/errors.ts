@@ -91,6 +91,9 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
     }
   }
   if (status >= 500) request.log.error({ err }, 'request failed');
+  // The body was not read to its end (an upload refused early): close the connection after the answer, so
+  // that the rest of a large upload is not left hanging on it.
+  if (!request.raw.complete) void reply.header('connection', 'close');
   if (reply.sent || reply.raw.headersSent) {
     // The response is already streaming (e.g. a download found corruption mid-way): cut the connection so
     // the client sees an incomplete body rather than a quietly wrong one.

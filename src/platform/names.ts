@@ -34,7 +34,8 @@ export function checkTags(field: string, value: unknown, allowNull = false): Rec
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw invalidField(field, 'must be an object mapping tag keys to string values', 'INVALID_TAGS');
   }
-  const out: Record<string, string | null> = {};
+  // No prototype: a key such as "__proto__" is kept as a tag like any other.
+  const out: Record<string, string | null> = Object.create(null) as Record<string, string | null>;
   const entries = Object.entries(value as Record<string, unknown>);
   if (entries.length > 100) throw invalidField(field, 'at most 100 tags are allowed', 'INVALID_TAGS');
   for (const [k, v] of entries) {
@@ -50,6 +51,7 @@ export function checkTags(field: string, value: unknown, allowNull = false): Rec
       throw invalidField(`${field}.${k}`, allowNull ? 'must be a string, or null to remove the tag' : 'must be a string', 'INVALID_TAGS');
     }
     if (v.length > 5000) throw invalidField(`${field}.${k}`, 'must be at most 5000 characters', 'INVALID_TAGS');
+    if (v.includes('\u0000')) throw invalidField(`${field}.${k}`, 'must not contain NUL (\\u0000) characters', 'INVALID_TAGS');
     out[k] = v;
   }
   return out;

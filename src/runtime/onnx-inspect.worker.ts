@@ -111,3 +111,6 @@ parentPort?.on('message', (req: WorkerRequest | { id: number; warmUp: true }) =>
     (err: unknown) => parentPort!.postMessage({ id: req.id, result: { ok: false, message: String((err as Error)?.message ?? err) } }),
   );
 });
+
+// onnxruntime is loaded: jobs may now be timed.
+parentPort?.postMessage({ ready: true });

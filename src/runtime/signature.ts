@@ -81,7 +81,9 @@ function parseSpecs(field: string, value: unknown): TensorSpec[] {
     const f = `${field}[${i}]`;
     if (item === null || typeof item !== 'object' || Array.isArray(item)) throw invalidField(f, 'must be an object {name, datatype, shape}', 'INVALID_SIGNATURE');
     const { name, datatype, shape } = item as Record<string, unknown>;
-    if (typeof name !== 'string' || name.length === 0 || name.length > 256) throw invalidField(`${f}.name`, 'must be a string of 1 to 256 characters', 'INVALID_SIGNATURE');
+    if (typeof name !== 'string' || name.length === 0 || name.length > 256 || name.includes('\u0000')) {
+      throw invalidField(`${f}.name`, 'must be a string of 1 to 256 characters without NUL', 'INVALID_SIGNATURE');
+    }
     if (seen.has(name)) throw invalidField(`${f}.name`, `'${name}' appears twice`, 'INVALID_SIGNATURE');
     seen.add(name);
     if (typeof datatype !== 'string' || !(V2_DATATYPES as readonly string[]).includes(datatype) && datatype !== 'NON_TENSOR') {

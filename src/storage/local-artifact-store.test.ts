@@ -54,3 +54,45 @@ describe('LocalArtifactStore specifics', () => {
     expect(await readdir(join(dir, 'tmp'))).toEqual([fresh]);
   });
 });
+
+describe('LocalArtifactStore failures', () => {
+  it('removes the staged file when the commit cannot rename it into place', async () => {
+    const { dir, store } = await freshStore();
+    async function* one() {
+      yield Buffer.from('bytes that cannot be committed');
+    }
+    const staged = await store.stage(one());
+    // A directory where the blob's parent folder should be: mkdir/rename fail like on a broken disk.
+    await writeFile(join(dir, 'sha256', staged.sha256.slice(0, 2)), 'not a directory');
+    await expect(staged.commit()).rejects.toThrow();
+    await staged.discard();
+    expect(await readdir(join(dir, 'tmp'))).toEqual([]);
+  });
+
+  it('releases the hashing state of a download that is abandoned', async () => {
+    const hasher = new ThreadedSha256Hasher();
+    const dir = await mkdtemp(join(tmpdir(), 'steward-artifacts-'));
+    const store = await LocalArtifactStore.create(pathToFileURL(dir).href, { hasher });
+    async function* big() {
+      for (let i = 0; i < 8; i++) yield Buffer.alloc(1 << 20, i);
+    }
+    const staged = await store.stage(big());
+    await staged.commit();
+    const discarded: number[] = [];
+    const original = hasher.begin.bind(hasher);
+    hasher.begin = () => {
+      const s = original();
+      const discard = s.discard.bind(s);
+      return { ...s, update: s.update.bind(s), digest: s.digest.bind(s), discard: () => (discarded.push(1), discard()) };
+    };
+    for (let i = 0; i < 3; i++) {
+      const opened = await store.open(staged.sha256);
+      await new Promise<void>((resolve) => opened.stream.once('data', () => resolve()));
+      opened.stream.destroy();
+    }
+    expect(discarded).toHaveLength(3);
+    const whole = await store.open(staged.sha256);
+    expect((await buffer(whole.stream)).length).toBe(8 << 20);
+    await hasher.close();
+  });
+});

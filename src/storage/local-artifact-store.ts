@@ -73,7 +73,13 @@ export class LocalArtifactStore implements ArtifactStore {
       await rm(tmp, { force: true });
       throw err;
     }
-    const sha256 = await hash.digest();
+    let sha256: string;
+    try {
+      sha256 = await hash.digest();
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
     if (options.expectedSha256 !== undefined && options.expectedSha256 !== sha256) {
       await rm(tmp, { force: true });
       throw invalid('CHECKSUM_MISMATCH', `the uploaded bytes hash to ${sha256}, not the expected ${options.expectedSha256}`, {
@@ -97,17 +103,18 @@ export class LocalArtifactStore implements ArtifactStore {
         done = true;
         try {
           await synced;
+          const existing = await stat(finalPath).catch(() => null);
+          if (existing && existing.size === size) {
+            await rm(tmp, { force: true });
+            return;
+          }
+          await mkdir(join(this.root, 'sha256', sha256.slice(0, 2)), { recursive: true });
+          await rename(tmp, finalPath);
         } catch (err) {
+          // Disk full, permissions, I/O errors: nothing may stay behind in tmp/.
           await rm(tmp, { force: true });
           throw err;
         }
-        const existing = await stat(finalPath).catch(() => null);
-        if (existing && existing.size === size) {
-          await rm(tmp, { force: true });
-          return;
-        }
-        await mkdir(join(this.root, 'sha256', sha256.slice(0, 2)), { recursive: true });
-        await rename(tmp, finalPath);
         await fsyncDir(join(this.root, 'sha256', sha256.slice(0, 2)));
       },
       discard: async () => {
@@ -171,24 +178,32 @@ async function fsyncDir(dir: string): Promise<void> {
 
 /** Passes bytes through and fails at the end when they do not hash to the expected digest. */
 class VerifyingStream extends Transform {
+  private digested = false;
+
   constructor(
     private readonly expected: string,
     private readonly hash: Sha256Stream,
   ) {
     super();
   }
+
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.hash.update(chunk);
     cb(null, chunk);
   }
+
   override _flush(cb: TransformCallback): void {
+    this.digested = true;
     this.hash.digest().then(
       (actual) => cb(actual === this.expected ? null : new DomainError('internal', 'ARTIFACT_CORRUPT', `stored artifact ${this.expected} is corrupt: its bytes hash to ${actual}`)),
       (err: Error) => cb(err),
     );
   }
+
   override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
-    if (err) this.hash.discard();
+    // A reader that goes away (an aborted download) destroys the stream without an error: release the
+    // hashing state unless the digest was already asked for.
+    if (!this.digested) this.hash.discard();
     cb(err);
   }
 }

@@ -84,6 +84,19 @@ describe('steward CLI against a real server', () => {
     expect(dup.stderr).toMatch(/already exists.*HTTP 409/);
   });
 
+  it('exits with 2 and says why on usage mistakes', async () => {
+    const badVersion = await cli('models', 'alias', 'houses', 'champion', 'abc');
+    expect(badVersion.code).toBe(2);
+    expect(badVersion.stderr).toMatch(/'abc' is not a version number/);
+    const missing = await cli('models', 'register', join(dir, 'linear.onnx'));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/required option '-n, --name <model>' not specified/);
+    const badLimit = await cli('models', 'list', '--limit', 'many');
+    expect(badLimit.code).toBe(2);
+    expect(badLimit.stderr).toMatch(/must be a positive integer/);
+    expect((await cli('--version')).code).toBe(0);
+  });
+
   it('registers by plain REST too, and the download is byte-identical', async () => {
     const { body, contentType } = multipart([
       { name: 'metadata', value: JSON.stringify({ description: 'via REST', sha256: sha(mlpModel()) }) },

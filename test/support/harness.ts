@@ -10,6 +10,7 @@ import type { Role } from '../../src/platform/principal.js';
 import { OnnxInspector } from '../../src/runtime/onnx-inspector.js';
 import { LocalArtifactStore } from '../../src/storage/local-artifact-store.js';
 import { ThreadedSha256Hasher } from '../../src/storage/sha256-hasher.js';
+import { createDatabase, dropDatabase } from './postgres.js';
 
 export const ADMIN_TOKEN = 'stw_test-admin-token-0123456789abcdef';
 
@@ -23,9 +24,17 @@ export interface Harness extends BuiltApp {
   close(): Promise<void>;
 }
 
-export async function createHarness(options: { bodyLimitBytes?: number; maxArtifactBytes?: number } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  bodyLimitBytes?: number;
+  maxArtifactBytes?: number;
+  /** Run on a fresh database on this PostgreSQL server instead of SQLite. */
+  postgresUrl?: string;
+}
+
+export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
   const home = await mkdtemp(join(tmpdir(), 'steward-test-'));
-  const database = await openDatabase({ kind: 'sqlite', file: join(home, 'steward.db') });
+  const pgDb = options.postgresUrl ? await createDatabase(options.postgresUrl) : undefined;
+  const database = await openDatabase(pgDb ? { kind: 'postgres', url: pgDb.url } : { kind: 'sqlite', file: join(home, 'steward.db') });
   await migrateToLatest(database);
   const store = createMetadataStore(database);
   const artifactsDir = join(home, 'artifacts');
@@ -58,6 +67,7 @@ export async function createHarness(options: { bodyLimitBytes?: number; maxArtif
       await inspector.close();
       await hasher.close();
       await store.close();
+      if (pgDb) await dropDatabase(options.postgresUrl!, pgDb.name);
       await rm(home, { recursive: true, force: true });
     },
   };

@@ -82,8 +82,15 @@ async function jsonArg(flag: string, value: string | undefined): Promise<unknown
   }
 }
 
+/** For option values (Commander reports the error). */
 function positiveInt(value: string): number {
-  if (!/^[1-9][0-9]*$/.test(value)) throw new InvalidArgumentError('must be a positive integer');
+  if (!/^[1-9][0-9]{0,9}$/.test(value)) throw new InvalidArgumentError('must be a positive integer');
+  return Number(value);
+}
+
+/** For positional arguments checked inside an action. */
+function versionNumber(value: string): number {
+  if (!/^[1-9][0-9]{0,9}$/.test(value)) throw new UsageError(`'${value}' is not a version number`);
   return Number(value);
 }
 
@@ -266,7 +273,7 @@ export function modelsCommand(program: Command): void {
         return;
       }
       if (version === undefined) throw new UsageError('give the version to point the alias at, or --delete');
-      const r = await client.json<{ version: number; previousVersion: number | null }>('PUT', path, { version: positiveInt(version) });
+      const r = await client.json<{ version: number; previousVersion: number | null }>('PUT', path, { version: versionNumber(version) });
       out.result(r, () => `${name}@${alias} → version ${r.version}${r.previousVersion ? ` (was ${r.previousVersion})` : ''}`);
     });
 

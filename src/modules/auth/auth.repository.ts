@@ -13,6 +13,11 @@ export interface UserRepository {
   getById(id: string): Promise<UserRow | undefined>;
   list(): Promise<UserRow[]>;
   update(id: string, patch: Partial<Pick<UserRow, 'role' | 'disabled'>>): Promise<void>;
+  /**
+   * Write-locks the active admins until the transaction ends (a no-op update: row locks on PostgreSQL,
+   * the write lock on SQLite) and returns how many there are.
+   */
+  lockActiveAdmins(): Promise<number>;
 }
 
 export interface TokenRepository {
@@ -51,6 +56,16 @@ export class KyselyUserRepository implements UserRepository {
 
   async update(id: string, patch: Partial<Pick<UserRow, 'role' | 'disabled'>>): Promise<void> {
     await this.db.updateTable('users').set(patch).where('id', '=', id).execute();
+  }
+
+  async lockActiveAdmins(): Promise<number> {
+    const r = await this.db
+      .updateTable('users')
+      .set((eb) => ({ role: eb.ref('role') }))
+      .where('role', '=', 'admin')
+      .where('disabled', '=', 0)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
   }
 }
 

@@ -73,6 +73,8 @@ function tokenView(t: ApiTokenRow, user: string): TokenView {
 export class AuthService {
   private readonly lastTouched = new Map<string, number>();
   private readonly authCache = new Map<string, CachedToken>();
+  /** Bumped whenever the cache is cleared; a lookup that started before a clear must not refill it. */
+  private cacheGeneration = 0;
 
   constructor(private readonly deps: { store: MetadataStore; clock: Clock }) {}
 
@@ -125,16 +127,28 @@ export class AuthService {
       await this.touch(cached.principal.tokenId, now);
       return cached.principal;
     }
+    const generation = this.cacheGeneration;
     const found = await this.deps.store.tokens.findByHash(hash);
     if (!found || found.token.revoked_at !== null || found.user.disabled === 1 || (found.token.expires_at !== null && found.token.expires_at <= nowIso)) {
       this.authCache.delete(hash);
       throw unauthenticated('the token is not valid (unknown, revoked, expired, or its user is disabled)');
     }
     const principal: Principal = { userId: found.user.id, name: found.user.name, role: found.user.role as Role, tokenId: found.token.id };
-    if (this.authCache.size >= AUTH_CACHE_MAX) this.authCache.clear();
-    this.authCache.set(hash, { principal, expiresAt: found.token.expires_at, until: now + AUTH_CACHE_MS });
+    if (generation === this.cacheGeneration) {
+      if (this.authCache.size >= AUTH_CACHE_MAX) this.authCache.clear();
+      this.authCache.set(hash, { principal, expiresAt: found.token.expires_at, until: now + AUTH_CACHE_MS });
+    }
     await this.touch(found.token.id, now);
     return principal;
+  }
+
+  /**
+   * Called after a revocation or user change has committed: empties the cache, and the generation bump
+   * stops lookups that read the old state before the commit from caching it afterwards.
+   */
+  private forgetCachedTokens(): void {
+    this.cacheGeneration++;
+    this.authCache.clear();
   }
 
   /** Records when a token was last used, at most once a minute per token. */
@@ -177,22 +191,22 @@ export class AuthService {
     const { store, clock } = this.deps;
     if (input.role !== undefined && !isRole(input.role)) throw invalidField('role', `must be one of ${ROLES.join(', ')}`);
     if (input.disabled !== undefined && typeof input.disabled !== 'boolean') throw invalidField('disabled', 'must be true or false');
+    const mayRemoveAdmin = (input.role !== undefined && input.role !== 'admin') || input.disabled === true;
     const updated = await store.transaction(async (tx) => {
+      // Lock the active admins first, so that two concurrent demotions cannot both see "another admin left".
+      const activeAdmins = mayRemoveAdmin ? await tx.users.lockActiveAdmins() : Infinity;
       const user = await tx.users.getByName(name);
       if (!user) throw notFound('USER_NOT_FOUND', `there is no user named '${name}'`);
       const patch: Partial<Pick<UserRow, 'role' | 'disabled'>> = {};
       if (input.role !== undefined) patch.role = input.role as Role;
       if (input.disabled !== undefined) patch.disabled = input.disabled ? 1 : 0;
       const losesAdmin = user.role === 'admin' && user.disabled === 0 && ((patch.role !== undefined && patch.role !== 'admin') || patch.disabled === 1);
-      if (losesAdmin) {
-        const activeAdmins = (await tx.users.list()).filter((u) => u.role === 'admin' && u.disabled === 0);
-        if (activeAdmins.length <= 1) throw conflict('LAST_ADMIN', `'${name}' is the last active admin; make another admin first`);
-      }
+      if (losesAdmin && activeAdmins <= 1) throw conflict('LAST_ADMIN', `'${name}' is the last active admin; make another admin first`);
       await tx.users.update(user.id, patch);
       await tx.events.append(domainEvent(clock, actor.name, 'user.updated', { type: 'user', id: user.id }, { name, ...input }));
       return userView({ ...user, ...patch });
     });
-    this.authCache.clear(); // after commit, so no request can cache the state from before the change
+    this.forgetCachedTokens();
     return updated;
   }
 
@@ -253,7 +267,7 @@ export class AuthService {
       const owner = (await tx.users.getById(token.user_id))?.name ?? '';
       return tokenView({ ...token, revoked_at: token.revoked_at ?? at }, owner);
     });
-    this.authCache.clear(); // after commit, as above
+    this.forgetCachedTokens();
     return revoked;
   }
 }

@@ -25,7 +25,7 @@ export function eventRoutes(app: App, events: EventRepository): void {
         summary: 'The domain event stream, oldest first (admin)',
         description: 'Every state change is recorded here in the same transaction as the change. Page with ?after=<last seq>.',
         querystring: Type.Object({
-          after: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+          after: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 })),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
           entityType: Type.Optional(Type.String()),
           entityId: Type.Optional(Type.String()),

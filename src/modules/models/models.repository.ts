@@ -114,7 +114,7 @@ export class KyselyModelRepository implements ModelRepository {
   }
 
   async tags(modelIds: string[]): Promise<Map<string, Record<string, string>>> {
-    const out = new Map<string, Record<string, string>>(modelIds.map((id) => [id, {}]));
+    const out = new Map<string, Record<string, string>>(modelIds.map((id) => [id, Object.create(null) as Record<string, string>]));
     if (modelIds.length === 0) return out;
     const rows = await this.db.selectFrom('model_tags').selectAll().where('model_id', 'in', modelIds).orderBy('key').execute();
     for (const r of rows) out.get(r.model_id)![r.key] = r.value;

@@ -326,7 +326,7 @@ export function modelRoutes(app: App, models: ModelsService, registration: Regis
         summary: 'Point an alias at a READY version',
         params: AliasParams,
         querystring: ProjectQuery,
-        body: Type.Object({ version: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+        body: Type.Object({ version: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) }, { additionalProperties: false }),
         response: withErrors({ 200: Type.Object({ alias: Type.String(), version: Type.Integer(), previousVersion: Type.Union([Type.Integer(), Type.Null()]) }) }, 400, 403, 404, 409),
       },
     },

@@ -6,9 +6,9 @@ import { isoTime, type Clock } from '../../platform/clock.js';
 import { decodeCursor, encodeCursor } from '../../platform/cursor.js';
 import { conflict, invalidField, notFound } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
-import { checkName, checkTags } from '../../platform/names.js';
+import { checkName, checkTags, printable } from '../../platform/names.js';
 import type { Principal } from '../../platform/principal.js';
-import { optionalString } from '../../platform/validate.js';
+import { MAX_INT32, optionalString } from '../../platform/validate.js';
 import type { ArtifactStore } from '../../storage/artifact-store.js';
 import { domainEvent } from '../events/domain-event.js';
 import { DEFAULT_PROJECT, resolveProject } from '../projects/projects.service.js';
@@ -79,6 +79,10 @@ function parseTagFilters(field: string, tag: string | string[] | undefined): { k
   });
 }
 
+function isVersionNumber(ref: string): boolean {
+  return /^[1-9][0-9]{0,9}$/.test(ref) && Number(ref) <= MAX_INT32;
+}
+
 function parseStage(field: string, value: unknown): Stage {
   if (typeof value === 'string') {
     const match = STAGES.find((s) => s.toLowerCase() === value.toLowerCase());
@@ -115,7 +119,7 @@ export class ModelsService {
 
   /** A model and one of its versions; a numbered version is found with one query. */
   async resolveModelVersion(projectName: string | undefined, name: string, versionRef: string, tx: Repositories = this.deps.store): Promise<ModelRef & { row: ModelVersionRow }> {
-    if (/^[0-9]{1,15}$/.test(versionRef)) {
+    if (isVersionNumber(versionRef)) {
       const wanted = projectName === undefined || projectName === '' ? DEFAULT_PROJECT : checkName('project', projectName);
       checkName('name', name);
       const found = await tx.versions.getByNames(wanted, name, Number(versionRef));
@@ -130,7 +134,7 @@ export class ModelsService {
   async resolveVersion(ref: ModelRef, versionRef: string, tx: Repositories = this.deps.store): Promise<ModelVersionRow> {
     const { model, project } = ref;
     let row: ModelVersionRow | undefined;
-    if (/^[0-9]{1,15}$/.test(versionRef)) {
+    if (isVersionNumber(versionRef)) {
       row = await tx.versions.get(model.id, Number(versionRef));
     } else if (versionRef === 'latest') {
       row = (await tx.versions.list({ modelId: model.id, status: 'READY', direction: 'desc', limit: 1 }))[0];
@@ -140,7 +144,7 @@ export class ModelsService {
       if (!a) throw notFound('ALIAS_NOT_FOUND', `model '${model.name}' has no alias '${alias}'`);
       row = await tx.versions.get(model.id, Number(a.version));
     } else {
-      throw invalidField('version', `'${versionRef}' is not a version: use a number, 'latest' or '@alias'`, 'INVALID_VERSION');
+      throw invalidField('version', `'${printable(versionRef)}' is not a version: use a number from 1 to ${MAX_INT32}, 'latest' or '@alias'`, 'INVALID_VERSION');
     }
     if (!row) throw notFound('MODEL_VERSION_NOT_FOUND', `model '${model.name}' in project '${project.name}' has no version ${versionRef}`);
     return row;
@@ -256,7 +260,7 @@ export class ModelsService {
     const limit = input.limit ?? 100;
     const status = input.status?.toUpperCase();
     if (status !== undefined && !['PENDING', 'READY', 'FAILED'].includes(status)) throw invalidField('status', 'must be PENDING, READY or FAILED');
-    const afterVersion = input.cursor === undefined ? undefined : decodeCursor('cursor', input.cursor, (v): v is number => Number.isSafeInteger(v));
+    const afterVersion = input.cursor === undefined ? undefined : decodeCursor('cursor', input.cursor, (v): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_INT32);
     const rows = await store.versions.list({
       modelId: ref.model.id,
       status,
@@ -353,7 +357,7 @@ export class ModelsService {
   async setAlias(actor: Principal, projectName: string | undefined, name: string, aliasName: string, input: { version: unknown }): Promise<{ alias: string; version: number; previousVersion: number | null }> {
     const alias = checkAlias('alias', aliasName);
     const v = input.version;
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw invalidField('version', 'must be a positive integer');
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_INT32) throw invalidField('version', `must be an integer from 1 to ${MAX_INT32}`);
     const { store, clock } = this.deps;
     return store.transaction(async (tx) => {
       const { row, ...ref } = await this.resolveModelVersion(projectName, name, String(v), tx);

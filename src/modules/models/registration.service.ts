@@ -1,7 +1,7 @@
 import type { MetadataStore } from '../../db/metadata-store.js';
 import type { ModelVersionRow } from '../../db/schema.js';
 import { isoTime, type Clock } from '../../platform/clock.js';
-import { invalid, invalidField, unprocessable } from '../../platform/errors.js';
+import { DomainError, invalid, invalidField, unprocessable } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import type { Logger } from '../../platform/logger.js';
 import { printable } from '../../platform/names.js';
@@ -138,6 +138,15 @@ export class RegistrationService {
       await tx.versions.insert(row);
       await tx.versions.changeTags(row.id, metadata.tags);
       await tx.models.update(ref.model.id, { updated_at: now, updated_by: actor.name });
+      await tx.events.append(
+        domainEvent(clock, actor.name, 'model_version.created', { type: 'model_version', id: row.id, projectId: ref.project.id }, {
+          model: modelName,
+          version,
+          status: 'PENDING',
+          sha256: staged.sha256,
+          size: staged.size,
+        }),
+      );
       return { ref, row };
     });
     const { ref, row } = pending;
@@ -145,6 +154,7 @@ export class RegistrationService {
     let outcome: { ok: true; signature: Signature } | { ok: false; message: string };
     const loadStarted = performance.now();
     let loadMs = 0;
+    let serverFault: Error | undefined;
     try {
       const inspected = await this.deps.inspector.inspect({ flavor: metadata.flavor, path: staged.localPath, example: metadata.inputExample });
       loadMs = performance.now() - loadStarted;
@@ -155,8 +165,11 @@ export class RegistrationService {
       }
       if (outcome.ok) await staged.commit();
     } catch (err) {
-      this.deps.logger.error({ err, model: modelName, version: row.version }, 'model version registration failed');
-      outcome = { ok: false, message: `registration could not be completed: ${(err as Error).message}` };
+      // Not the model's fault (the inspection worker died, the disk is full, …): the version is FAILED so
+      // that nothing stays PENDING, and the client gets a 5xx; the details go to the log, not to clients.
+      serverFault = err as Error;
+      this.deps.logger.error({ err, model: modelName, version: row.version }, 'model version registration failed on the server');
+      outcome = { ok: false, message: 'registration could not be completed because of a server error; register the file again' };
     }
 
     const status = outcome.ok ? 'READY' : 'FAILED';
@@ -182,6 +195,12 @@ export class RegistrationService {
       );
     });
     const storeMs = performance.now() - loadStarted - loadMs;
+    if (serverFault) {
+      throw new DomainError('internal', 'REGISTRATION_FAILED', `version ${row.version} of '${modelName}' could not be registered because of a server error`, {
+        version: row.version,
+        status: 'FAILED',
+      });
+    }
     if (!outcome.ok) {
       throw unprocessable('MODEL_INVALID', `version ${row.version} of '${modelName}' is FAILED: ${outcome.message}`, {
         field: 'artifact',

@@ -32,7 +32,11 @@ export function parseVersionMetadata(text: string | undefined): VersionMetadata 
   if (text === undefined || text.trim() === '') return { flavor: 'onnx', metrics: {}, params: {}, tags: {}, description: '' };
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = JSON.parse(text, (key, value: unknown) => {
+      // As for JSON bodies (Fastify's protection against prototype poisoning): refuse, do not drop.
+      if (key === '__proto__') throw new SyntaxError('"__proto__" is not allowed as a key');
+      return value;
+    });
   } catch (err) {
     throw invalidField('metadata', `is not valid JSON (${(err as Error).message})`, 'INVALID_JSON');
   }

@@ -79,7 +79,7 @@ export class KyselyVersionRepository implements VersionRepository {
       union all
       select 'alias' as kind, alias as name, '' as value from model_aliases where model_id = ${version.model_id} and version = ${version.version}
       order by kind, name`.execute(this.db);
-    const tags: Record<string, string> = {};
+    const tags: Record<string, string> = Object.create(null) as Record<string, string>;
     const aliases: string[] = [];
     for (const r of rows.rows) {
       if (r.kind === 'tag') tags[r.name] = r.value;
@@ -139,7 +139,7 @@ export class KyselyVersionRepository implements VersionRepository {
   }
 
   async tags(versionIds: string[]): Promise<Map<string, Record<string, string>>> {
-    const out = new Map<string, Record<string, string>>(versionIds.map((id) => [id, {}]));
+    const out = new Map<string, Record<string, string>>(versionIds.map((id) => [id, Object.create(null) as Record<string, string>]));
     if (versionIds.length === 0) return out;
     const rows = await this.db.selectFrom('version_tags').selectAll().where('version_id', 'in', versionIds).orderBy('key').execute();
     for (const r of rows) out.get(r.version_id)![r.key] = r.value;

@@ -106,9 +106,9 @@ describe('OnnxInspector queue', () => {
 
   it('rejects what is queued when it is closed', async () => {
     const q = new OnnxInspector({ timeoutMs: 10_000, createWorker: fake });
-    const pending = [q.inspect({ flavor: 'onnx', path: 'slow' }), q.inspect({ flavor: 'onnx', path: 'x' })];
+    const settled = Promise.allSettled([q.inspect({ flavor: 'onnx', path: 'slow' }), q.inspect({ flavor: 'onnx', path: 'x' })]);
     await new Promise((r) => setTimeout(r, 200));
     await q.close();
-    for (const p of await Promise.allSettled(pending)) expect(p.status).toBe('rejected');
+    for (const p of await settled) expect(p.status).toBe('rejected');
   });
 });

@@ -10,92 +10,14 @@ import type { AliasHistoryRow, AliasRow } from '../modules/models/aliases.reposi
 import type { ModelListQuery, ModelOrderBy } from '../modules/models/models.repository.js';
 import type { StageTransition, VersionListQuery } from '../modules/models/versions.repository.js';
 import { newId } from '../platform/ids.js';
+import { DEFAULT_PROJECT_ID, eventFor, iso, modelRow, ms, projectRow, tokenRow, userRow, versionRow } from '../../test/support/rows.js';
 import { isUniqueViolation } from './executor.js';
 import type { MetadataStore } from './metadata-store.js';
-import type { ApiTokenRow, ModelRow, ModelVersionRow, ProjectRow, UserRow } from './schema.js';
-
-/** The id migration 0001 gives the default project. */
-const DEFAULT_PROJECT_ID = '00000000-0000-7000-8000-000000000001';
-
-/** Fixture times: whole seconds after a fixed instant, so tests never depend on the clock. */
-const T0 = Date.UTC(2024, 0, 15, 12, 0, 0);
-const ms = (seconds: number) => T0 + seconds * 1000;
-const iso = (seconds: number) => new Date(ms(seconds)).toISOString();
+import type { ModelRow, ModelVersionRow } from './schema.js';
 
 /** Larger than any 32-bit integer: a value that only survives if int8 is read back as a number. */
 const BIG_SIZE = 5_000_000_000;
 
-function projectRow(name: string, seconds = 0): ProjectRow {
-  return { id: newId(ms(seconds)), name, description: `the ${name} project`, created_at: iso(seconds), created_by: 'tester' };
-}
-
-function userRow(name: string, seconds = 0, role = 'viewer'): UserRow {
-  return { id: newId(ms(seconds)), name, role, disabled: 0, created_at: iso(seconds), created_by: 'tester' };
-}
-
-function tokenRow(userId: string, hash: string, seconds = 0): ApiTokenRow {
-  return {
-    id: newId(ms(seconds)),
-    user_id: userId,
-    name: `token-${hash}`,
-    token_hash: hash,
-    prefix: hash.slice(0, 6),
-    created_at: iso(seconds),
-    created_by: 'tester',
-    expires_at: null,
-    revoked_at: null,
-    last_used_at: null,
-  };
-}
-
-function modelRow(name: string, opts: { projectId?: string; created?: number; updated?: number } = {}): ModelRow {
-  const created = opts.created ?? 0;
-  return {
-    id: newId(ms(created)),
-    project_id: opts.projectId ?? DEFAULT_PROJECT_ID,
-    name,
-    description: `about ${name}`,
-    owner: 'owner-1',
-    last_version: 0,
-    created_at: iso(created),
-    created_by: 'creator',
-    updated_at: iso(opts.updated ?? created),
-    updated_by: 'creator',
-  };
-}
-
-function versionRow(modelId: string, version: number, opts: Partial<ModelVersionRow> = {}): ModelVersionRow {
-  return {
-    id: newId(ms(version)),
-    model_id: modelId,
-    version,
-    status: 'READY',
-    status_message: null,
-    flavor: 'onnx',
-    artifact_sha256: version.toString(16).padStart(64, '0'),
-    artifact_size: 1000 + version,
-    signature: null,
-    input_example: null,
-    metrics: '{}',
-    params: '{}',
-    source_run: null,
-    dataset_version: null,
-    parent_version: null,
-    description: '',
-    stage: 'None',
-    created_at: iso(version),
-    created_by: 'creator',
-    updated_at: iso(version),
-    updated_by: 'creator',
-    ...opts,
-  };
-}
-
-function eventFor(seconds: number, entityType: string, entityId: string, payload: Record<string, unknown> = {}, projectId: string | null = DEFAULT_PROJECT_ID): DomainEvent {
-  return { id: newId(ms(seconds)), type: `${entityType}.changed`, at: iso(seconds), actor: 'tester', projectId, entityType, entityId, payload };
-}
-
-/** The rejection of a promise that must fail (the test fails if it resolves). */
 async function failureOf(work: Promise<unknown>): Promise<unknown> {
   let resolved = false;
   const err = await work.then(

@@ -90,7 +90,7 @@ export class LocalArtifactStore implements ArtifactStore {
     // The flush to disk runs while the caller inspects the staged file; commit waits for it before the
     // rename that makes the blob visible, so a committed blob is always durable.
     // (fsync through a new descriptor flushes the file's data whichever descriptor wrote it.)
-    const synced = syncFile(tmp);
+    const synced = syncToDisk(tmp);
     synced.catch(() => undefined); // observed by commit/discard; never an unhandled rejection
     let done = false;
     const finalPath = this.blobPath(sha256);
@@ -115,7 +115,7 @@ export class LocalArtifactStore implements ArtifactStore {
           await rm(tmp, { force: true });
           throw err;
         }
-        await fsyncDir(join(this.root, 'sha256', sha256.slice(0, 2)));
+        await syncToDisk(join(this.root, 'sha256', sha256.slice(0, 2)));
       },
       discard: async () => {
         if (done) return;
@@ -158,17 +158,9 @@ export class LocalArtifactStore implements ArtifactStore {
   }
 }
 
-async function syncFile(path: string): Promise<void> {
+/** Flushes a file's data (or a folder's entries) to disk, through a descriptor of its own. */
+async function syncToDisk(path: string): Promise<void> {
   const fh = await open(path, 'r');
-  try {
-    await fh.datasync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
   try {
     await fh.sync();
   } finally {

@@ -1,29 +1,12 @@
 import type { Command } from 'commander';
 import { cliContext } from '../context.js';
 import { keyValues, table } from '../output.js';
+import type { TokenView, UserView } from '../../modules/auth/auth.service.js';
+import type { ProjectView } from '../../modules/projects/projects.service.js';
 
-interface User {
-  name: string;
-  role: string;
-  disabled: boolean;
-  createdAt: string;
-}
-interface Token {
-  id: string;
-  user: string;
-  name: string;
-  prefix: string;
-  createdAt: string;
-  expiresAt: string | null;
-  revokedAt: string | null;
-  lastUsedAt: string | null;
-}
-interface Project {
-  name: string;
-  description: string;
-  createdAt: string;
-  createdBy: string;
-}
+type User = UserView;
+type Token = TokenView;
+type Project = ProjectView;
 
 export function adminCommands(program: Command): void {
   const users = program.command('users').description('users and their roles (admin)');

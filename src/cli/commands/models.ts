@@ -5,43 +5,11 @@ import { ApiError } from '../client.js';
 import { cliContext, collectPair, UsageError } from '../context.js';
 import { formatBytes, keyValues, table } from '../output.js';
 import { createProgress } from '../progress.js';
+import type { ModelDetailView, VersionDetailView, VersionView } from '../../modules/models/model-views.js';
 
-interface ModelView {
-  name: string;
-  project: string;
-  description: string;
-  owner: string;
-  tags: Record<string, string>;
-  aliases: Record<string, number>;
-  lastVersion: number;
-  updatedAt: string;
-  createdAt: string;
-  createdBy: string;
-  latestVersions?: { stage: string; version: number }[];
-}
-
-interface VersionView {
-  model: string;
-  version: number;
-  status: string;
-  statusMessage: string | null;
-  stage: string;
-  sha256: string;
-  size: number;
-  flavor: string;
-  aliases: string[];
-  author: string;
-  createdAt: string;
-  signature: { inputs: { name: string; datatype: string; shape: number[] }[]; outputs: { name: string; datatype: string; shape: number[] }[] } | null;
-  metrics: Record<string, number>;
-  params: Record<string, string>;
-  tags: Record<string, string>;
-}
-
-interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
+// The API's own response types (type-only imports: no server code is loaded by the CLI).
+type ModelView = ModelDetailView;
+type Page<T> = { items: T[]; nextCursor: string | null };
 
 const q = (project?: string) => (project ? `?project=${encodeURIComponent(project)}` : '');
 const modelPath = (name: string) => `/api/v1/models/${encodeURIComponent(name)}`;
@@ -160,7 +128,7 @@ export function modelsCommand(program: Command): void {
     .action(async (name: string, version: string | undefined, opts: { project?: string }, cmd: Command) => {
       const { client, out } = await cliContext(cmd);
       if (version !== undefined) {
-        const v = await client.json<VersionView>('GET', `${modelPath(name)}/versions/${encodeURIComponent(version)}${q(opts.project)}`);
+        const v = await client.json<VersionDetailView>('GET', `${modelPath(name)}/versions/${encodeURIComponent(version)}${q(opts.project)}`);
         out.result(v, () => versionText(v));
         return;
       }

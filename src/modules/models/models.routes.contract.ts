@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linearModel, mlpModel } from '../../../test/fixtures/models.js';
 import { createHarness, multipart, versionUpload, type Harness, type HarnessOptions } from '../../../test/support/harness.js';
+import { versionRow } from '../../../test/support/rows.js';
 
 export function registryApiContract(backend: string, options: () => HarnessOptions): void {
 describe(`registry HTTP API on ${backend}`, () => {
@@ -369,29 +370,14 @@ describe('model versions', () => {
     await createModel('interrupted');
     const { model } = await h.services.models.resolveModel(undefined, 'interrupted');
     const old = new Date(Date.now() - 3_600_000).toISOString();
-    await h.store.versions.insert({
-      id: '01900000-0000-7000-8000-00000000abcd',
-      model_id: model.id,
-      version: await h.store.models.allocateVersion(model.id),
-      status: 'PENDING',
-      status_message: null,
-      flavor: 'onnx',
-      artifact_sha256: 'a'.repeat(64),
-      artifact_size: 10,
-      signature: null,
-      input_example: null,
-      metrics: '{}',
-      params: '{}',
-      source_run: null,
-      dataset_version: null,
-      parent_version: null,
-      description: '',
-      stage: 'None',
-      created_at: old,
-      created_by: 'maria',
-      updated_at: old,
-      updated_by: 'maria',
-    });
+    await h.store.versions.insert(
+      versionRow(model.id, await h.store.models.allocateVersion(model.id), {
+        id: '01900000-0000-7000-8000-00000000abcd',
+        status: 'PENDING',
+        created_at: old,
+        updated_at: old,
+      }),
+    );
     expect(await h.services.registration.recoverInterrupted(new Date(Date.now() - 7_200_000).toISOString())).toBe(0);
     expect(await h.services.registration.recoverInterrupted(new Date().toISOString())).toBe(1);
     const v = (await h.app.inject({ method: 'GET', url: '/api/v1/models/interrupted/versions/1', headers: viewer })).json();

@@ -7,7 +7,7 @@ import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { MetadataStore } from './db/metadata-store.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
 import { registerHttpMetrics } from './http/metrics.js';
@@ -17,6 +17,8 @@ import { AuthService } from './modules/auth/auth.service.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { eventRoutes } from './modules/events/events.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
+import { jobRoutes } from './modules/jobs/jobs.routes.js';
+import { JobsService } from './modules/jobs/jobs.service.js';
 import { ModelsService } from './modules/models/models.service.js';
 import { modelRoutes } from './modules/models/models.routes.js';
 import { RegistrationService } from './modules/models/registration.service.js';
@@ -39,9 +41,12 @@ export interface AppDeps {
   bodyLimitBytes: number;
   maxArtifactBytes: number;
   clock?: Clock;
+  /** Told when jobs were enqueued, so that a local worker can start on them at once. */
+  onJobsEnqueued?: () => void;
 }
 
 export interface Services {
+  jobs: JobsService;
   auth: AuthService;
   projects: ProjectsService;
   models: ModelsService;
@@ -58,6 +63,7 @@ export interface BuiltApp {
 export function createServices(deps: AppDeps): Services {
   const clock = deps.clock ?? systemClock;
   const { store, artifacts } = deps;
+  const jobs = new JobsService({ store, clock, onEnqueued: deps.onJobsEnqueued });
   const auth = new AuthService({ store, clock });
   const projects = new ProjectsService({ store, clock });
   const models = new ModelsService({ store, artifacts, clock });
@@ -70,7 +76,7 @@ export function createServices(deps: AppDeps): Services {
     logger: deps.logger,
     maxArtifactBytes: deps.maxArtifactBytes,
   });
-  return { auth, projects, models, registration };
+  return { jobs, auth, projects, models, registration };
 }
 
 export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
@@ -86,7 +92,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     requestTimeout: 0,
     forceCloseConnections: 'idle',
     // One access-log line per request, at debug level (see the onResponse hook); /metrics counts requests.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   app.setValidatorCompiler(createValidatorCompiler());
@@ -160,6 +166,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     projectRoutes(scoped, services.projects);
     modelRoutes(scoped, services.models, services.registration);
     eventRoutes(scoped, deps.store.events);
+    jobRoutes(scoped, services.jobs);
   });
 
   await app.ready();

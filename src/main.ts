@@ -10,6 +10,8 @@ import { migrateToLatest, openDatabase } from './db/database.js';
 import { createMetadataStore } from './db/metadata-store.js';
 import { systemClock } from './platform/clock.js';
 import { createLogger } from './platform/logger.js';
+import { JobWorker } from './modules/jobs/job-worker.js';
+import { jobHandlers } from './job-handlers.js';
 import { OnnxInspector } from './runtime/onnx-inspector.js';
 import { createArtifactStore } from './storage/create-artifact-store.js';
 import { ThreadedSha256Hasher } from './storage/sha256-hasher.js';
@@ -44,6 +46,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const applied = await migrateToLatest(database);
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
     const artifacts = await createArtifactStore(config.artifactUri, { hasher });
+    // The worker needs the services, which buildApp creates; the app needs to wake the worker.
+    const wake: { worker?: JobWorker } = {};
     const built = await buildApp({
       logger,
       store,
@@ -52,8 +56,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       bodyLimitBytes: config.bodyLimitBytes,
       maxArtifactBytes: config.maxArtifactBytes,
       clock: systemClock,
+      onJobsEnqueued: () => wake.worker?.notify(),
     });
     const { app, services } = built;
+    const worker = new JobWorker({ store, clock: systemClock, logger, handlers: jobHandlers(services) });
+    wake.worker = worker;
 
     const boot = await services.auth.bootstrap(config.adminToken);
     if (boot.generatedToken) {
@@ -80,6 +87,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     // Start onnxruntime in the background: the first registration should not pay for its start-up.
     inspector.warmUp().catch((err: unknown) => logger.warn({ err }, 'could not warm up the model inspector'));
 
+    worker.start();
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -100,6 +108,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
           await app.close();
         } finally {
           clearTimeout(force);
+          await worker.stop();
           await inspector.close();
           await hasher.close();
           await store.close();

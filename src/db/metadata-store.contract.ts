@@ -10,7 +10,7 @@ import type { AliasHistoryRow, AliasRow } from '../modules/models/aliases.reposi
 import type { ModelListQuery, ModelOrderBy } from '../modules/models/models.repository.js';
 import type { StageTransition, VersionListQuery } from '../modules/models/versions.repository.js';
 import { newId } from '../platform/ids.js';
-import { DEFAULT_PROJECT_ID, eventFor, iso, modelRow, ms, projectRow, tokenRow, userRow, versionRow } from '../../test/support/rows.js';
+import { DEFAULT_PROJECT_ID, eventFor, iso, jobRow, modelRow, ms, projectRow, tokenRow, userRow, versionRow } from '../../test/support/rows.js';
 import { isUniqueViolation } from './executor.js';
 import type { MetadataStore } from './metadata-store.js';
 import type { ModelRow, ModelVersionRow } from './schema.js';
@@ -796,6 +796,72 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
         expect(await store.aliases.history(a.id, 'champion')).toEqual([set, move, removed]);
         expect(await store.aliases.history(b.id)).toEqual([bSet]);
         expect(await store.aliases.history(b.id, 'challenger')).toEqual([]);
+      });
+    });
+
+    describe('jobs', () => {
+      it('claims the oldest due job of the asked types, leasing it to one owner', async () => {
+        const store = await fresh();
+        const later = jobRow(50, { run_after: iso(500) });
+        const other = jobRow(5, { type: 'other.job' });
+        const second = jobRow(20);
+        const first = jobRow(10);
+        for (const j of [later, other, second, first]) await store.jobs.insert(j);
+        expect(await store.jobs.claim('w1', iso(100), iso(160), [])).toBeUndefined();
+        const got = await store.jobs.claim('w1', iso(100), iso(160), ['test.job']);
+        expect(got).toMatchObject({ id: first.id, status: 'RUNNING', lease_owner: 'w1', lease_until: iso(160), attempts: 1, started_at: iso(100) });
+        expect((await store.jobs.claim('w2', iso(101), iso(161), ['test.job']))?.id).toBe(second.id);
+        expect(await store.jobs.claim('w3', iso(102), iso(162), ['test.job'])).toBeUndefined(); // `later` is not due
+        expect((await store.jobs.claim('w3', iso(600), iso(660), ['test.job', 'other.job']))?.id).toBe(other.id);
+      });
+
+      it('gives a job whose lease ran out to another worker, and stops the old owner from finishing it', async () => {
+        const store = await fresh();
+        const j = jobRow(1);
+        await store.jobs.insert(j);
+        await store.jobs.claim('old', iso(10), iso(20), ['test.job']);
+        expect(await store.jobs.claim('new', iso(15), iso(25), ['test.job'])).toBeUndefined();
+        expect(await store.jobs.heartbeat(j.id, 'old', { leaseUntil: iso(30), progress: 0.5, message: 'half', now: iso(16) })).toBe(true);
+        expect(await store.jobs.claim('new', iso(25), iso(35), ['test.job'])).toBeUndefined();
+        const taken = await store.jobs.claim('new', iso(31), iso(41), ['test.job']);
+        expect(taken).toMatchObject({ lease_owner: 'new', attempts: 2, progress: 0.5, progress_message: 'half', started_at: iso(10) });
+        expect(await store.jobs.heartbeat(j.id, 'old', { leaseUntil: iso(50), progress: 0.9, message: 'x', now: iso(32) })).toBe(false);
+        expect(await store.jobs.finish(j.id, 'old', { status: 'SUCCEEDED', result: '{}', now: iso(33) })).toBe(false);
+        expect(await store.jobs.finish(j.id, 'new', { status: 'SUCCEEDED', result: '{"rows":3}', now: iso(34) })).toBe(true);
+        expect(await store.jobs.get(j.id)).toMatchObject({ status: 'SUCCEEDED', result: '{"rows":3}', progress: 1, finished_at: iso(34), lease_owner: null });
+        expect(await store.jobs.finish(j.id, 'new', { status: 'FAILED', error: 'late', now: iso(35) })).toBe(false);
+      });
+
+      it('queues a job again for a retry, due at the given time', async () => {
+        const store = await fresh();
+        const j = jobRow(1);
+        await store.jobs.insert(j);
+        await store.jobs.claim('w', iso(10), iso(20), ['test.job']);
+        expect(await store.jobs.finish(j.id, 'w', { status: 'QUEUED', error: 'flaky', runAfter: iso(100), now: iso(11) })).toBe(true);
+        expect(await store.jobs.get(j.id)).toMatchObject({ status: 'QUEUED', error: 'flaky', run_after: iso(100), finished_at: null, attempts: 1 });
+        expect(await store.jobs.claim('w', iso(99), iso(120), ['test.job'])).toBeUndefined();
+        expect(await store.jobs.claim('w', iso(100), iso(120), ['test.job'])).toMatchObject({ attempts: 2 });
+      });
+
+      it('hands each job to one claimer when many claim at once', async () => {
+        const store = await fresh();
+        const jobs = Array.from({ length: 6 }, (_, i) => jobRow(i + 1));
+        for (const j of jobs) await store.jobs.insert(j);
+        const claims = await Promise.all(Array.from({ length: 12 }, (_, i) => store.jobs.claim(`w${i}`, iso(100), iso(200), ['test.job'])));
+        const ids = claims.filter((c) => c !== undefined).map((c) => c!.id);
+        expect(ids.sort()).toEqual(jobs.map((j) => j.id).sort());
+      });
+
+      it('lists newest first with filters and keyset paging', async () => {
+        const store = await fresh();
+        const a = jobRow(1);
+        const b = jobRow(2, { type: 'other.job' });
+        const c = jobRow(3, { status: 'SUCCEEDED' });
+        for (const j of [a, b, c]) await store.jobs.insert(j);
+        expect((await store.jobs.list({ limit: 10 })).map((j) => j.id)).toEqual([c.id, b.id, a.id]);
+        expect((await store.jobs.list({ limit: 10, status: 'QUEUED' })).map((j) => j.id)).toEqual([b.id, a.id]);
+        expect((await store.jobs.list({ limit: 10, type: 'other.job' })).map((j) => j.id)).toEqual([b.id]);
+        expect((await store.jobs.list({ limit: 1, beforeId: c.id })).map((j) => j.id)).toEqual([b.id]);
       });
     });
 

@@ -1,5 +1,6 @@
 import { KyselyTokenRepository, KyselyUserRepository, type TokenRepository, type UserRepository } from '../modules/auth/auth.repository.js';
 import { KyselyEventRepository, type EventRepository } from '../modules/events/events.repository.js';
+import { KyselyJobRepository, type JobRepository } from '../modules/jobs/jobs.repository.js';
 import { KyselyAliasRepository, type AliasRepository } from '../modules/models/aliases.repository.js';
 import { KyselyModelRepository, type ModelRepository } from '../modules/models/models.repository.js';
 import { KyselyVersionRepository, type VersionRepository } from '../modules/models/versions.repository.js';
@@ -16,6 +17,7 @@ export interface Repositories {
   readonly versions: VersionRepository;
   readonly aliases: AliasRepository;
   readonly events: EventRepository;
+  readonly jobs: JobRepository;
 }
 
 /**
@@ -30,7 +32,7 @@ export interface MetadataStore extends Repositories {
   close(): Promise<void>;
 }
 
-function repositories(db: Executor): Repositories {
+function repositories(db: Executor, dialect: DialectKind): Repositories {
   return {
     projects: new KyselyProjectRepository(db),
     users: new KyselyUserRepository(db),
@@ -39,15 +41,16 @@ function repositories(db: Executor): Repositories {
     versions: new KyselyVersionRepository(db),
     aliases: new KyselyAliasRepository(db),
     events: new KyselyEventRepository(db),
+    jobs: new KyselyJobRepository(db, dialect),
   };
 }
 
 export function createMetadataStore(database: Database): MetadataStore {
   return {
-    ...repositories(database.db),
+    ...repositories(database.db, database.dialect),
     dialect: database.dialect,
     describe: database.describe,
-    transaction: (work) => database.db.transaction().execute((trx) => work(repositories(trx))),
+    transaction: (work) => database.db.transaction().execute((trx) => work(repositories(trx, database.dialect))),
     ping: () => ping(database),
     close: () => database.close(),
   };

@@ -124,6 +124,28 @@ export interface EventTable {
   payload: string;
 }
 
+export interface JobTable {
+  id: string;
+  type: string;
+  status: string;
+  project_id: string | null;
+  payload: string;
+  result: string | null;
+  error: string | null;
+  progress: number;
+  progress_message: string;
+  attempts: number;
+  max_attempts: number;
+  run_after: string;
+  lease_owner: string | null;
+  lease_until: string | null;
+  created_at: string;
+  created_by: string;
+  started_at: string | null;
+  finished_at: string | null;
+  updated_at: string;
+}
+
 export interface DB {
   projects: ProjectTable;
   users: UserTable;
@@ -136,6 +158,7 @@ export interface DB {
   alias_history: AliasHistoryTable;
   stage_transitions: StageTransitionTable;
   events: EventTable;
+  jobs: JobTable;
 }
 
 export type ProjectRow = Selectable<ProjectTable>;
@@ -145,3 +168,4 @@ export type ModelRow = Selectable<ModelTable>;
 export type ModelVersionRow = Selectable<ModelVersionTable>;
 export type NewModelVersion = Insertable<ModelVersionTable>;
 export type EventRow = Selectable<EventTable>;
+export type JobRow = Selectable<JobTable>;

@@ -2,7 +2,7 @@
  * Row builders for tests of the metadata store and of services that read it: deterministic ids and times
  * (whole seconds after a fixed instant), so tests never depend on the clock.
  */
-import type { ApiTokenRow, ModelRow, ModelVersionRow, ProjectRow, UserRow } from '../../src/db/schema.js';
+import type { ApiTokenRow, JobRow, ModelRow, ModelVersionRow, ProjectRow, UserRow } from '../../src/db/schema.js';
 import type { DomainEvent } from '../../src/modules/events/events.repository.js';
 import { newId } from '../../src/platform/ids.js';
 
@@ -86,3 +86,28 @@ export function eventFor(seconds: number, entityType: string, entityId: string, 
 }
 
 /** The rejection of a promise that must fail (the test fails if it resolves). */
+
+export function jobRow(seconds: number, opts: Partial<JobRow> = {}): JobRow {
+  return {
+    id: newId(ms(seconds)),
+    type: 'test.job',
+    status: 'QUEUED',
+    project_id: null,
+    payload: '{}',
+    result: null,
+    error: null,
+    progress: 0,
+    progress_message: 'queued',
+    attempts: 0,
+    max_attempts: 3,
+    run_after: iso(seconds),
+    lease_owner: null,
+    lease_until: null,
+    created_at: iso(seconds),
+    created_by: 'tester',
+    started_at: null,
+    finished_at: null,
+    updated_at: iso(seconds),
+    ...opts,
+  };
+}

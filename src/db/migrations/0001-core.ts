@@ -1,14 +1,11 @@
 import { sql, type Kysely } from 'kysely';
 import type { Migration } from 'kysely/migration';
 import type { DialectKind } from '../database.js';
+import { textType } from './column-types.js';
 
 /** Projects, users and tokens, the registry, and the domain event stream. */
 export function migration0001(dialect: DialectKind): Migration {
-  // PostgreSQL compares text by the database's collation, which is often a dictionary order (en_US and the
-  // like: case and punctuation ignored at first), while SQLite compares code points. "C" gives PostgreSQL the
-  // same byte-wise order, so sorting, keyset cursors and lower() behave alike on both backends whatever
-  // collation the server was set up with.
-  const text = dialect === 'postgres' ? sql`text collate "C"` : 'text';
+  const text = textType(dialect);
   return {
     async up(db: Kysely<unknown>) {
       await db.schema

@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely/migration';
 import type { DialectKind } from '../database.js';
 import { migration0001 } from './0001-core.js';
+import { migration0002 } from './0002-jobs.js';
 
 /**
  * Forward-only migrations, applied in name order. Never edit or remove one that has shipped: add a new one.
@@ -8,5 +9,6 @@ import { migration0001 } from './0001-core.js';
 export function allMigrations(dialect: DialectKind): Record<string, Migration> {
   return {
     '0001-core': migration0001(dialect),
+    '0002-jobs': migration0002(dialect),
   };
 }

@@ -17,6 +17,9 @@ import { AuthService } from './modules/auth/auth.service.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { eventRoutes } from './modules/events/events.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
+import { datasetRoutes } from './modules/datasets/datasets.routes.js';
+import { DatasetsService } from './modules/datasets/datasets.service.js';
+import type { DataEngine } from './data/engine.js';
 import { jobRoutes } from './modules/jobs/jobs.routes.js';
 import { JobsService } from './modules/jobs/jobs.service.js';
 import { ModelsService } from './modules/models/models.service.js';
@@ -43,10 +46,14 @@ export interface AppDeps {
   clock?: Clock;
   /** Told when jobs were enqueued, so that a local worker can start on them at once. */
   onJobsEnqueued?: () => void;
+  engine: DataEngine;
+  /** A folder for temporary files of data work. */
+  workDir: string;
 }
 
 export interface Services {
   jobs: JobsService;
+  datasets: DatasetsService;
   auth: AuthService;
   projects: ProjectsService;
   models: ModelsService;
@@ -76,7 +83,8 @@ export function createServices(deps: AppDeps): Services {
     logger: deps.logger,
     maxArtifactBytes: deps.maxArtifactBytes,
   });
-  return { jobs, auth, projects, models, registration };
+  const datasets = new DatasetsService({ store, artifacts, engine: deps.engine, jobs, clock, workDir: deps.workDir, maxUploadBytes: deps.maxArtifactBytes });
+  return { jobs, datasets, auth, projects, models, registration };
 }
 
 export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
@@ -167,6 +175,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     modelRoutes(scoped, services.models, services.registration);
     eventRoutes(scoped, deps.store.events);
     jobRoutes(scoped, services.jobs);
+    datasetRoutes(scoped, services.datasets);
   });
 
   await app.ready();

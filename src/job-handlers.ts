@@ -1,7 +1,10 @@
 import type { Services } from './app.js';
+import { PROFILE_JOB } from './modules/datasets/datasets.service.js';
 import type { JobHandler } from './modules/jobs/job-worker.js';
 
 /** Every kind of background job Steward runs, by type. Features add theirs here. */
-export function jobHandlers(_services: Services): Record<string, JobHandler> {
-  return {};
+export function jobHandlers(services: Services): Record<string, JobHandler> {
+  return {
+    [PROFILE_JOB]: (payload, ctx) => services.datasets.runProfileJob(payload, ctx),
+  };
 }

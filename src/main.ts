@@ -3,6 +3,8 @@
  * interrupted work, listen; on shutdown, drain in-flight requests, then close everything.
  */
 import { mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.js';
 import type { ServerConfig } from './config.js';
@@ -11,6 +13,7 @@ import { createMetadataStore } from './db/metadata-store.js';
 import { systemClock } from './platform/clock.js';
 import { createLogger } from './platform/logger.js';
 import { JobWorker } from './modules/jobs/job-worker.js';
+import { DataEngine } from './data/engine.js';
 import { jobHandlers } from './job-handlers.js';
 import { OnnxInspector } from './runtime/onnx-inspector.js';
 import { createArtifactStore } from './storage/create-artifact-store.js';
@@ -42,11 +45,15 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const store = createMetadataStore(database);
   const inspector = new OnnxInspector();
   const hasher = new ThreadedSha256Hasher();
+  let engine: DataEngine | undefined;
   try {
     const applied = await migrateToLatest(database);
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
     const artifacts = await createArtifactStore(config.artifactUri, { hasher });
     // The worker needs the services, which buildApp creates; the app needs to wake the worker.
+    const workDir = join(config.home, 'work');
+    await rm(workDir, { recursive: true, force: true }); // leftovers of an earlier run
+    engine = await DataEngine.create({ tempDir: join(workDir, 'engine') });
     const wake: { worker?: JobWorker } = {};
     const built = await buildApp({
       logger,
@@ -57,6 +64,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       maxArtifactBytes: config.maxArtifactBytes,
       clock: systemClock,
       onJobsEnqueued: () => wake.worker?.notify(),
+      engine,
+      workDir,
     });
     const { app, services } = built;
     const worker = new JobWorker({ store, clock: systemClock, logger, handlers: jobHandlers(services) });
@@ -109,6 +118,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         } finally {
           clearTimeout(force);
           await worker.stop();
+          engine?.close();
           await inspector.close();
           await hasher.close();
           await store.close();
@@ -120,6 +130,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   } catch (err) {
     await inspector.close().catch(() => undefined);
     await hasher.close().catch(() => undefined);
+    engine?.close();
     await store.close().catch(() => undefined);
     throw err;
   }

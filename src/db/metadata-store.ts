@@ -1,4 +1,5 @@
 import { KyselyTokenRepository, KyselyUserRepository, type TokenRepository, type UserRepository } from '../modules/auth/auth.repository.js';
+import { KyselyDatasetRepository, type DatasetRepository } from '../modules/datasets/datasets.repository.js';
 import { KyselyEventRepository, type EventRepository } from '../modules/events/events.repository.js';
 import { KyselyJobRepository, type JobRepository } from '../modules/jobs/jobs.repository.js';
 import { KyselyAliasRepository, type AliasRepository } from '../modules/models/aliases.repository.js';
@@ -18,6 +19,7 @@ export interface Repositories {
   readonly aliases: AliasRepository;
   readonly events: EventRepository;
   readonly jobs: JobRepository;
+  readonly datasets: DatasetRepository;
 }
 
 /**
@@ -42,6 +44,7 @@ function repositories(db: Executor, dialect: DialectKind): Repositories {
     aliases: new KyselyAliasRepository(db),
     events: new KyselyEventRepository(db),
     jobs: new KyselyJobRepository(db, dialect),
+    datasets: new KyselyDatasetRepository(db),
   };
 }
 

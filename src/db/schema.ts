@@ -146,6 +146,45 @@ export interface JobTable {
   updated_at: string;
 }
 
+export interface DatasetTable {
+  id: string;
+  project_id: string;
+  name: string;
+  description: string;
+  last_version: number;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+  updated_by: string;
+}
+
+export interface DatasetVersionTable {
+  id: string;
+  dataset_id: string;
+  version: number;
+  /** Content id: the SHA-256 of the uploaded bytes, or of the stored form for derived versions. */
+  sha256: string;
+  source_format: string;
+  source_name: string;
+  source_sha256: string;
+  source_size: number;
+  stored_sha256: string;
+  stored_size: number;
+  row_count: number;
+  schema: string;
+  csv: string | null;
+  source: string | null;
+  derived_from: string | null;
+  recipe: string | null;
+  split: string | null;
+  description: string;
+  profile_status: string;
+  profile: string | null;
+  profile_job_id: string | null;
+  created_at: string;
+  created_by: string;
+}
+
 export interface DB {
   projects: ProjectTable;
   users: UserTable;
@@ -159,6 +198,8 @@ export interface DB {
   stage_transitions: StageTransitionTable;
   events: EventTable;
   jobs: JobTable;
+  datasets: DatasetTable;
+  dataset_versions: DatasetVersionTable;
 }
 
 export type ProjectRow = Selectable<ProjectTable>;
@@ -169,3 +210,5 @@ export type ModelVersionRow = Selectable<ModelVersionTable>;
 export type NewModelVersion = Insertable<ModelVersionTable>;
 export type EventRow = Selectable<EventTable>;
 export type JobRow = Selectable<JobTable>;
+export type DatasetRow = Selectable<DatasetTable>;
+export type DatasetVersionRow = Selectable<DatasetVersionTable>;

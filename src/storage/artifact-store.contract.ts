@@ -108,6 +108,17 @@ export function artifactStoreContract(name: string, makeStore: () => Promise<Art
       expect(back.equals(data)).toBe(true);
     });
 
+    it('gives a local file with the bytes of a stored blob, and refuses a missing one', async () => {
+      const store = await makeStore();
+      const staged = await store.stage(chunks('local ', 'bytes'));
+      await staged.commit();
+      const path = await store.localPath(staged.sha256);
+      expect((await readFile(path)).toString()).toBe('local bytes');
+      expect(await store.localPath(staged.sha256)).toBe(path);
+      const missing = await store.localPath('1'.repeat(64)).catch((e: unknown) => e);
+      expect((missing as DomainError).code).toBe('ARTIFACT_NOT_FOUND');
+    });
+
     it('reports itself writable', async () => {
       const store = await makeStore();
       await expect(store.checkWritable()).resolves.toBeUndefined();

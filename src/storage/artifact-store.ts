@@ -44,6 +44,11 @@ export interface ArtifactStore {
   stat(sha256: string): Promise<{ size: number } | null>;
   /** Throws ARTIFACT_NOT_FOUND when there is no such blob. */
   open(sha256: string): Promise<OpenedArtifact>;
+  /**
+   * A local file with the blob's bytes, for engines that read files (DuckDB). Its hash is checked the first
+   * time a process asks for it (ARTIFACT_CORRUPT when it does not match); the file must not be changed.
+   */
+  localPath(sha256: string): Promise<string>;
   /** Throws when the store cannot be written to (used by readiness checks). */
   checkWritable(): Promise<void>;
 }

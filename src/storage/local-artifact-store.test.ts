@@ -44,6 +44,17 @@ describe('LocalArtifactStore specifics', () => {
     await expect(buffer(opened.stream)).rejects.toMatchObject({ code: 'ARTIFACT_CORRUPT' });
   });
 
+  it('refuses the local path of a blob changed on disk', async () => {
+    const { dir, store } = await freshStore();
+    async function* one() {
+      yield Buffer.from('dataset bytes');
+    }
+    const staged = await store.stage(one());
+    await staged.commit();
+    await writeFile(join(dir, 'sha256', staged.sha256.slice(0, 2), staged.sha256), 'changed bytes');
+    await expect(store.localPath(staged.sha256)).rejects.toMatchObject({ code: 'ARTIFACT_CORRUPT' });
+  });
+
   it('removes stale temporary files on start', async () => {
     const { dir } = await freshStore();
     const old = `${Date.now() - 3 * 24 * 3600 * 1000}-deadbeef.part`;

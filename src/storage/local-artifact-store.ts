@@ -142,6 +142,21 @@ export class LocalArtifactStore implements ArtifactStore {
     return { size: s.size, stream };
   }
 
+  private readonly verified = new Set<string>();
+
+  async localPath(sha256: string): Promise<string> {
+    this.checkHash(sha256);
+    const path = this.blobPath(sha256);
+    if (!this.verified.has(sha256)) {
+      const { stream } = await this.open(sha256); // ARTIFACT_NOT_FOUND when missing
+      for await (const _chunk of stream) {
+        // reading to the end checks the hash (ARTIFACT_CORRUPT otherwise)
+      }
+      this.verified.add(sha256);
+    }
+    return path;
+  }
+
   async checkWritable(): Promise<void> {
     const probe = join(this.tmpDir, `probe-${randomBytes(6).toString('hex')}`);
     const fh = await open(probe, 'wx');

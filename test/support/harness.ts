@@ -8,6 +8,10 @@ import { createMetadataStore, type MetadataStore } from '../../src/db/metadata-s
 import { createLogger } from '../../src/platform/logger.js';
 import type { Role } from '../../src/platform/principal.js';
 import { OnnxInspector } from '../../src/runtime/onnx-inspector.js';
+import { DataEngine } from '../../src/data/engine.js';
+import { jobHandlers } from '../../src/job-handlers.js';
+import { JobWorker } from '../../src/modules/jobs/job-worker.js';
+import { systemClock } from '../../src/platform/clock.js';
 import { LocalArtifactStore } from '../../src/storage/local-artifact-store.js';
 import { ThreadedSha256Hasher } from '../../src/storage/sha256-hasher.js';
 import { createDatabase, dropDatabase } from './postgres.js';
@@ -41,6 +45,9 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const hasher = new ThreadedSha256Hasher();
   const artifacts = await LocalArtifactStore.create(pathToFileURL(artifactsDir).href, { hasher });
   const inspector = new OnnxInspector();
+  const workDir = join(home, 'work');
+  const engine = await DataEngine.create({ tempDir: join(workDir, 'engine') });
+  const wake: { worker?: JobWorker } = {};
   const built = await buildApp({
     logger: createLogger('silent'),
     store,
@@ -48,7 +55,13 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     inspector,
     bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
     maxArtifactBytes: options.maxArtifactBytes ?? 64 * 1024 * 1024,
+    engine,
+    workDir,
+    onJobsEnqueued: () => wake.worker?.notify(),
   });
+  const worker = new JobWorker({ store, clock: systemClock, logger: createLogger('silent'), handlers: jobHandlers(built.services), pollMs: 100 });
+  wake.worker = worker;
+  worker.start();
   await built.services.auth.bootstrap(ADMIN_TOKEN);
   const admin = await built.services.auth.authenticate(`Bearer ${ADMIN_TOKEN}`);
   let n = 0;
@@ -64,6 +77,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     },
     async close() {
       await built.app.close();
+      await worker.stop();
+      engine.close();
       await inspector.close();
       await hasher.close();
       await store.close();

@@ -11,6 +11,8 @@ import { domainEvent } from '../events/domain-event.js';
 export interface JobContext {
   readonly id: string;
   readonly attempt: number;
+  /** Whether a failure now is final (no retry follows). */
+  readonly lastAttempt: boolean;
   /** Aborted when the worker stops or loses the job's lease. */
   readonly signal: AbortSignal;
   /** Reports progress (0..1) with a short message; also renews the lease. */
@@ -116,6 +118,7 @@ export class JobWorker {
     const ctx: JobContext = {
       id: job.id,
       attempt: Number(job.attempts),
+      lastAttempt: Number(job.attempts) >= Number(job.max_attempts),
       signal,
       progress: async (fraction, text) => {
         progress = Math.max(0, Math.min(1, fraction));

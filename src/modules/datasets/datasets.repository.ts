@@ -1,0 +1,93 @@
+import { sql } from 'kysely';
+import { escapeLike, type Executor } from '../../db/executor.js';
+import type { DatasetRow, DatasetVersionRow } from '../../db/schema.js';
+
+export interface DatasetRepository {
+  insert(row: DatasetRow): Promise<void>;
+  get(projectId: string, name: string): Promise<DatasetRow | undefined>;
+  getById(id: string): Promise<DatasetRow | undefined>;
+  /** Datasets of a project by name, optionally those whose name contains a text; keyset after a name. */
+  list(query: { projectId: string; nameContains?: string; afterName?: string; limit: number }): Promise<DatasetRow[]>;
+  touch(id: string, at: string, by: string): Promise<void>;
+  allocateVersion(id: string): Promise<number>;
+  insertVersion(row: DatasetVersionRow): Promise<void>;
+  getVersion(datasetId: string, version: number): Promise<DatasetVersionRow | undefined>;
+  getVersionById(id: string): Promise<DatasetVersionRow | undefined>;
+  getVersionBySha(datasetId: string, sha256: string): Promise<DatasetVersionRow | undefined>;
+  /** Newest first; keyset before a version number. */
+  listVersions(query: { datasetId: string; beforeVersion?: number; limit: number }): Promise<DatasetVersionRow[]>;
+  /** Versions made from this one (splits, prepared versions). */
+  derivedFrom(versionId: string): Promise<DatasetVersionRow[]>;
+  setProfile(id: string, fields: { status: string; profile?: string | null; jobId?: string | null }): Promise<void>;
+}
+
+export class KyselyDatasetRepository implements DatasetRepository {
+  constructor(private readonly db: Executor) {}
+
+  async insert(row: DatasetRow): Promise<void> {
+    await this.db.insertInto('datasets').values(row).execute();
+  }
+
+  get(projectId: string, name: string): Promise<DatasetRow | undefined> {
+    return this.db.selectFrom('datasets').selectAll().where('project_id', '=', projectId).where('name', '=', name).executeTakeFirst();
+  }
+
+  getById(id: string): Promise<DatasetRow | undefined> {
+    return this.db.selectFrom('datasets').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  list(query: { projectId: string; nameContains?: string; afterName?: string; limit: number }): Promise<DatasetRow[]> {
+    let q = this.db.selectFrom('datasets').selectAll().where('project_id', '=', query.projectId);
+    if (query.nameContains !== undefined) q = q.where(sql<boolean>`lower(name) like ${`%${escapeLike(query.nameContains.toLowerCase())}%`} escape '\\'`);
+    if (query.afterName !== undefined) q = q.where('name', '>', query.afterName);
+    return q.orderBy('name').limit(query.limit).execute();
+  }
+
+  async touch(id: string, at: string, by: string): Promise<void> {
+    await this.db.updateTable('datasets').set({ updated_at: at, updated_by: by }).where('id', '=', id).execute();
+  }
+
+  async allocateVersion(id: string): Promise<number> {
+    const r = await this.db
+      .updateTable('datasets')
+      .set((eb) => ({ last_version: eb('last_version', '+', 1) }))
+      .where('id', '=', id)
+      .returning('last_version')
+      .executeTakeFirstOrThrow();
+    return Number(r.last_version);
+  }
+
+  async insertVersion(row: DatasetVersionRow): Promise<void> {
+    await this.db.insertInto('dataset_versions').values(row).execute();
+  }
+
+  getVersion(datasetId: string, version: number): Promise<DatasetVersionRow | undefined> {
+    return this.db.selectFrom('dataset_versions').selectAll().where('dataset_id', '=', datasetId).where('version', '=', version).executeTakeFirst();
+  }
+
+  getVersionById(id: string): Promise<DatasetVersionRow | undefined> {
+    return this.db.selectFrom('dataset_versions').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  getVersionBySha(datasetId: string, sha256: string): Promise<DatasetVersionRow | undefined> {
+    return this.db.selectFrom('dataset_versions').selectAll().where('dataset_id', '=', datasetId).where('sha256', '=', sha256).executeTakeFirst();
+  }
+
+  listVersions(query: { datasetId: string; beforeVersion?: number; limit: number }): Promise<DatasetVersionRow[]> {
+    let q = this.db.selectFrom('dataset_versions').selectAll().where('dataset_id', '=', query.datasetId);
+    if (query.beforeVersion !== undefined) q = q.where('version', '<', query.beforeVersion);
+    return q.orderBy('version', 'desc').limit(query.limit).execute();
+  }
+
+  derivedFrom(versionId: string): Promise<DatasetVersionRow[]> {
+    return this.db.selectFrom('dataset_versions').selectAll().where('derived_from', '=', versionId).orderBy('created_at').orderBy('id').execute();
+  }
+
+  async setProfile(id: string, f: { status: string; profile?: string | null; jobId?: string | null }): Promise<void> {
+    await this.db
+      .updateTable('dataset_versions')
+      .set({ profile_status: f.status, ...(f.profile !== undefined ? { profile: f.profile } : {}), ...(f.jobId !== undefined ? { profile_job_id: f.jobId } : {}) })
+      .where('id', '=', id)
+      .execute();
+  }
+}

@@ -1,0 +1,184 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHarness, multipart, type Harness } from '../../../test/support/harness.js';
+
+const HMDA = readFileSync(new URL('../../../../shared/data/hmda.csv', import.meta.url));
+let h: Harness;
+let maintainer: Record<string, string>;
+let viewer: Record<string, string>;
+
+beforeAll(async () => {
+  h = await createHarness();
+  maintainer = { authorization: `Bearer ${await h.tokenFor('maintainer', 'maria')}` };
+  viewer = { authorization: `Bearer ${await h.tokenFor('viewer', 'victor')}` };
+  await h.app.inject({ method: 'POST', url: '/api/v1/datasets', headers: maintainer, payload: { name: 'hmda', description: 'Boston HMDA' } });
+});
+afterAll(() => h.close());
+
+function upload(dataset: string, file: Buffer | string, fileName: string, metadata?: unknown) {
+  const parts = [];
+  if (metadata !== undefined) parts.push({ name: 'metadata', value: JSON.stringify(metadata) });
+  parts.push({ name: 'file', value: typeof file === 'string' ? Buffer.from(file) : file, filename: fileName });
+  const { body, contentType } = multipart(parts);
+  return h.app.inject({ method: 'POST', url: `/api/v1/datasets/${dataset}/versions`, headers: { ...maintainer, 'content-type': contentType }, payload: body });
+}
+
+async function profileOf(dataset: string, version: number) {
+  for (let i = 0; i < 300; i++) {
+    const r = await h.app.inject({ method: 'GET', url: `/api/v1/datasets/${dataset}/versions/${version}/profile`, headers: viewer });
+    if (r.statusCode === 200) return r.json().profile;
+    expect(r.statusCode).toBe(409);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error('the profile did not become ready');
+}
+
+/** An independent reading of hmda.csv: its fields hold no commas, so splitting and unquoting suffice. */
+function hmdaFields(): string[][] {
+  return HMDA.toString('utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split(',').map((f) => f.replace(/^"(.*)"$/, '$1')));
+}
+
+function hmdaColumn(name: string): number[] {
+  const [header, ...rows] = hmdaFields();
+  const k = header!.indexOf(name);
+  return rows.map((r) => Number(r[k]));
+}
+
+function linearQuantile(sorted: number[], q: number): number {
+  const pos = q * (sorted.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+describe('datasets API', () => {
+  it('uploads a CSV, infers its schema, and profiles it in the background', async () => {
+    const r = await upload('hmda', HMDA, 'hmda.csv', { source: 'R package AER, data(HMDA)', description: 'first upload' });
+    expect(r.statusCode).toBe(201);
+    const v = r.json();
+    expect(v).toMatchObject({
+      dataset: 'hmda',
+      version: 1,
+      rows: 2380,
+      sha256: createHash('sha256').update(HMDA).digest('hex'),
+      source: { format: 'csv', name: 'hmda.csv', size: HMDA.length, csv: { delimiter: ',', header: true } },
+      lineage: { source: 'R package AER, data(HMDA)', derivedFrom: null },
+      profileStatus: 'PENDING',
+      createdBy: 'maria',
+    });
+    const types = Object.fromEntries(v.columns.map((c: { name: string; type: string }) => [c.name, c.type]));
+    expect(types).toMatchObject({ deny: 'boolean', pirat: 'numeric', chist: 'integer', afam: 'boolean' });
+    const job = (await h.app.inject({ method: 'GET', url: `/api/v1/jobs/${v.profileJob}`, headers: viewer })).json();
+    expect(job.type).toBe('dataset.profile');
+
+    const profile = await profileOf('hmda', 1);
+    expect(profile.rows).toBe(2380);
+    const pirat = profile.columns.find((c: { name: string }) => c.name === 'pirat');
+    const xs = hmdaColumn('pirat');
+    const sorted = [...xs].sort((a, b) => a - b);
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const std = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1));
+    expect(pirat.count).toBe(2380);
+    expect(pirat.missing).toBe(0);
+    expect(pirat.distinct).toBe(new Set(xs).size);
+    expect(Math.abs(pirat.mean - mean) / mean).toBeLessThan(1e-9);
+    expect(Math.abs(pirat.std - std) / std).toBeLessThan(1e-9);
+    expect(pirat.min).toBe(sorted[0]);
+    expect(pirat.max).toBe(sorted.at(-1));
+    for (const [key, q] of [['p01', 0.01], ['p25', 0.25], ['p50', 0.5], ['p75', 0.75], ['p99', 0.99]] as const) {
+      expect(Math.abs(pirat.quantiles[key] - linearQuantile(sorted, q))).toBeLessThan(1e-12);
+    }
+    expect(pirat.histogram.counts.reduce((a: number, b: number) => a + b, 0)).toBe(2380);
+    expect(pirat.histogram.edges).toHaveLength(21);
+    const deny = profile.columns.find((c: { name: string }) => c.name === 'deny');
+    const denied = hmdaFields().slice(1).filter((r) => r[0] === 'yes').length;
+    expect(deny).toMatchObject({ trueCount: denied, falseCount: 2380 - denied, distinct: 2 });
+    expect(profile.examples).toHaveLength(5);
+  });
+
+  it('keeps one version for the same content uploaded again', async () => {
+    const again = await upload('hmda', HMDA, 'copy-of-hmda.csv');
+    expect(again.statusCode).toBe(200);
+    expect(again.json().version).toBe(1);
+    expect((await h.app.inject({ method: 'GET', url: '/api/v1/datasets/hmda', headers: viewer })).json().lastVersion).toBe(1);
+  });
+
+  it('pages through rows in stored order, with integers as numbers', async () => {
+    const r = (await h.app.inject({ method: 'GET', url: '/api/v1/datasets/hmda/versions/1/rows?offset=2&limit=3', headers: viewer })).json();
+    expect(r.total).toBe(2380);
+    expect(r.rows).toHaveLength(3);
+    const third = hmdaFields()[3]!;
+    expect(r.rows[0].pirat).toBe(Number(third[1]));
+    expect(r.rows[0].chist).toBe(Number(third[4]));
+    expect(typeof r.rows[0].chist).toBe('number');
+  });
+
+  it('downloads the original upload byte-identical, the stored Parquet checked, and a CSV export', async () => {
+    const original = await h.app.inject({ method: 'GET', url: '/api/v1/datasets/hmda/versions/1/download?format=original', headers: viewer });
+    expect(original.rawPayload.equals(HMDA)).toBe(true);
+    const parquet = await h.app.inject({ method: 'GET', url: '/api/v1/datasets/hmda/versions/latest/download', headers: viewer });
+    expect(parquet.rawPayload.subarray(0, 4).toString()).toBe('PAR1');
+    expect(createHash('sha256').update(parquet.rawPayload).digest('hex')).toBe(parquet.headers['x-steward-sha256']);
+    const csv = await h.app.inject({ method: 'GET', url: '/api/v1/datasets/hmda/versions/1/download?format=csv', headers: viewer });
+    const lines = csv.body.trim().split('\n');
+    expect(lines[0]).toBe('deny,pirat,hirat,lvrat,chist,mhist,phist,unemp,selfemp,insurance,condomin,afam,single,hschool');
+    expect(lines).toHaveLength(2381);
+  });
+
+  it('answers bad data with a 4xx naming the line, column or field, and keeps no version', async () => {
+    await h.app.inject({ method: 'POST', url: '/api/v1/datasets', headers: maintainer, payload: { name: 'strict' } });
+    const cases: [string, Promise<{ statusCode: number; json: () => { error: { message: string } } }>, number, RegExp][] = [
+      ['ragged rows', upload('strict', 'a,b,c\n1,2,3\n4,5,6,7\n', 'r.csv'), 422, /line 3 has 4 fields, but line 1 has 3/],
+      ['mixed types against an override', upload('strict', 'x,y\n1,2\n3,abc\n', 'm.csv', { schema: { y: 'integer' } }), 422, /column 'y', row 2 \(line 3 of the file\): the value 'abc' is not integer/],
+      ['an override of a missing column', upload('strict', 'x,y\n1,2\n', 'm.csv', { schema: { z: 'integer' } }), 400, /metadata\.schema\.z: there is no column 'z'/],
+      ['an unknown type', upload('strict', 'x,y\n1,2\n', 'm.csv', { schema: { x: 'float' } }), 400, /metadata\.schema\.x: must be one of/],
+      ['an empty file', upload('strict', '', 'e.csv'), 400, /file: e\.csv is empty/],
+      ['a header and no rows', upload('strict', 'x,y\n', 'h.csv'), 422, /has no rows/],
+      ['a truncated Parquet file', upload('strict', readFileSync(new URL('../../../node_modules/vega-datasets/data/flights-3m.parquet', import.meta.url)).subarray(0, 4096), 'f.parquet'), 422, /f\.parquet: .*(magic|Parquet)/i],
+      ['not Parquet at all', upload('strict', 'plain text', 'g.parquet', { format: 'parquet' }), 422, /g\.parquet/],
+      ['an unclosed quote', upload('strict', 'a,b\n1,"open\n2,3\n', 'q.csv'), 422, /never closed/],
+      ['a two-character delimiter', upload('strict', 'a;b\n1;2\n', 'd.csv', { csv: { delimiter: ';;' } }), 400, /metadata\.csv\.delimiter/],
+      ['an unknown metadata field', upload('strict', 'a,b\n1,2\n', 'u.csv', { fromat: 'csv' }), 400, /metadata\.fromat/],
+    ];
+    for (const [what, pending, status, message] of cases) {
+      const r = await pending;
+      expect(r.statusCode, what).toBe(status);
+      expect(r.json().error.message, what).toMatch(message);
+    }
+    expect((await h.app.inject({ method: 'GET', url: '/api/v1/datasets/strict', headers: viewer })).json().lastVersion).toBe(0);
+    const { readdir } = await import('node:fs/promises');
+    expect(await readdir(`${h.artifactsDir}/tmp`)).toEqual([]);
+    expect((await readdir(`${h.home}/work`)).filter((f) => f !== 'engine')).toEqual([]);
+  });
+
+  it('reads a semicolon-separated file with quoted fields and a type override', async () => {
+    await h.app.inject({ method: 'POST', url: '/api/v1/datasets', headers: maintainer, payload: { name: 'semi' } });
+    const r = await upload('semi', 'city;zip;note\n"Paris";75001;"a; b"\n"Lyon";69001;"c ""quoted"""\n', 's.csv', { schema: { zip: 'categorical' } });
+    expect(r.statusCode).toBe(201);
+    expect(r.json().columns).toEqual([
+      { name: 'city', type: expect.stringMatching(/categorical|text/), storage: 'VARCHAR' },
+      { name: 'zip', type: 'categorical', storage: 'VARCHAR' },
+      { name: 'note', type: expect.stringMatching(/categorical|text/), storage: 'VARCHAR' },
+    ]);
+    const rows = (await h.app.inject({ method: 'GET', url: '/api/v1/datasets/semi/versions/1/rows', headers: viewer })).json().rows;
+    expect(rows).toEqual([
+      { city: 'Paris', zip: '75001', note: 'a; b' },
+      { city: 'Lyon', zip: '69001', note: 'c "quoted"' },
+    ]);
+  });
+
+  it('refuses viewers, unknown datasets and duplicate names', async () => {
+    const { body, contentType } = multipart([{ name: 'file', value: HMDA, filename: 'hmda.csv' }]);
+    const asViewer = await h.app.inject({ method: 'POST', url: '/api/v1/datasets/hmda/versions', headers: { ...viewer, 'content-type': contentType }, payload: body });
+    expect(asViewer.statusCode).toBe(403);
+    expect((await upload('nope', 'a\n1\n', 'n.csv')).json().error.code).toBe('DATASET_NOT_FOUND');
+    expect((await h.app.inject({ method: 'POST', url: '/api/v1/datasets', headers: maintainer, payload: { name: 'hmda' } })).statusCode).toBe(409);
+    expect((await h.app.inject({ method: 'GET', url: '/api/v1/datasets/hmda/versions/7', headers: viewer })).statusCode).toBe(404);
+    const list = (await h.app.inject({ method: 'GET', url: '/api/v1/datasets', headers: viewer })).json();
+    expect(list.items.map((d: { name: string }) => d.name)).toEqual(['hmda', 'semi', 'strict']);
+  });
+});

@@ -63,13 +63,13 @@ export class StewardClient {
     return (await res.json()) as T;
   }
 
-  /** Streams a file as the multipart field `artifact`, after a `metadata` JSON field. */
-  async uploadVersion<T>(path: string, file: string, metadata: Record<string, unknown>, hooks: TransferHooks = {}): Promise<T> {
+  /** Streams a file as the multipart file field `field` (default `artifact`), after a `metadata` JSON field. */
+  async uploadVersion<T>(path: string, file: string, metadata: Record<string, unknown>, hooks: TransferHooks = {}, field = 'artifact'): Promise<T> {
     const size = (await stat(file)).size;
     const boundary = `steward-${randomBytes(12).toString('hex')}`;
     const head = Buffer.from(
       `--${boundary}\r\nContent-Disposition: form-data; name="metadata"\r\nContent-Type: application/json\r\n\r\n${JSON.stringify(metadata)}\r\n` +
-        `--${boundary}\r\nContent-Disposition: form-data; name="artifact"; filename="${basename(file).replace(/["\r\n]/g, '_')}"\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${basename(file).replace(/["\r\n]/g, '_')}"\r\n` +
         `Content-Type: application/octet-stream\r\n\r\n`,
     );
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);

@@ -5,6 +5,7 @@ import { STEWARD_VERSION } from '../version.js';
 import { ConfigError } from '../config.js';
 import { ApiError } from './client.js';
 import { adminCommands } from './commands/admin.js';
+import { datasetsCommand } from './commands/datasets.js';
 import { modelsCommand } from './commands/models.js';
 import { sessionCommands } from './commands/session.js';
 import { UsageError } from './context.js';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .exitOverride();
   sessionCommands(program);
   modelsCommand(program);
+  datasetsCommand(program);
   adminCommands(program);
   return program;
 }

@@ -8,7 +8,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { invalidField, unprocessable } from '../platform/errors.js';
 import { COLUMN_TYPES, STORAGE_FOR, typeOfStorage, type ColumnSchema, type ColumnType } from './column-types.js';
 import type { DataEngine } from './engine.js';
-import { scanCsv } from './csv-scan.js';
+import { open } from 'node:fs/promises';
+import { detectDelimiter, scanCsv } from './csv-scan.js';
 import { ident, literal } from './sql.js';
 
 export type SourceFormat = 'csv' | 'parquet';
@@ -63,19 +64,24 @@ export function dataError(err: unknown, req: Pick<IngestRequest, 'sourcePath' | 
     .join('; ');
 }
 
-function csvSource(req: IngestRequest): string {
+/**
+ * DuckDB infers column types from a sample of rows (fast); `fullScan` makes it look at every row, which is
+ * slower but settles columns whose later values do not fit the sample's type.
+ */
+function csvSource(req: IngestRequest, fullScan: boolean): string {
   const o = req.csv ?? {};
   // skip = 0: the sniffer may otherwise drop leading lines that do not fit the dialect it prefers, which would
-  // silently lose the rows of a ragged file; strict mode makes a row with the wrong number of fields an error.
-  const parts = [literal(req.sourcePath), 'auto_detect = true', 'strict_mode = true', 'sample_size = -1', 'skip = 0'];
+  // silently lose rows (the structural scan in csv-scan.ts catches ragged files with the line number).
+  const parts = [literal(req.sourcePath), 'auto_detect = true', 'strict_mode = true', 'skip = 0'];
+  if (fullScan) parts.push('sample_size = -1');
   if (o.delimiter !== undefined) parts.push(`delim = ${literal(o.delimiter)}`);
   if (o.header !== undefined) parts.push(`header = ${o.header}`);
   if (o.quote !== undefined) parts.push(`quote = ${literal(o.quote)}`);
   return `read_csv(${parts.join(', ')})`;
 }
 
-export function sourceRelation(req: IngestRequest): string {
-  return req.format === 'parquet' ? `read_parquet(${literal(req.sourcePath)})` : csvSource(req);
+export function sourceRelation(req: IngestRequest, fullScan = false): string {
+  return req.format === 'parquet' ? `read_parquet(${literal(req.sourcePath)})` : csvSource(req, fullScan);
 }
 
 function checkCsvOptions(o: CsvOptions | undefined): void {
@@ -88,18 +94,51 @@ function checkCsvOptions(o: CsvOptions | undefined): void {
 
 export async function ingest(engine: DataEngine, request: IngestRequest): Promise<IngestResult> {
   checkCsvOptions(request.csv);
-  let req = request;
-  let multiline = false;
-  if (req.format === 'csv') {
-    const shape = await scanCsv(req.sourcePath, req.sourceName, req.csv);
-    req = { ...req, csv: { ...req.csv, delimiter: shape.delimiter } };
-    multiline = shape.multiline;
+  if (request.format === 'parquet') return read(engine, request, false);
+  // CSV: the delimiter comes from the first 64 KiB; the structural scan of the whole file then runs in
+  // JavaScript while DuckDB reads the file on its own threads, and its verdict (ragged rows, an unclosed
+  // quote) wins over whatever DuckDB made of such a file.
+  const head = await readHead(request.sourcePath);
+  if (head.length === 0) throw unprocessable('INVALID_DATA', `${request.sourceName}: the file is empty`, { field: 'file' });
+  const req: IngestRequest = { ...request, csv: { ...request.csv, delimiter: request.csv?.delimiter ?? detectDelimiter(head) } };
+  const [scan, result] = await Promise.allSettled([scanCsv(req.sourcePath, req.sourceName, req.csv), read(engine, req, false)]);
+  if (scan.status === 'rejected') throw scan.reason;
+  let outcome = result;
+  const { multiline } = scan.value;
+  if (outcome.status === 'rejected' && (isTypeSampleMiss(outcome.reason) || multiline)) {
+    // A value beyond DuckDB's type sample did not fit the inferred type: look at every row instead. (A file
+    // whose records span lines is read again too, so that the message does not name a line it cannot know.)
+    outcome = await read(engine, req, isTypeSampleMiss(outcome.reason), multiline).then(
+      (value) => ({ status: 'fulfilled', value }) as const,
+      (reason: unknown) => ({ status: 'rejected', reason }) as const,
+    );
   }
-  return engine.use(async (db) => {
-    const fail = (err: unknown): never => {
+  if (outcome.status === 'rejected') throw outcome.reason;
+  return outcome.value;
+}
+
+async function readHead(path: string): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(65_536);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** A conversion error in a column whose type DuckDB inferred (no override): its sample was too small. */
+function isTypeSampleMiss(err: unknown): boolean {
+  const e = err as { details?: { sampleMiss?: boolean } };
+  return e?.details?.sampleMiss === true;
+}
+
+async function read(engine: DataEngine, req: IngestRequest, fullScan: boolean, multiline = false): Promise<IngestResult> {
+  return engine.use(async (db) => {    const fail = (err: unknown): never => {
       throw unprocessable('INVALID_DATA', `${req.sourceName}: ${dataError(err, req)}`, { field: 'file' });
     };
-    const source = sourceRelation(req);
+    const source = sourceRelation(req, fullScan);
     const described = await db.runAndReadAll(`describe select * from ${source}`).catch(fail);
     const columns = described.getRowObjectsJson().map((r) => ({ name: String(r.column_name), storage: String(r.column_type) }));
     if (columns.length === 0) throw unprocessable('INVALID_DATA', `${req.sourceName}: the file has no columns`, { field: 'file' });
@@ -130,7 +169,14 @@ export async function ingest(engine: DataEngine, request: IngestRequest): Promis
     try {
       await db.run(`copy (select ${select} from ${source}) to ${literal(req.outputPath)} (format parquet, compression zstd, row_group_size 122880)`);
     } catch (err) {
-      throw await explainCastFailure(db, req, source, planned, err, multiline);
+      const explained = await explainCastFailure(db, req, source, planned, err, multiline);
+      if (req.format === 'csv' && !fullScan && /conver|could not/i.test(String((err as Error)?.message))) {
+        const column = (explained as { details?: { column?: string } }).details?.column;
+        if (column === undefined || req.overrides?.[column] === undefined) {
+          (explained as { details?: Record<string, unknown> }).details = { ...(explained as { details?: Record<string, unknown> }).details, sampleMiss: true };
+        }
+      }
+      throw explained;
     }
 
     const stored = `read_parquet(${literal(req.outputPath)})`;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, multipart, type Harness } from '../../../test/support/harness.js';
 
-const HMDA = readFileSync(new URL('../../../../shared/data/hmda.csv', import.meta.url));
+const HMDA = readFileSync(new URL('../../../test/fixtures/data/hmda.csv', import.meta.url));
 let h: Harness;
 let maintainer: Record<string, string>;
 let viewer: Record<string, string>;

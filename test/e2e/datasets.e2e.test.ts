@@ -60,6 +60,16 @@ describe('steward datasets', () => {
     expect((await readFile(exported, 'utf8')).trim().split('\n')).toHaveLength(1462);
   });
 
+  it('splits a version by time and shows the parts', async () => {
+    const r = await cli('datasets', 'split', 'weather', '1', '--kind', 'time', '--by', 'date', '--fractions', 'past=0.8,future=0.2');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/past\s+2\s+1169\s+yes/);
+    expect(r.stdout).toMatch(/future\s+3\s+292\s+yes/);
+    const bad = await cli('datasets', 'split', 'weather', '1', '--fractions', 'a=0.5,b=0.6');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/fractions: must add up to 1/);
+  });
+
   it('reports bad data with the line and exits 1', async () => {
     await writeFile(join(dir, 'ragged.csv'), 'a,b\n1,2\n3,4,5\n');
     const r = await cli('datasets', 'upload', join(dir, 'ragged.csv'), '--name', 'weather');

@@ -210,6 +210,34 @@ export function datasetsCommand(program: Command): void {
     });
 
   datasets
+    .command('split <name> <version>')
+    .description('split a version reproducibly into new versions (random, stratified or by time)')
+    .requiredOption('--fractions <parts>', 'parts in order with their fractions, e.g. train=0.8,test=0.2')
+    .option('--kind <kind>', 'random, stratified or time', 'random')
+    .option('--by <column>', 'the stratify column (stratified) or the time column (time)')
+    .option('--seed <n>', 'seed of the random order', count, 0)
+    .option('-p, --project <project>', 'project (default: default)')
+    .action(async (name: string, version: string, opts: { fractions: string; kind: string; by?: string; seed: number; project?: string }, cmd: Command) => {
+      const { client, out } = await cliContext(cmd);
+      const fractions: Record<string, number> = {};
+      for (const item of opts.fractions.split(',')) {
+        const [part, value] = item.split('=');
+        const f = Number(value);
+        if (!part || value === undefined || value.trim() === '' || !Number.isFinite(f)) throw new UsageError(`--fractions: '${item}' must be name=fraction`);
+        fractions[part.trim()] = f;
+      }
+      const job = await client.json<JobView>('POST', `${datasetPath(name)}/versions/${encodeURIComponent(version)}/split${q(opts.project)}`, {
+        kind: opts.kind,
+        fractions,
+        seed: opts.seed,
+        ...(opts.by !== undefined ? { column: opts.by } : {}),
+      });
+      const done = await followJob(client, out, job.id, 'splitting');
+      const result = done.result as { parts: { name: string; version: number; rows: number; created: boolean }[] };
+      out.result(result, () => table(['PART', 'VERSION', 'ROWS', 'NEW'], result.parts.map((p) => [p.name, p.version, p.rows, p.created ? 'yes' : 'no (same split before)'])));
+    });
+
+  datasets
     .command('download <name> <version>')
     .description('download a version as Parquet (default), CSV, or the original upload')
     .option('--format <format>', 'parquet, csv or original', 'parquet')

@@ -181,4 +181,95 @@ describe('datasets API', () => {
     const list = (await h.app.inject({ method: 'GET', url: '/api/v1/datasets', headers: viewer })).json();
     expect(list.items.map((d: { name: string }) => d.name)).toEqual(['hmda', 'semi', 'strict']);
   });
+
+  describe('splits', () => {
+    async function jobResult(jobId: string) {
+      for (let i = 0; i < 300; i++) {
+        const j = (await h.app.inject({ method: 'GET', url: `/api/v1/jobs/${jobId}`, headers: viewer })).json();
+        if (j.status === 'SUCCEEDED') return j.result;
+        if (j.status === 'FAILED') throw new Error(`split failed: ${j.error}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error('the split did not finish');
+    }
+
+    function split(dataset: string, version: string, body: unknown) {
+      return h.app.inject({ method: 'POST', url: `/api/v1/datasets/${dataset}/versions/${version}/split`, headers: maintainer, payload: body as object });
+    }
+
+    async function csvRows(dataset: string, version: number): Promise<string[]> {
+      const r = await h.app.inject({ method: 'GET', url: `/api/v1/datasets/${dataset}/versions/${version}/download?format=csv`, headers: viewer });
+      return r.body.trim().split('\n').slice(1);
+    }
+
+    it('splits by class in the given proportions, within one row of exact, and keeps every row exactly once', async () => {
+      const r = await split('hmda', '1', { kind: 'stratified', column: 'deny', fractions: { train: 0.7, validation: 0.15, test: 0.15 }, seed: 42 });
+      expect(r.statusCode).toBe(202);
+      const result = await jobResult(r.json().id);
+      expect(result.parts.map((p: { name: string; version: number; created: boolean }) => [p.name, p.version, p.created])).toEqual([
+        ['train', 2, true],
+        ['validation', 3, true],
+        ['test', 4, true],
+      ]);
+      const parent = await csvRows('hmda', 1);
+      const parts = await Promise.all([2, 3, 4].map((v) => csvRows('hmda', v)));
+      expect(parts.flat().sort()).toEqual([...parent].sort());
+      const denied = (rows: string[]) => rows.filter((l) => l.startsWith('true,')).length;
+      const classes = { yes: denied(parent), no: parent.length - denied(parent) };
+      const fractions = [0.7, 0.15, 0.15];
+      parts.forEach((rows, k) => {
+        expect(Math.abs(denied(rows) - fractions[k]! * classes.yes)).toBeLessThan(1);
+        expect(Math.abs(rows.length - denied(rows) - fractions[k]! * classes.no)).toBeLessThan(1);
+      });
+      const train = (await h.app.inject({ method: 'GET', url: '/api/v1/datasets/hmda/versions/2', headers: viewer })).json();
+      expect(train.lineage).toMatchObject({ derivedFrom: { dataset: 'hmda', version: 1 }, split: { kind: 'stratified', seed: 42, column: 'deny', part: 'train' } });
+      expect(train.rows).toBe(parts[0]!.length);
+    });
+
+    it('gives the same rows for the same seed (the same versions), and other rows for another seed', async () => {
+      const again = await jobResult((await split('hmda', '1', { kind: 'stratified', column: 'deny', fractions: { train: 0.7, validation: 0.15, test: 0.15 }, seed: 42 })).json().id);
+      expect(again.parts.map((p: { version: number; created: boolean }) => [p.version, p.created])).toEqual([
+        [2, false],
+        [3, false],
+        [4, false],
+      ]);
+      const other = await jobResult((await split('hmda', '1', { kind: 'random', fractions: { train: 0.5, test: 0.5 }, seed: 7 })).json().id);
+      expect(other.parts.map((p: { rows: number }) => p.rows)).toEqual([1190, 1190]);
+      const seven = await csvRows('hmda', other.parts[0].version);
+      const eight = await jobResult((await split('hmda', '1', { kind: 'random', fractions: { train: 0.5, test: 0.5 }, seed: 8 })).json().id);
+      expect((await csvRows('hmda', eight.parts[0].version)).sort()).not.toEqual([...seven].sort());
+    });
+
+    it('splits by time, earlier rows first', async () => {
+      await h.app.inject({ method: 'POST', url: '/api/v1/datasets', headers: maintainer, payload: { name: 'weather' } });
+      const weather = readFileSync(new URL('../../../node_modules/vega-datasets/data/seattle-weather.csv', import.meta.url));
+      expect((await upload('weather', weather, 'seattle-weather.csv')).statusCode).toBe(201);
+      const result = await jobResult((await split('weather', '1', { kind: 'time', column: 'date', fractions: { past: 0.75, future: 0.25 } })).json().id);
+      const [past, future]: string[][] = await Promise.all(result.parts.map((p: { version: number }) => csvRows('weather', p.version)));
+      expect(past!.length + future!.length).toBe(1461);
+      const lastPast = past!.map((l) => l.split(',')[0]!).sort().at(-1)!;
+      const firstFuture = future!.map((l) => l.split(',')[0]!).sort()[0]!;
+      expect(lastPast <= firstFuture).toBe(true);
+    });
+
+    it('refuses bad split requests with 400 naming the field, and queues nothing', async () => {
+      const before = (await h.app.inject({ method: 'GET', url: '/api/v1/jobs?type=dataset.split&limit=1000', headers: viewer })).json().items.length;
+      const cases: [unknown, RegExp][] = [
+        [{ kind: 'stratified', column: 'nope', fractions: { a: 0.5, b: 0.5 } }, /^column: there is no column 'nope'/],
+        [{ kind: 'random', fractions: { a: 0.5, b: 0.4 } }, /^fractions: must add up to 1 \(they add up to 0\.9\)/],
+        [{ kind: 'shuffle', fractions: { a: 0.5, b: 0.5 } }, /^kind: must be one of random, stratified, time/],
+        [{ kind: 'time', column: 'afam', fractions: { a: 0.5, b: 0.5 } }, /^column: 'afam' is boolean; a time split needs/],
+        [{ kind: 'random', column: 'deny', fractions: { a: 0.5, b: 0.5 } }, /^column: is only used by stratified and time splits/],
+        [{ fractions: { only: 1 } }, /^fractions/],
+        [{ fractions: { a: 0.5, b: 0.5 }, seed: -1 }, /^seed/],
+      ];
+      for (const [body, message] of cases) {
+        const r = await split('hmda', '1', body);
+        expect(r.statusCode, JSON.stringify(body)).toBe(400);
+        expect(r.json().error.message, JSON.stringify(body)).toMatch(message);
+      }
+      const after = (await h.app.inject({ method: 'GET', url: '/api/v1/jobs?type=dataset.split&limit=1000', headers: viewer })).json().items.length;
+      expect(after).toBe(before);
+    });
+  });
 });

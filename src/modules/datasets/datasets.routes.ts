@@ -6,6 +6,7 @@ import { principalOf, type App } from '../../http/types.js';
 import { tooLarge } from '../../platform/errors.js';
 import type { UploadPart } from '../models/registration.service.js';
 import type { DatasetsService } from './datasets.service.js';
+import { JobSchema } from '../jobs/jobs.routes.js';
 
 const DatasetSchema = Type.Object({
   name: Type.String(),
@@ -188,6 +189,33 @@ export function datasetRoutes(app: App, datasets: DatasetsService): void {
       },
     },
     async (request) => datasets.rows(request.query.project, request.params.name, request.params.version, request.query),
+  );
+
+  app.post(
+    '/api/v1/datasets/:name/versions/:version/split',
+    {
+      config: { auth: 'maintainer' },
+      schema: {
+        tags: ['datasets'],
+        summary: 'Split a version reproducibly into new versions (a background job)',
+        description:
+          'kind random (rows ordered by MD5 of seed and row number), stratified (the same within each value of column) or time (ordered by column, earliest first); ' +
+          'fractions names the parts in order and must add up to 1. Each part becomes a version of this dataset with lineage to this one; the same split again gives the same versions.',
+        params: VersionParams,
+        querystring: ProjectQuery,
+        body: Type.Object(
+          {
+            kind: Type.Optional(Type.String({ description: 'random (default), stratified or time' })),
+            fractions: Type.Record(Type.String(), Type.Number(), { description: 'e.g. {"train": 0.8, "test": 0.2}' }),
+            seed: Type.Optional(Type.Integer({ description: 'default 0' })),
+            column: Type.Optional(Type.String({ description: 'the stratify or time column' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: withErrors({ 202: JobSchema }, 400, 403, 404),
+      },
+    },
+    async (request, reply) => reply.status(202).send(await datasets.requestSplit(principalOf(request), request.query.project, request.params.name, request.params.version, request.body)),
   );
 
   app.get(

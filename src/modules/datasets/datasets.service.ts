@@ -10,6 +10,7 @@ import type { DataEngine } from '../../data/engine.js';
 import { detectFormat, ingest, type CsvOptions, type SourceFormat } from '../../data/ingest.js';
 import { profileDataset, type DatasetProfile } from '../../data/profile.js';
 import { literal } from '../../data/sql.js';
+import { parseSplitSpec, writeSplit, type SplitSpec } from '../../data/split.js';
 import { isoTime, type Clock } from '../../platform/clock.js';
 import { decodeCursor, encodeCursor } from '../../platform/cursor.js';
 import { conflict, invalidField, notFound } from '../../platform/errors.js';
@@ -20,12 +21,13 @@ import { asObject, MAX_INT32, onlyKeys, optionalString } from '../../platform/va
 import type { ArtifactStore, StagedArtifact } from '../../storage/artifact-store.js';
 import { domainEvent } from '../events/domain-event.js';
 import type { JobContext } from '../jobs/job-worker.js';
-import type { JobsService } from '../jobs/jobs.service.js';
+import type { JobsService, JobView } from '../jobs/jobs.service.js';
 import type { UploadPart } from '../models/registration.service.js';
 import { DEFAULT_PROJECT, resolveProject } from '../projects/projects.service.js';
 import { datasetVersionView, datasetView, type DatasetVersionView, type DatasetView } from './dataset-views.js';
 
 export const PROFILE_JOB = 'dataset.profile';
+export const SPLIT_JOB = 'dataset.split';
 
 export interface DatasetsDeps {
   store: MetadataStore;
@@ -240,7 +242,7 @@ export class DatasetsService {
    * recorded, and profiled by a background job.
    */
   async uploadVersion(actor: Principal, projectName: string | undefined, name: string, parts: AsyncIterable<UploadPart>): Promise<{ version: DatasetVersionView; created: boolean }> {
-    const { store, artifacts, clock } = this.deps;
+    const { store, artifacts } = this.deps;
     const ref = await this.resolveDataset(projectName, name);
     let staged: StagedArtifact | undefined;
     let fileName = 'upload';
@@ -278,48 +280,22 @@ export class DatasetsService {
       storedCommitted = stored;
       await staged.commit();
 
-      const source = staged;
-      const row = await store.transaction(async (tx) => {
-        const version = await tx.datasets.allocateVersion(ref.dataset.id);
-        const now = isoTime(clock);
-        const row: DatasetVersionRow = {
-          id: newId(clock.now()),
-          dataset_id: ref.dataset.id,
-          version,
-          sha256: source.sha256,
-          source_format: format,
-          source_name: fileName.slice(0, 500),
-          source_sha256: source.sha256,
-          source_size: source.size,
-          stored_sha256: stored.sha256,
-          stored_size: stored.size,
-          row_count: result.rowCount,
-          schema: JSON.stringify(result.schema),
-          csv: result.csv ? JSON.stringify(result.csv) : null,
-          source: metadata.source ?? null,
-          derived_from: null,
-          recipe: null,
-          split: null,
-          description: metadata.description ?? '',
-          profile_status: 'PENDING',
-          profile: null,
-          profile_job_id: null,
-          created_at: now,
-          created_by: actor.name,
-        };
-        const job = await this.deps.jobs.enqueue(tx, actor.name, { type: PROFILE_JOB, payload: { datasetVersionId: row.id }, projectId: ref.project.id });
-        row.profile_job_id = job.id;
-        await tx.datasets.insertVersion(row);
-        await tx.datasets.touch(ref.dataset.id, now, actor.name);
-        await tx.events.append(
-          domainEvent(clock, actor.name, 'dataset_version.created', { type: 'dataset_version', id: row.id, projectId: ref.project.id }, {
-            dataset: name,
-            version,
-            sha256: row.sha256,
-            rows: result.rowCount,
-          }),
-        );
-        return row;
+      const row = await this.recordVersion(ref, actor.name, {
+        sha256: staged.sha256,
+        source_format: format,
+        source_name: fileName.slice(0, 500),
+        source_sha256: staged.sha256,
+        source_size: staged.size,
+        stored_sha256: stored.sha256,
+        stored_size: stored.size,
+        row_count: result.rowCount,
+        schema: JSON.stringify(result.schema),
+        csv: result.csv ? JSON.stringify(result.csv) : null,
+        source: metadata.source ?? null,
+        derived_from: null,
+        recipe: null,
+        split: null,
+        description: metadata.description ?? '',
       });
       this.deps.jobs.jobsEnqueued();
       return { version: await this.versionView(ref, row), created: true };
@@ -333,6 +309,112 @@ export class DatasetsService {
     } finally {
       if (staged && !storedCommitted) await staged.discard();
       await rm(output, { force: true });
+    }
+  }
+
+  /** Adds a version (next number) with its profile job and event, in one transaction. */
+  private async recordVersion(
+    ref: DatasetRef,
+    actor: string,
+    fields: Omit<DatasetVersionRow, 'id' | 'dataset_id' | 'version' | 'profile_status' | 'profile' | 'profile_job_id' | 'created_at' | 'created_by'>,
+  ): Promise<DatasetVersionRow> {
+    const { store, clock } = this.deps;
+    return store.transaction(async (tx) => {
+      const version = await tx.datasets.allocateVersion(ref.dataset.id);
+      const now = isoTime(clock);
+      const row: DatasetVersionRow = {
+        ...fields,
+        id: newId(clock.now()),
+        dataset_id: ref.dataset.id,
+        version,
+        profile_status: 'PENDING',
+        profile: null,
+        profile_job_id: null,
+        created_at: now,
+        created_by: actor,
+      };
+      const job = await this.deps.jobs.enqueue(tx, actor, { type: PROFILE_JOB, payload: { datasetVersionId: row.id }, projectId: ref.project.id });
+      row.profile_job_id = job.id;
+      await tx.datasets.insertVersion(row);
+      await tx.datasets.touch(ref.dataset.id, now, actor);
+      await tx.events.append(
+        domainEvent(clock, actor, 'dataset_version.created', { type: 'dataset_version', id: row.id, projectId: ref.project.id }, {
+          dataset: ref.dataset.name,
+          version,
+          sha256: row.sha256,
+          rows: Number(row.row_count),
+          ...(row.derived_from ? { derivedFrom: row.derived_from } : {}),
+        }),
+      );
+      return row;
+    });
+  }
+
+  /** Queues a reproducible split of a version; its parts become new versions of the same dataset. */
+  async requestSplit(actor: Principal, projectName: string | undefined, name: string, versionRef: string, body: unknown): Promise<JobView> {
+    const { store, clock } = this.deps;
+    const ref = await this.resolveDataset(projectName, name);
+    const v = await this.resolveVersion(ref, versionRef);
+    const spec = parseSplitSpec(body, JSON.parse(v.schema) as ColumnSchema[]);
+    const job = await store.transaction(async (tx) => {
+      const j = await this.deps.jobs.enqueue(tx, actor.name, { type: SPLIT_JOB, payload: { datasetVersionId: v.id, spec }, projectId: ref.project.id, maxAttempts: 2 });
+      await tx.events.append(
+        domainEvent(clock, actor.name, 'dataset_version.split_requested', { type: 'dataset_version', id: v.id, projectId: ref.project.id }, { dataset: name, version: Number(v.version), spec }),
+      );
+      return j;
+    });
+    this.deps.jobs.jobsEnqueued();
+    return this.deps.jobs.get(job.id);
+  }
+
+  /** The split job: writes each part, stores it, and records it as a version (or finds it, when done before). */
+  async runSplitJob(payload: unknown, ctx: JobContext): Promise<{ parts: { name: string; version: number; rows: number; created: boolean }[] }> {
+    const { store, artifacts } = this.deps;
+    const { datasetVersionId, spec } = payload as { datasetVersionId: string; spec: SplitSpec };
+    const parent = await store.datasets.getVersionById(datasetVersionId);
+    if (!parent) throw notFound('DATASET_VERSION_NOT_FOUND', `there is no dataset version with id '${datasetVersionId}'`);
+    const dataset = await store.datasets.getById(parent.dataset_id);
+    const project = dataset ? await store.projects.getById(dataset.project_id) : undefined;
+    if (!dataset || !project) throw notFound('DATASET_NOT_FOUND', 'the dataset of this version is gone');
+    const ref: DatasetRef = { project, dataset };
+    const path = await artifacts.localPath(parent.stored_sha256);
+    const outputs = spec.parts.map(() => join(this.deps.workDir, `${newId()}.parquet`));
+    try {
+      await ctx.progress(0.1, 'assigning rows to parts');
+      const counts = await writeSplit(this.deps.engine, path, spec, outputs);
+      const parts: { name: string; version: number; rows: number; created: boolean }[] = [];
+      for (const [k, part] of spec.parts.entries()) {
+        await ctx.progress(0.5 + (0.5 * k) / spec.parts.length, `storing part '${part.name}'`);
+        const stored = await artifacts.stage(createReadStream(outputs[k]!));
+        await stored.commit();
+        const existing = await store.datasets.getVersionBySha(dataset.id, stored.sha256);
+        if (existing) {
+          parts.push({ name: part.name, version: Number(existing.version), rows: Number(existing.row_count), created: false });
+          continue;
+        }
+        const row = await this.recordVersion(ref, (await store.jobs.get(ctx.id))?.created_by ?? SYSTEM_ACTOR, {
+          sha256: stored.sha256,
+          source_format: 'parquet',
+          source_name: `${dataset.name}-v${parent.version}-${part.name}.parquet`,
+          source_sha256: stored.sha256,
+          source_size: stored.size,
+          stored_sha256: stored.sha256,
+          stored_size: stored.size,
+          row_count: counts[k]!,
+          schema: parent.schema,
+          csv: null,
+          source: parent.source,
+          derived_from: parent.id,
+          recipe: null,
+          split: JSON.stringify({ kind: spec.kind, seed: spec.seed, column: spec.column ?? null, fractions: Object.fromEntries(spec.parts.map((p) => [p.name, p.fraction])), part: part.name }),
+          description: `part '${part.name}' of a ${spec.kind} split of version ${parent.version}`,
+        });
+        parts.push({ name: part.name, version: Number(row.version), rows: counts[k]!, created: true });
+      }
+      this.deps.jobs.jobsEnqueued();
+      return { parts };
+    } finally {
+      for (const o of outputs) await rm(o, { force: true });
     }
   }
 

@@ -1,0 +1,12 @@
+import { DataEngine } from './src/data/engine.js';
+import { ingest } from './src/data/ingest.js';
+import { writeSplit } from './src/data/split.js';
+const engine = await DataEngine.create({ tempDir: '/tmp/ing/duck' });
+const r = await ingest(engine, { sourcePath: '/work/main/test/fixtures/data/hmda.csv', sourceName: 'hmda.csv', format: 'csv', outputPath: '/tmp/ing/h.parquet' });
+let t = performance.now();
+const c = await writeSplit(engine, '/tmp/ing/h.parquet', { kind: 'stratified', column: 'deny', seed: 42, parts: [{ name: 'train', fraction: 0.8 }, { name: 'test', fraction: 0.2 }] }, ['/tmp/ing/a.parquet', '/tmp/ing/b.parquet']);
+console.log(c, Math.round(performance.now() - t));
+const f = await ingest(engine, { sourcePath: '/work/main/node_modules/vega-datasets/data/flights-3m.parquet', sourceName: 'f', format: 'parquet', outputPath: '/tmp/ing/f.parquet' });
+t = performance.now();
+console.log(await writeSplit(engine, '/tmp/ing/f.parquet', { kind: 'stratified', column: 'origin', seed: 1, parts: [{ name: 'train', fraction: 0.7 }, { name: 'val', fraction: 0.15 }, { name: 'test', fraction: 0.15 }] }, ['/tmp/ing/f1.parquet', '/tmp/ing/f2.parquet', '/tmp/ing/f3.parquet']), Math.round(performance.now() - t), 'ms');
+void f; void r;

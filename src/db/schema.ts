@@ -185,6 +185,12 @@ export interface DatasetVersionTable {
   created_by: string;
 }
 
+export interface ModelVersionDatasetTable {
+  model_version_id: string;
+  dataset_version_id: string;
+  role: string;
+}
+
 export interface DB {
   projects: ProjectTable;
   users: UserTable;
@@ -200,6 +206,7 @@ export interface DB {
   jobs: JobTable;
   datasets: DatasetTable;
   dataset_versions: DatasetVersionTable;
+  model_version_datasets: ModelVersionDatasetTable;
 }
 
 export type ProjectRow = Selectable<ProjectTable>;

@@ -70,6 +70,18 @@ describe('steward datasets', () => {
     expect(bad.stderr).toMatch(/fractions: must add up to 1/);
   });
 
+  it('registers a model version trained on a dataset version and shows the link', async () => {
+    const onnx = join(dir, 'linear.onnx');
+    const { linearModel } = await import('../fixtures/models.js');
+    await writeFile(onnx, linearModel());
+    const reg = await cli('models', 'register', onnx, '--name', 'forecast', '--create', '--dataset', 'weather@2:train', '--dataset', 'weather@3:test', '-q');
+    expect(reg.code, reg.stderr).toBe(0);
+    const shown = await cli('models', 'show', 'forecast', '1');
+    expect(shown.stdout).toMatch(/datasets:\s+weather@3 \(test\), weather@2 \(train\)/);
+    const bad = await cli('models', 'register', onnx, '--name', 'forecast', '--dataset', 'weather');
+    expect(bad.code).toBe(2);
+  });
+
   it('reports bad data with the line and exits 1', async () => {
     await writeFile(join(dir, 'ragged.csv'), 'a,b\n1,2\n3,4,5\n');
     const r = await cli('datasets', 'upload', join(dir, 'ragged.csv'), '--name', 'weather');

@@ -20,7 +20,8 @@ function signatureText(sig: VersionView['signature']): string {
   return `inputs (${sig.inputs.map(fmt).join('; ')}) → outputs (${sig.outputs.map(fmt).join('; ')})`;
 }
 
-function versionText(v: VersionView): string {
+function versionText(v: VersionView | VersionDetailView): string {
+  const datasets = 'datasets' in v && v.datasets.length > 0 ? v.datasets.map((d) => `${d.dataset}@${d.version} (${d.role})`).join(', ') : undefined;
   return keyValues([
     ['model', v.model],
     ['version', v.version],
@@ -34,6 +35,7 @@ function versionText(v: VersionView): string {
     ['metrics', Object.keys(v.metrics).length ? v.metrics : undefined],
     ['params', Object.keys(v.params).length ? v.params : undefined],
     ['tags', Object.keys(v.tags).length ? v.tags : undefined],
+    ['datasets', datasets],
     ['author', v.author],
     ['created', v.createdAt],
   ]);
@@ -54,6 +56,13 @@ async function jsonArg(flag: string, value: string | undefined): Promise<unknown
 function positiveInt(value: string): number {
   if (!/^[1-9][0-9]{0,9}$/.test(value)) throw new InvalidArgumentError('must be a positive integer');
   return Number(value);
+}
+
+/** "--dataset hmda@2:train" → {dataset, version, role}. */
+function collectDataset(value: string, previous: { dataset: string; version: number; role: string }[] = []) {
+  const m = /^([^@:]+)@([1-9][0-9]{0,9})(?::([a-z]+))?$/.exec(value);
+  if (!m) throw new InvalidArgumentError(`'${value}' must be name@version or name@version:role`);
+  return [...previous, { dataset: m[1]!, version: Number(m[2]), role: m[3] ?? 'train' }];
 }
 
 /** For positional arguments checked inside an action. */
@@ -165,6 +174,7 @@ export function modelsCommand(program: Command): void {
     .option('--source-run <id>', 'the run that produced it')
     .option('--dataset-version <ref>', 'the data it was trained on')
     .option('--parent-version <n>', 'the version it was derived from', positiveInt)
+    .option('--dataset <name@version[:role]>', 'a dataset version it used; role train (default), validation, test or evaluation (repeatable)', collectDataset)
     .option('--create', 'create the model first if it does not exist')
     .option('-p, --project <project>', 'project (default: default)')
     .action(async (file: string, opts: Record<string, unknown>, cmd: Command) => {
@@ -197,6 +207,7 @@ export function modelsCommand(program: Command): void {
         sourceRun: opts.sourceRun,
         datasetVersion: opts.datasetVersion,
         parentVersion: opts.parentVersion,
+        datasets: opts.dataset,
       };
       for (const k of Object.keys(metadata)) if (metadata[k] === undefined) delete metadata[k];
       const progress = createProgress(`uploading ${basename(path)}`, undefined, out.progress);

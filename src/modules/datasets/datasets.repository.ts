@@ -19,6 +19,12 @@ export interface DatasetRepository {
   /** Versions made from this one (splits, prepared versions). */
   derivedFrom(versionId: string): Promise<DatasetVersionRow[]>;
   setProfile(id: string, fields: { status: string; profile?: string | null; jobId?: string | null }): Promise<void>;
+  /** Records that a model version used a dataset version in a role (train, validation, test, evaluation). */
+  link(modelVersionId: string, datasetVersionId: string, role: string): Promise<void>;
+  /** The dataset versions a model version used, with their dataset names. */
+  datasetsOfModelVersion(modelVersionId: string): Promise<{ dataset: string; version: number; role: string }[]>;
+  /** The model versions that used a dataset version, with their model names. */
+  modelVersionsOfDataset(datasetVersionId: string): Promise<{ model: string; version: number; status: string; role: string }[]>;
 }
 
 export class KyselyDatasetRepository implements DatasetRepository {
@@ -81,6 +87,38 @@ export class KyselyDatasetRepository implements DatasetRepository {
 
   derivedFrom(versionId: string): Promise<DatasetVersionRow[]> {
     return this.db.selectFrom('dataset_versions').selectAll().where('derived_from', '=', versionId).orderBy('created_at').orderBy('id').execute();
+  }
+
+  async link(modelVersionId: string, datasetVersionId: string, role: string): Promise<void> {
+    await this.db.insertInto('model_version_datasets').values({ model_version_id: modelVersionId, dataset_version_id: datasetVersionId, role }).execute();
+  }
+
+  async datasetsOfModelVersion(modelVersionId: string): Promise<{ dataset: string; version: number; role: string }[]> {
+    const rows = await this.db
+      .selectFrom('model_version_datasets as l')
+      .innerJoin('dataset_versions as v', 'v.id', 'l.dataset_version_id')
+      .innerJoin('datasets as d', 'd.id', 'v.dataset_id')
+      .select(['d.name as dataset', 'v.version as version', 'l.role as role'])
+      .where('l.model_version_id', '=', modelVersionId)
+      .orderBy('l.role')
+      .orderBy('d.name')
+      .orderBy('v.version')
+      .execute();
+    return rows.map((r) => ({ dataset: r.dataset, version: Number(r.version), role: r.role }));
+  }
+
+  async modelVersionsOfDataset(datasetVersionId: string): Promise<{ model: string; version: number; status: string; role: string }[]> {
+    const rows = await this.db
+      .selectFrom('model_version_datasets as l')
+      .innerJoin('model_versions as v', 'v.id', 'l.model_version_id')
+      .innerJoin('models as m', 'm.id', 'v.model_id')
+      .select(['m.name as model', 'v.version as version', 'v.status as status', 'l.role as role'])
+      .where('l.dataset_version_id', '=', datasetVersionId)
+      .orderBy('m.name')
+      .orderBy('v.version')
+      .orderBy('l.role')
+      .execute();
+    return rows.map((r) => ({ model: r.model, version: Number(r.version), status: r.status, role: r.role }));
   }
 
   async setProfile(id: string, f: { status: string; profile?: string | null; jobId?: string | null }): Promise<void> {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, multipart, type Harness } from '../../../test/support/harness.js';
+import { linearModel } from '../../../test/fixtures/models.js';
+import { createHarness, multipart, versionUpload, type Harness } from '../../../test/support/harness.js';
 
 const HMDA = readFileSync(new URL('../../../test/fixtures/data/hmda.csv', import.meta.url));
 let h: Harness;
@@ -270,6 +271,36 @@ describe('datasets API', () => {
       }
       const after = (await h.app.inject({ method: 'GET', url: '/api/v1/jobs?type=dataset.split&limit=1000', headers: viewer })).json().items.length;
       expect(after).toBe(before);
+    });
+  });
+
+  describe('lineage between models and datasets', () => {
+    it('links a model version to the dataset versions it used, and walks the link both ways', async () => {
+      await h.app.inject({ method: 'POST', url: '/api/v1/models', headers: maintainer, payload: { name: 'denial' } });
+      const register = (metadata: unknown) => {
+        const { body, contentType } = versionUpload(linearModel(), metadata);
+        return h.app.inject({ method: 'POST', url: '/api/v1/models/denial/versions', headers: { ...maintainer, 'content-type': contentType }, payload: body });
+      };
+      const ok = await register({ datasets: [{ dataset: 'hmda', version: 2, role: 'train' }, { dataset: 'hmda', version: 4, role: 'test' }, { dataset: 'hmda', version: 3 }] });
+      expect(ok.statusCode).toBe(201);
+      const detail = (await h.app.inject({ method: 'GET', url: '/api/v1/models/denial/versions/1', headers: viewer })).json();
+      expect(detail.datasets).toEqual([
+        { dataset: 'hmda', version: 4, role: 'test' },
+        { dataset: 'hmda', version: 2, role: 'train' },
+        { dataset: 'hmda', version: 3, role: 'train' },
+      ]);
+      const back = (await h.app.inject({ method: 'GET', url: '/api/v1/datasets/hmda/versions/2/models', headers: viewer })).json();
+      expect(back.items).toEqual([{ model: 'denial', version: 1, status: 'READY', role: 'train' }]);
+      expect((await h.app.inject({ method: 'GET', url: '/api/v1/datasets/hmda/versions/1/models', headers: viewer })).json().items).toEqual([]);
+
+      const missingSet = await register({ datasets: [{ dataset: 'ghost', version: 1 }] });
+      expect(missingSet.statusCode).toBe(400);
+      expect(missingSet.json().error.message).toMatch(/^metadata\.datasets\[0\]\.dataset: there is no dataset named 'ghost'/);
+      const missingVersion = await register({ datasets: [{ dataset: 'hmda', version: 99 }] });
+      expect(missingVersion.json().error.message).toMatch(/^metadata\.datasets\[0\]\.version: dataset 'hmda' has no version 99/);
+      const badRole = await register({ datasets: [{ dataset: 'hmda', version: 1, role: 'training' }] });
+      expect(badRole.json().error.message).toMatch(/^metadata\.datasets\[0\]\.role: must be one of train, validation, test, evaluation/);
+      expect((await h.app.inject({ method: 'GET', url: '/api/v1/models/denial', headers: viewer })).json().lastVersion).toBe(1);
     });
   });
 });

@@ -191,6 +191,21 @@ export function datasetRoutes(app: App, datasets: DatasetsService): void {
     async (request) => datasets.rows(request.query.project, request.params.name, request.params.version, request.query),
   );
 
+  app.get(
+    '/api/v1/datasets/:name/versions/:version/models',
+    {
+      config: { auth: 'viewer' },
+      schema: {
+        tags: ['datasets'],
+        summary: 'The model versions trained, validated or tested on this version (lineage)',
+        params: VersionParams,
+        querystring: ProjectQuery,
+        response: withErrors({ 200: Type.Object({ items: Type.Array(Type.Object({ model: Type.String(), version: Type.Integer(), status: Type.String(), role: Type.String() })) }) }, 400, 404),
+      },
+    },
+    async (request) => ({ items: await datasets.models(request.query.project, request.params.name, request.params.version) }),
+  );
+
   app.post(
     '/api/v1/datasets/:name/versions/:version/split',
     {

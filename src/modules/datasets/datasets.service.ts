@@ -192,6 +192,13 @@ export class DatasetsService {
     return this.versionView(ref, await this.resolveVersion(ref, versionRef));
   }
 
+  /** The model versions trained, validated or tested on a dataset version. */
+  async models(projectName: string | undefined, name: string, versionRef: string): Promise<{ model: string; version: number; status: string; role: string }[]> {
+    const ref = await this.resolveDataset(projectName, name);
+    const v = await this.resolveVersion(ref, versionRef);
+    return this.deps.store.datasets.modelVersionsOfDataset(v.id);
+  }
+
   async getProfile(projectName: string | undefined, name: string, versionRef: string): Promise<{ dataset: string; version: number; profile: DatasetProfile }> {
     const ref = await this.resolveDataset(projectName, name);
     const v = await this.resolveVersion(ref, versionRef);

@@ -53,6 +53,8 @@ export interface VersionView {
 
 export interface VersionDetailView extends VersionView {
   stageHistory: { from: Stage; to: Stage; comment: string; at: string; by: string }[];
+  /** The dataset versions it was trained, validated or tested on. */
+  datasets: { dataset: string; version: number; role: string }[];
 }
 
 export interface AliasHistoryView {

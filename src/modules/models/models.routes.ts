@@ -60,7 +60,13 @@ const VersionSchema = Type.Object({
   updatedBy: Type.String(),
 });
 const StageChange = Type.Object({ from: Stage, to: Stage, comment: Type.String(), at: Type.String(), by: Type.String() });
-const VersionDetailSchema = Type.Intersect([VersionSchema, Type.Object({ stageHistory: Type.Array(StageChange) })]);
+const VersionDetailSchema = Type.Intersect([
+  VersionSchema,
+  Type.Object({
+    stageHistory: Type.Array(StageChange),
+    datasets: Type.Array(Type.Object({ dataset: Type.String(), version: Type.Integer(), role: Type.String() }), { description: 'Dataset versions it was trained, validated or tested on' }),
+  }),
+]);
 const AliasHistory = Type.Object({ alias: Type.String(), from: Type.Union([Type.Integer(), Type.Null()]), to: Type.Union([Type.Integer(), Type.Null()]), at: Type.String(), by: Type.String() });
 
 const ModelParams = Type.Object({ name: Type.String() });
@@ -75,7 +81,8 @@ const METADATA_DOC = {
       type: 'string',
       description:
         'JSON: {flavor?: "onnx", signature?: {inputs, outputs}, inputExample?: {input: nested array}, metrics?: {k: number}, params?: {k: string}, ' +
-        'tags?: {k: string}, description?, sourceRun?, datasetVersion?, parentVersion?: integer, sha256?: hex}. Send it before the artifact so that ' +
+        'tags?: {k: string}, description?, sourceRun?, datasetVersion?, parentVersion?: integer, sha256?: hex, ' +
+        'datasets?: [{dataset, version, role: train|validation|test|evaluation}]}. Send it before the artifact so that ' +
         'mistakes are found before the upload.',
     },
     artifact: { type: 'string', format: 'binary', description: 'The model file' },

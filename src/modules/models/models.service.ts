@@ -296,8 +296,12 @@ export class ModelsService {
 
   async getVersion(projectName: string | undefined, name: string, versionRef: string): Promise<VersionDetailView> {
     const { row, ...ref } = await this.resolveModelVersion(projectName, name, versionRef);
-    const [view, transitions] = await Promise.all([this.versionView(ref, row), this.deps.store.versions.transitions(row.id)]);
-    return { ...view, stageHistory: transitions.map(transitionView) };
+    const [view, transitions, datasets] = await Promise.all([
+      this.versionView(ref, row),
+      this.deps.store.versions.transitions(row.id),
+      this.deps.store.datasets.datasetsOfModelVersion(row.id),
+    ]);
+    return { ...view, stageHistory: transitions.map(transitionView), datasets };
   }
 
   /** Versions are immutable once READY except for their description and tags. */

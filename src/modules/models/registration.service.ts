@@ -110,6 +110,14 @@ export class RegistrationService {
       if (metadata.parentVersion !== undefined && !(await tx.versions.get(ref.model.id, metadata.parentVersion))) {
         throw invalidField('metadata.parentVersion', `model '${modelName}' has no version ${metadata.parentVersion}`);
       }
+      const links: { id: string; role: string }[] = [];
+      for (const [i, link] of metadata.datasets.entries()) {
+        const dataset = await tx.datasets.get(ref.project.id, link.dataset);
+        if (!dataset) throw invalidField(`metadata.datasets[${i}].dataset`, `there is no dataset named '${link.dataset}' in project '${ref.project.name}'`);
+        const dv = await tx.datasets.getVersion(dataset.id, link.version);
+        if (!dv) throw invalidField(`metadata.datasets[${i}].version`, `dataset '${link.dataset}' has no version ${link.version}`);
+        if (!links.some((l) => l.id === dv.id && l.role === link.role)) links.push({ id: dv.id, role: link.role });
+      }
       const version = await tx.models.allocateVersion(ref.model.id);
       const now = isoTime(clock);
       const row: ModelVersionRow = {
@@ -136,6 +144,7 @@ export class RegistrationService {
         updated_by: actor.name,
       };
       await tx.versions.insert(row);
+      for (const l of links) await tx.datasets.link(row.id, l.id, l.role);
       await tx.versions.changeTags(row.id, metadata.tags);
       await tx.models.update(ref.model.id, { updated_at: now, updated_by: actor.name });
       await tx.events.append(

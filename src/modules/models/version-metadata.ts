@@ -1,5 +1,5 @@
 import { invalidField } from '../../platform/errors.js';
-import { checkTags } from '../../platform/names.js';
+import { checkName, checkTags } from '../../platform/names.js';
 import { SUPPORTED_FLAVORS, type InputExample } from '../../runtime/model-inspector.js';
 import { parseSignature, type Signature } from '../../runtime/signature.js';
 import { SHA256_PATTERN } from '../../storage/artifact-store.js';
@@ -19,9 +19,35 @@ export interface VersionMetadata {
   parentVersion?: number;
   /** When given, the uploaded bytes must hash to this. */
   sha256?: string;
+  /** Dataset versions (of the model's project) the model was trained, validated or tested on. */
+  datasets: DatasetLink[];
 }
 
-const KEYS = ['flavor', 'signature', 'inputExample', 'metrics', 'params', 'tags', 'description', 'sourceRun', 'datasetVersion', 'parentVersion', 'sha256'] as const;
+export const DATASET_ROLES = ['train', 'validation', 'test', 'evaluation'] as const;
+export interface DatasetLink {
+  dataset: string;
+  version: number;
+  role: (typeof DATASET_ROLES)[number];
+}
+
+function parseDatasetLinks(value: unknown): DatasetLink[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw invalidField('metadata.datasets', 'must be an array of {dataset, version, role}');
+  if (value.length > 50) throw invalidField('metadata.datasets', 'at most 50 dataset versions can be named');
+  return value.map((item, i) => {
+    const f = `metadata.datasets[${i}]`;
+    const o = asObject(f, item);
+    onlyKeys(f, o, ['dataset', 'version', 'role']);
+    const dataset = checkName(`${f}.dataset`, o.dataset);
+    const version = optionalPositiveInt(`${f}.version`, o.version);
+    if (version === undefined) throw invalidField(`${f}.version`, 'is required');
+    const role = o.role ?? 'train';
+    if (typeof role !== 'string' || !(DATASET_ROLES as readonly string[]).includes(role)) throw invalidField(`${f}.role`, `must be one of ${DATASET_ROLES.join(', ')}`);
+    return { dataset, version, role: role as DatasetLink['role'] };
+  });
+}
+
+const KEYS = ['flavor', 'signature', 'inputExample', 'metrics', 'params', 'tags', 'description', 'sourceRun', 'datasetVersion', 'parentVersion', 'sha256', 'datasets'] as const;
 
 /** Flavors Steward knows of; only some can be registered by this version (SUPPORTED_FLAVORS). */
 const PLANNED_FLAVORS = ['xgboost-json'];
@@ -29,7 +55,7 @@ const PLANNED_FLAVORS = ['xgboost-json'];
 export const MAX_EXAMPLE_CHARS = 1_000_000;
 
 export function parseVersionMetadata(text: string | undefined): VersionMetadata {
-  if (text === undefined || text.trim() === '') return { flavor: 'onnx', metrics: {}, params: {}, tags: {}, description: '' };
+  if (text === undefined || text.trim() === '') return { flavor: 'onnx', metrics: {}, params: {}, tags: {}, description: '', datasets: [] };
   let raw: unknown;
   try {
     raw = JSON.parse(text, (key, value: unknown) => {
@@ -68,5 +94,6 @@ export function parseVersionMetadata(text: string | undefined): VersionMetadata 
     datasetVersion: optionalString('metadata.datasetVersion', m.datasetVersion, 500),
     parentVersion: optionalPositiveInt('metadata.parentVersion', m.parentVersion),
     sha256,
+    datasets: parseDatasetLinks(m.datasets),
   };
 }

@@ -19,6 +19,8 @@ import { eventRoutes } from './modules/events/events.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { datasetRoutes } from './modules/datasets/datasets.routes.js';
 import { DatasetsService } from './modules/datasets/datasets.service.js';
+import { recipeRoutes } from './modules/recipes/recipes.routes.js';
+import { RecipesService } from './modules/recipes/recipes.service.js';
 import type { DataEngine } from './data/engine.js';
 import { jobRoutes } from './modules/jobs/jobs.routes.js';
 import { JobsService } from './modules/jobs/jobs.service.js';
@@ -54,6 +56,7 @@ export interface AppDeps {
 export interface Services {
   jobs: JobsService;
   datasets: DatasetsService;
+  recipes: RecipesService;
   auth: AuthService;
   projects: ProjectsService;
   models: ModelsService;
@@ -83,8 +86,9 @@ export function createServices(deps: AppDeps): Services {
     logger: deps.logger,
     maxArtifactBytes: deps.maxArtifactBytes,
   });
-  const datasets = new DatasetsService({ store, artifacts, engine: deps.engine, jobs, clock, workDir: deps.workDir, maxUploadBytes: deps.maxArtifactBytes });
-  return { jobs, datasets, auth, projects, models, registration };
+  const recipes = new RecipesService({ store, clock });
+  const datasets = new DatasetsService({ store, recipes, artifacts, engine: deps.engine, jobs, clock, workDir: deps.workDir, maxUploadBytes: deps.maxArtifactBytes });
+  return { jobs, datasets, recipes, auth, projects, models, registration };
 }
 
 export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
@@ -176,6 +180,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     eventRoutes(scoped, deps.store.events);
     jobRoutes(scoped, services.jobs);
     datasetRoutes(scoped, services.datasets);
+    recipeRoutes(scoped, services.recipes);
   });
 
   await app.ready();

@@ -1,5 +1,5 @@
 import type { Services } from './app.js';
-import { PROFILE_JOB, SPLIT_JOB } from './modules/datasets/datasets.service.js';
+import { PREPARE_JOB, PROFILE_JOB, SPLIT_JOB } from './modules/datasets/datasets.service.js';
 import type { JobHandler } from './modules/jobs/job-worker.js';
 
 /** Every kind of background job Steward runs, by type. Features add theirs here. */
@@ -7,5 +7,6 @@ export function jobHandlers(services: Services): Record<string, JobHandler> {
   return {
     [PROFILE_JOB]: (payload, ctx) => services.datasets.runProfileJob(payload, ctx),
     [SPLIT_JOB]: (payload, ctx) => services.datasets.runSplitJob(payload, ctx),
+    [PREPARE_JOB]: (payload, ctx) => services.datasets.runPrepareJob(payload, ctx),
   };
 }

@@ -6,6 +6,7 @@ import { ConfigError } from '../config.js';
 import { ApiError } from './client.js';
 import { adminCommands } from './commands/admin.js';
 import { datasetsCommand } from './commands/datasets.js';
+import { recipesCommand } from './commands/recipes.js';
 import { modelsCommand } from './commands/models.js';
 import { sessionCommands } from './commands/session.js';
 import { UsageError } from './context.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   sessionCommands(program);
   modelsCommand(program);
   datasetsCommand(program);
+  recipesCommand(program);
   adminCommands(program);
   return program;
 }

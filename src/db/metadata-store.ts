@@ -6,6 +6,7 @@ import { KyselyAliasRepository, type AliasRepository } from '../modules/models/a
 import { KyselyModelRepository, type ModelRepository } from '../modules/models/models.repository.js';
 import { KyselyVersionRepository, type VersionRepository } from '../modules/models/versions.repository.js';
 import { KyselyProjectRepository, type ProjectRepository } from '../modules/projects/projects.repository.js';
+import { KyselyRecipeRepository, type RecipeRepository } from '../modules/recipes/recipes.repository.js';
 import { ping, type Database, type DialectKind } from './database.js';
 import type { Executor } from './executor.js';
 
@@ -20,6 +21,7 @@ export interface Repositories {
   readonly events: EventRepository;
   readonly jobs: JobRepository;
   readonly datasets: DatasetRepository;
+  readonly recipes: RecipeRepository;
 }
 
 /**
@@ -45,6 +47,7 @@ function repositories(db: Executor, dialect: DialectKind): Repositories {
     events: new KyselyEventRepository(db),
     jobs: new KyselyJobRepository(db, dialect),
     datasets: new KyselyDatasetRepository(db),
+    recipes: new KyselyRecipeRepository(db),
   };
 }
 

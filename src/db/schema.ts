@@ -191,6 +191,25 @@ export interface ModelVersionDatasetTable {
   role: string;
 }
 
+export interface RecipeTable {
+  id: string;
+  project_id: string;
+  name: string;
+  last_version: number;
+  created_at: string;
+  created_by: string;
+}
+
+export interface RecipeVersionTable {
+  id: string;
+  recipe_id: string;
+  version: number;
+  steps: string;
+  description: string;
+  created_at: string;
+  created_by: string;
+}
+
 export interface DB {
   projects: ProjectTable;
   users: UserTable;
@@ -207,6 +226,8 @@ export interface DB {
   datasets: DatasetTable;
   dataset_versions: DatasetVersionTable;
   model_version_datasets: ModelVersionDatasetTable;
+  recipes: RecipeTable;
+  recipe_versions: RecipeVersionTable;
 }
 
 export type ProjectRow = Selectable<ProjectTable>;
@@ -219,3 +240,5 @@ export type EventRow = Selectable<EventTable>;
 export type JobRow = Selectable<JobTable>;
 export type DatasetRow = Selectable<DatasetTable>;
 export type DatasetVersionRow = Selectable<DatasetVersionTable>;
+export type RecipeRow = Selectable<RecipeTable>;
+export type RecipeVersionRow = Selectable<RecipeVersionTable>;

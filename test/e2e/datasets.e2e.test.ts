@@ -82,6 +82,18 @@ describe('steward datasets', () => {
     expect(bad.code).toBe(2);
   });
 
+  it('creates a recipe from a file and prepares a version with it', async () => {
+    const recipe = join(dir, 'recipe.json');
+    await writeFile(recipe, JSON.stringify({ steps: [{ op: 'date_parts', column: 'date', parts: ['year', 'month'], drop: true }, { op: 'one_hot', columns: ['weather'] }] }));
+    expect((await cli('recipes', 'create', 'weather-features', recipe)).stdout).toMatch(/created recipe 'weather-features' version 1/);
+    const prepared = await cli('datasets', 'prepare', 'weather', '1', '--recipe', 'weather-features@1');
+    expect(prepared.code, prepared.stderr).toBe(0);
+    expect(prepared.stdout).toMatch(/weather version 4: 1461 rows/);
+    const shown = JSON.parse((await cli('--json', 'datasets', 'show', 'weather', '4')).stdout);
+    expect(shown.columns.map((c: { name: string }) => c.name)).toEqual(expect.arrayContaining(['date_year', 'date_month', 'weather_sun', 'weather_rain']));
+    expect((await cli('recipes', 'show', 'weather-features')).stdout).toMatch(/1\. \{"op":"date_parts"/);
+  });
+
   it('reports bad data with the line and exits 1', async () => {
     await writeFile(join(dir, 'ragged.csv'), 'a,b\n1,2\n3,4,5\n');
     const r = await cli('datasets', 'upload', join(dir, 'ragged.csv'), '--name', 'weather');

@@ -238,6 +238,24 @@ export function datasetsCommand(program: Command): void {
     });
 
   datasets
+    .command('prepare <name> <version>')
+    .description('apply a recipe to a version, making a new version with the fitted recipe in its lineage')
+    .requiredOption('-r, --recipe <name[@version]>', 'the recipe (default: its newest version)')
+    .option('-p, --project <project>', 'project (default: default)')
+    .action(async (name: string, version: string, opts: { recipe: string; project?: string }, cmd: Command) => {
+      const { client, out } = await cliContext(cmd);
+      const m = /^([^@]+)(?:@([1-9][0-9]{0,9}))?$/.exec(opts.recipe);
+      if (!m) throw new UsageError(`--recipe: '${opts.recipe}' must be name or name@version`);
+      const job = await client.json<JobView>('POST', `${datasetPath(name)}/versions/${encodeURIComponent(version)}/prepare${q(opts.project)}`, {
+        recipe: m[1],
+        ...(m[2] ? { recipeVersion: Number(m[2]) } : {}),
+      });
+      const done = await followJob(client, out, job.id, 'preparing');
+      const result = done.result as { version: number; rows: number; created: boolean };
+      out.result(result, () => `${name} version ${result.version}: ${result.rows} rows${result.created ? '' : ' (prepared the same way before)'}`);
+    });
+
+  datasets
     .command('download <name> <version>')
     .description('download a version as Parquet (default), CSV, or the original upload')
     .option('--format <format>', 'parquet, csv or original', 'parquet')

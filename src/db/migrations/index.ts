@@ -4,6 +4,7 @@ import { migration0001 } from './0001-core.js';
 import { migration0002 } from './0002-jobs.js';
 import { migration0003 } from './0003-datasets.js';
 import { migration0004 } from './0004-lineage.js';
+import { migration0005 } from './0005-recipes.js';
 
 /**
  * Forward-only migrations, applied in name order. Never edit or remove one that has shipped: add a new one.
@@ -14,5 +15,6 @@ export function allMigrations(dialect: DialectKind): Record<string, Migration> {
     '0002-jobs': migration0002(dialect),
     '0003-datasets': migration0003(dialect),
     '0004-lineage': migration0004(dialect),
+    '0005-recipes': migration0005(dialect),
   };
 }

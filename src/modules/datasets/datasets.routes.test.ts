@@ -303,4 +303,91 @@ describe('datasets API', () => {
       expect((await h.app.inject({ method: 'GET', url: '/api/v1/models/denial', headers: viewer })).json().lastVersion).toBe(1);
     });
   });
+
+  describe('recipes', () => {
+    const steps = [
+      { op: 'filter', where: [{ column: 'lvrat', op: '<', value: 1 }] },
+      { op: 'impute', columns: ['pirat'], strategy: 'median' },
+      { op: 'standardize', columns: ['hirat'] },
+      { op: 'one_hot', columns: ['chist'], maxCategories: 2 },
+      { op: 'rename', columns: { afam: 'group' } },
+      { op: 'select', columns: ['deny', 'pirat', 'hirat', 'chist_1', 'chist_2', 'group'] },
+    ];
+
+    async function jobResult(jobId: string) {
+      for (let i = 0; i < 300; i++) {
+        const j = (await h.app.inject({ method: 'GET', url: `/api/v1/jobs/${jobId}`, headers: viewer })).json();
+        if (j.status === 'SUCCEEDED') return j.result;
+        if (j.status === 'FAILED') throw new Error(`job failed: ${j.error}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error('the job did not finish');
+    }
+
+    it('keeps recipes as versioned steps, and refuses malformed steps naming the step', async () => {
+      const created = await h.app.inject({ method: 'POST', url: '/api/v1/recipes', headers: maintainer, payload: { name: 'denial-features', steps } });
+      expect(created.statusCode).toBe(201);
+      expect(created.json()).toMatchObject({ recipe: 'denial-features', version: 1, createdBy: 'maria' });
+      const v2 = await h.app.inject({ method: 'POST', url: '/api/v1/recipes/denial-features/versions', headers: maintainer, payload: { steps: steps.slice(0, 3), description: 'fewer steps' } });
+      expect(v2.json().version).toBe(2);
+      expect((await h.app.inject({ method: 'GET', url: '/api/v1/recipes/denial-features', headers: viewer })).json().versions.map((v: { version: number }) => v.version)).toEqual([2, 1]);
+      const bad: [unknown, RegExp][] = [
+        [[{ op: 'explode' }], /^steps\[0\]\.op: must be one of/],
+        [[{ op: 'impute', columns: ['x'], strategy: 'constant' }], /^steps\[0\]\.value: is required/],
+        [[{ op: 'filter', where: { column: 'x', op: 'like', value: 'a%' } }], /^steps\[0\]\.where\.op: must be one of/],
+        [[{ op: 'select', columns: [] }], /^steps\[0\]\.columns/],
+        [[{ op: 'date_parts', column: 'd', parts: ['century'] }], /^steps\[0\]\.parts/],
+      ];
+      for (const [badSteps, message] of bad) {
+        const r = await h.app.inject({ method: 'POST', url: '/api/v1/recipes', headers: maintainer, payload: { name: 'bad', steps: badSteps } });
+        expect(r.statusCode, JSON.stringify(badSteps)).toBe(400);
+        expect(r.json().error.message).toMatch(message);
+      }
+      expect((await h.app.inject({ method: 'POST', url: '/api/v1/recipes', headers: maintainer, payload: { name: 'denial-features', steps } })).statusCode).toBe(409);
+    });
+
+    it('applies a recipe to a version: a new version with lineage and the fitted statistics', async () => {
+      const r = await h.app.inject({ method: 'POST', url: '/api/v1/datasets/hmda/versions/1/prepare', headers: maintainer, payload: { recipe: 'denial-features', recipeVersion: 1 } });
+      expect(r.statusCode).toBe(202);
+      const result = await jobResult(r.json().id);
+      expect(result.created).toBe(true);
+      const v = (await h.app.inject({ method: 'GET', url: `/api/v1/datasets/hmda/versions/${result.version}`, headers: viewer })).json();
+      expect(v.columns.map((c: { name: string; type: string }) => `${c.name}:${c.type}`)).toEqual(['deny:boolean', 'pirat:numeric', 'hirat:numeric', 'chist_1:integer', 'chist_2:integer', 'group:boolean']);
+      expect(v.lineage.derivedFrom).toEqual({ dataset: 'hmda', version: 1 });
+      expect(v.lineage.recipe).toMatchObject({ name: 'denial-features', version: 1 });
+
+      // The fitted statistics against a direct computation on the same rows.
+      const fields = HMDA.toString('utf8').trim().split('\n').slice(1).map((l) => l.split(',').map((f) => f.replace(/^"(.*)"$/, '$1')));
+      const kept = fields.filter((f) => Number(f[3]) < 1);
+      expect(v.rows).toBe(kept.length);
+      const hirat = kept.map((f) => Number(f[2]));
+      const mean = hirat.reduce((a, b) => a + b, 0) / hirat.length;
+      const std = Math.sqrt(hirat.reduce((a, b) => a + (b - mean) ** 2, 0) / (hirat.length - 1));
+      const fitted = v.lineage.recipe.steps[2].fitted.hirat;
+      expect(Math.abs(fitted.mean - mean) / mean).toBeLessThan(1e-9);
+      expect(Math.abs(fitted.std - std) / std).toBeLessThan(1e-9);
+      const counts = new Map<string, number>();
+      for (const f of kept) counts.set(f[4]!, (counts.get(f[4]!) ?? 0) + 1);
+      const top2 = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 2).map(([k]) => k);
+      expect(v.lineage.recipe.steps[3].fitted.chist).toEqual(top2);
+
+      const rows = (await h.app.inject({ method: 'GET', url: `/api/v1/datasets/hmda/versions/${result.version}/rows?limit=1000`, headers: viewer })).json().rows;
+      const firstKept = kept[0]!;
+      expect(rows[0].hirat).toBeCloseTo((Number(firstKept[2]) - mean) / std, 9);
+      expect(rows[0].chist_1).toBe(firstKept[4] === '1' ? 1 : 0);
+
+      const again = await jobResult((await h.app.inject({ method: 'POST', url: '/api/v1/datasets/hmda/versions/1/prepare', headers: maintainer, payload: { recipe: 'denial-features', recipeVersion: 1 } })).json().id);
+      expect(again).toEqual({ version: result.version, rows: result.rows, created: false });
+    });
+
+    it('refuses a recipe that does not fit the version, naming the step, and queues nothing', async () => {
+      await h.app.inject({ method: 'POST', url: '/api/v1/recipes', headers: maintainer, payload: { name: 'wrong', steps: [{ op: 'rename', columns: { pirat: 'ratio' } }, { op: 'standardize', columns: ['pirat'] }] } });
+      const before = (await h.app.inject({ method: 'GET', url: '/api/v1/jobs?type=dataset.prepare&limit=1000', headers: viewer })).json().items.length;
+      const r = await h.app.inject({ method: 'POST', url: '/api/v1/datasets/hmda/versions/1/prepare', headers: maintainer, payload: { recipe: 'wrong' } });
+      expect(r.statusCode).toBe(400);
+      expect(r.json().error.message).toMatch(/^steps\[1\]\.columns\[0\]: there is no column 'pirat' at this step \(columns: deny, ratio,/);
+      expect((await h.app.inject({ method: 'POST', url: '/api/v1/datasets/hmda/versions/1/prepare', headers: maintainer, payload: { recipe: 'nope' } })).json().error.code).toBe('RECIPE_NOT_FOUND');
+      expect((await h.app.inject({ method: 'GET', url: '/api/v1/jobs?type=dataset.prepare&limit=1000', headers: viewer })).json().items.length).toBe(before);
+    });
+  });
 });

@@ -233,6 +233,23 @@ export function datasetRoutes(app: App, datasets: DatasetsService): void {
     async (request, reply) => reply.status(202).send(await datasets.requestSplit(principalOf(request), request.query.project, request.params.name, request.params.version, request.body)),
   );
 
+  app.post(
+    '/api/v1/datasets/:name/versions/:version/prepare',
+    {
+      config: { auth: 'maintainer' },
+      schema: {
+        tags: ['datasets'],
+        summary: 'Apply a recipe to a version, making a new version (a background job)',
+        description: 'The recipe is fitted on this version (means, medians, modes, standard deviations, categories) and the fitted recipe is kept in the new version\'s lineage.',
+        params: VersionParams,
+        querystring: ProjectQuery,
+        body: Type.Object({ recipe: Type.String(), recipeVersion: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647 })) }, { additionalProperties: false }),
+        response: withErrors({ 202: JobSchema }, 400, 403, 404),
+      },
+    },
+    async (request, reply) => reply.status(202).send(await datasets.requestPrepare(principalOf(request), request.query.project, request.params.name, request.params.version, request.body)),
+  );
+
   app.get(
     '/api/v1/datasets/:name/versions/:version/download',
     {

@@ -11,6 +11,8 @@ import { detectFormat, ingest, type CsvOptions, type SourceFormat } from '../../
 import { profileDataset, type DatasetProfile } from '../../data/profile.js';
 import { literal } from '../../data/sql.js';
 import { parseSplitSpec, writeSplit, type SplitSpec } from '../../data/split.js';
+import { applyRecipe, plan, type RecipeStep } from '../../data/recipe.js';
+import type { RecipesService } from '../recipes/recipes.service.js';
 import { isoTime, type Clock } from '../../platform/clock.js';
 import { decodeCursor, encodeCursor } from '../../platform/cursor.js';
 import { conflict, invalidField, notFound } from '../../platform/errors.js';
@@ -28,9 +30,11 @@ import { datasetVersionView, datasetView, type DatasetVersionView, type DatasetV
 
 export const PROFILE_JOB = 'dataset.profile';
 export const SPLIT_JOB = 'dataset.split';
+export const PREPARE_JOB = 'dataset.prepare';
 
 export interface DatasetsDeps {
   store: MetadataStore;
+  recipes: RecipesService;
   artifacts: ArtifactStore;
   engine: DataEngine;
   jobs: JobsService;
@@ -422,6 +426,82 @@ export class DatasetsService {
       return { parts };
     } finally {
       for (const o of outputs) await rm(o, { force: true });
+    }
+  }
+
+  /**
+   * Queues the application of a recipe version to a dataset version. Its steps are checked against the
+   * version's columns now (400 naming the step), so that the job only fails for reasons in the data.
+   */
+  async requestPrepare(actor: Principal, projectName: string | undefined, name: string, versionRef: string, body: unknown): Promise<JobView> {
+    const { store, clock } = this.deps;
+    const input = asObject('body', body);
+    onlyKeys('body', input, ['recipe', 'recipeVersion']);
+    if (typeof input.recipe !== 'string') throw invalidField('recipe', 'must be the name of a recipe');
+    const ref = await this.resolveDataset(projectName, name);
+    const v = await this.resolveVersion(ref, versionRef);
+    const recipe = await this.deps.recipes.getVersion(ref.project.name, input.recipe, input.recipeVersion as number | string | undefined);
+    plan(recipe.steps, JSON.parse(v.schema) as ColumnSchema[]);
+    const job = await store.transaction(async (tx) => {
+      const j = await this.deps.jobs.enqueue(tx, actor.name, {
+        type: PREPARE_JOB,
+        payload: { datasetVersionId: v.id, recipe: recipe.recipe, recipeVersion: recipe.version, steps: recipe.steps },
+        projectId: ref.project.id,
+        maxAttempts: 2,
+      });
+      await tx.events.append(
+        domainEvent(clock, actor.name, 'dataset_version.prepare_requested', { type: 'dataset_version', id: v.id, projectId: ref.project.id }, {
+          dataset: name,
+          version: Number(v.version),
+          recipe: recipe.recipe,
+          recipeVersion: recipe.version,
+        }),
+      );
+      return j;
+    });
+    this.deps.jobs.jobsEnqueued();
+    return this.deps.jobs.get(job.id);
+  }
+
+  /** The prepare job: fits and applies the recipe, and records the result as a new version (or finds it). */
+  async runPrepareJob(payload: unknown, ctx: JobContext): Promise<{ version: number; rows: number; created: boolean }> {
+    const { store, artifacts } = this.deps;
+    const p = payload as { datasetVersionId: string; recipe: string; recipeVersion: number; steps: RecipeStep[] };
+    const parent = await store.datasets.getVersionById(p.datasetVersionId);
+    if (!parent) throw notFound('DATASET_VERSION_NOT_FOUND', `there is no dataset version with id '${p.datasetVersionId}'`);
+    const dataset = await store.datasets.getById(parent.dataset_id);
+    const project = dataset ? await store.projects.getById(dataset.project_id) : undefined;
+    if (!dataset || !project) throw notFound('DATASET_NOT_FOUND', 'the dataset of this version is gone');
+    const output = join(this.deps.workDir, `${newId()}.parquet`);
+    try {
+      await ctx.progress(0.1, `applying recipe ${p.recipe} v${p.recipeVersion}`);
+      const prepared = await applyRecipe(this.deps.engine, await artifacts.localPath(parent.stored_sha256), JSON.parse(parent.schema) as ColumnSchema[], p.steps, output);
+      await ctx.progress(0.8, 'storing the result');
+      const stored = await artifacts.stage(createReadStream(output));
+      await stored.commit();
+      const existing = await store.datasets.getVersionBySha(dataset.id, stored.sha256);
+      if (existing) return { version: Number(existing.version), rows: Number(existing.row_count), created: false };
+      const row = await this.recordVersion({ project, dataset }, (await store.jobs.get(ctx.id))?.created_by ?? SYSTEM_ACTOR, {
+        sha256: stored.sha256,
+        source_format: 'parquet',
+        source_name: `${dataset.name}-v${parent.version}-${p.recipe}-v${p.recipeVersion}.parquet`,
+        source_sha256: stored.sha256,
+        source_size: stored.size,
+        stored_sha256: stored.sha256,
+        stored_size: stored.size,
+        row_count: prepared.rows,
+        schema: JSON.stringify(prepared.schema),
+        csv: null,
+        source: parent.source,
+        derived_from: parent.id,
+        recipe: JSON.stringify({ name: p.recipe, version: p.recipeVersion, steps: prepared.steps }),
+        split: null,
+        description: `version ${parent.version} prepared with recipe ${p.recipe} v${p.recipeVersion}`,
+      });
+      this.deps.jobs.jobsEnqueued();
+      return { version: Number(row.version), rows: prepared.rows, created: true };
+    } finally {
+      await rm(output, { force: true });
     }
   }
 

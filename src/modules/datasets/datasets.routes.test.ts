@@ -142,6 +142,7 @@ describe('datasets API', () => {
       ['a truncated Parquet file', upload('strict', readFileSync(new URL('../../../node_modules/vega-datasets/data/flights-3m.parquet', import.meta.url)).subarray(0, 4096), 'f.parquet'), 422, /f\.parquet: .*(magic|Parquet)/i],
       ['not Parquet at all', upload('strict', 'plain text', 'g.parquet', { format: 'parquet' }), 422, /g\.parquet/],
       ['an unclosed quote', upload('strict', 'a,b\n1,"open\n2,3\n', 'q.csv'), 422, /never closed/],
+      ['bytes that are not UTF-8', upload('strict', Buffer.concat([Buffer.from('name,n\nok,1\n'), Buffer.from([0x62, 0xff, 0xfe, 0x2c, 0x32, 0x0a])]), 'latin.csv'), 422, /latin\.csv: .*(unicode|UTF-8|utf8)/i],
       ['a two-character delimiter', upload('strict', 'a;b\n1;2\n', 'd.csv', { csv: { delimiter: ';;' } }), 400, /metadata\.csv\.delimiter/],
       ['an unknown metadata field', upload('strict', 'a,b\n1,2\n', 'u.csv', { fromat: 'csv' }), 400, /metadata\.fromat/],
     ];

@@ -49,6 +49,17 @@ function hmdaColumn(name: string): number[] {
   return rows.map((r) => Number(r[k]));
 }
 
+/** The result of a job, once it has succeeded. */
+async function jobResult(jobId: string) {
+  for (let i = 0; i < 300; i++) {
+    const j = (await h.app.inject({ method: 'GET', url: `/api/v1/jobs/${jobId}`, headers: viewer })).json();
+    if (j.status === 'SUCCEEDED') return j.result;
+    if (j.status === 'FAILED') throw new Error(`job ${j.type} failed: ${j.error}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`job ${jobId} did not finish`);
+}
+
 function linearQuantile(sorted: number[], q: number): number {
   const pos = q * (sorted.length - 1);
   const lo = Math.floor(pos);
@@ -185,16 +196,6 @@ describe('datasets API', () => {
   });
 
   describe('splits', () => {
-    async function jobResult(jobId: string) {
-      for (let i = 0; i < 300; i++) {
-        const j = (await h.app.inject({ method: 'GET', url: `/api/v1/jobs/${jobId}`, headers: viewer })).json();
-        if (j.status === 'SUCCEEDED') return j.result;
-        if (j.status === 'FAILED') throw new Error(`split failed: ${j.error}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error('the split did not finish');
-    }
-
     function split(dataset: string, version: string, body: unknown) {
       return h.app.inject({ method: 'POST', url: `/api/v1/datasets/${dataset}/versions/${version}/split`, headers: maintainer, payload: body as object });
     }
@@ -314,16 +315,6 @@ describe('datasets API', () => {
       { op: 'rename', columns: { afam: 'group' } },
       { op: 'select', columns: ['deny', 'pirat', 'hirat', 'chist_1', 'chist_2', 'group'] },
     ];
-
-    async function jobResult(jobId: string) {
-      for (let i = 0; i < 300; i++) {
-        const j = (await h.app.inject({ method: 'GET', url: `/api/v1/jobs/${jobId}`, headers: viewer })).json();
-        if (j.status === 'SUCCEEDED') return j.result;
-        if (j.status === 'FAILED') throw new Error(`job failed: ${j.error}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error('the job did not finish');
-    }
 
     it('keeps recipes as versioned steps, and refuses malformed steps naming the step', async () => {
       const created = await h.app.inject({ method: 'POST', url: '/api/v1/recipes', headers: maintainer, payload: { name: 'denial-features', steps } });

@@ -1,10 +1,7 @@
-import type { MultipartFile, MultipartValue } from '@fastify/multipart';
-import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { Cursor, Limit, Name, Page, ProjectQuery, withErrors } from '../../http/schemas.js';
+import { uploadParts } from '../../http/multipart.js';
 import { principalOf, type App } from '../../http/types.js';
-import { tooLarge } from '../../platform/errors.js';
-import type { UploadPart } from '../models/registration.service.js';
 import type { DatasetsService } from './datasets.service.js';
 import { JobSchema } from '../jobs/jobs.routes.js';
 
@@ -65,15 +62,6 @@ const UPLOAD_DOC = {
 const DatasetParams = Type.Object({ name: Type.String() });
 const VersionParams = Type.Object({ name: Type.String(), version: Type.String({ description: "A version number or 'latest'" }) });
 
-async function* uploadParts(request: FastifyRequest): AsyncGenerator<UploadPart> {
-  for await (const part of request.parts() as AsyncIterable<MultipartFile | MultipartValue<unknown>>) {
-    if (part.type === 'file') yield { kind: 'file', name: part.fieldname, filename: part.filename, stream: part.file };
-    else {
-      if (part.valueTruncated) throw tooLarge(`${part.fieldname}: the field is larger than the multipart field limit`, { field: part.fieldname });
-      yield { kind: 'field', name: part.fieldname, value: typeof part.value === 'string' ? part.value : JSON.stringify(part.value) };
-    }
-  }
-}
 
 export function datasetRoutes(app: App, datasets: DatasetsService): void {
   app.post(

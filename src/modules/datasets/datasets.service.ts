@@ -24,7 +24,7 @@ import type { ArtifactStore, StagedArtifact } from '../../storage/artifact-store
 import { domainEvent } from '../events/domain-event.js';
 import type { JobContext } from '../jobs/job-worker.js';
 import type { JobsService, JobView } from '../jobs/jobs.service.js';
-import type { UploadPart } from '../models/registration.service.js';
+import type { UploadPart } from '../../platform/upload-part.js';
 import { DEFAULT_PROJECT, resolveProject } from '../projects/projects.service.js';
 import { datasetVersionView, datasetView, type DatasetVersionView, type DatasetView } from './dataset-views.js';
 

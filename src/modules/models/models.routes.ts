@@ -1,13 +1,11 @@
-import type { MultipartFile, MultipartValue } from '@fastify/multipart';
-import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { Cursor, Limit, Name, Page, ProjectQuery, TagChanges, Tags, withErrors } from '../../http/schemas.js';
+import { uploadParts } from '../../http/multipart.js';
 import { principalOf, type App } from '../../http/types.js';
-import { tooLarge } from '../../platform/errors.js';
 import { V2_DATATYPES } from '../../runtime/signature.js';
 import { STAGES } from './model-views.js';
 import type { ModelsService } from './models.service.js';
-import type { RegistrationService, UploadPart } from './registration.service.js';
+import type { RegistrationService } from './registration.service.js';
 
 const Stage = Type.Union(STAGES.map((s) => Type.Literal(s)));
 const TensorSpec = Type.Object({
@@ -89,18 +87,6 @@ const METADATA_DOC = {
   },
 };
 
-/** Adapts @fastify/multipart's part iterator to the service's transport-free parts. */
-async function* uploadParts(request: FastifyRequest): AsyncGenerator<UploadPart> {
-  for await (const part of request.parts() as AsyncIterable<MultipartFile | MultipartValue<unknown>>) {
-    if (part.type === 'file') {
-      yield { kind: 'file', name: part.fieldname, filename: part.filename, stream: part.file };
-    } else {
-      if (part.valueTruncated) throw tooLarge(`${part.fieldname}: the field is larger than the multipart field limit`, { field: part.fieldname });
-      // A field sent with Content-Type application/json arrives already parsed: hand the service the text.
-      yield { kind: 'field', name: part.fieldname, value: typeof part.value === 'string' ? part.value : JSON.stringify(part.value) };
-    }
-  }
-}
 
 export function modelRoutes(app: App, models: ModelsService, registration: RegistrationService): void {
   app.post(

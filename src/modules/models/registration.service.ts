@@ -4,6 +4,7 @@ import { isoTime, type Clock } from '../../platform/clock.js';
 import { DomainError, invalid, invalidField, unprocessable } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import type { Logger } from '../../platform/logger.js';
+import type { UploadPart } from '../../platform/upload-part.js';
 import { printable } from '../../platform/names.js';
 import { SYSTEM_ACTOR, type Principal } from '../../platform/principal.js';
 import type { ModelInspector } from '../../runtime/model-inspector.js';
@@ -13,11 +14,6 @@ import { domainEvent } from '../events/domain-event.js';
 import type { VersionView } from './model-views.js';
 import type { ModelsService } from './models.service.js';
 import { parseVersionMetadata, type VersionMetadata } from './version-metadata.js';
-
-/** One part of a multipart upload, in the order it arrived. */
-export type UploadPart =
-  | { kind: 'field'; name: string; value: string }
-  | { kind: 'file'; name: string; filename: string; stream: AsyncIterable<Uint8Array> };
 
 export interface Registered {
   version: VersionView;

@@ -34,6 +34,11 @@ export function optionalString(field: string, value: unknown, maxLength: number)
 /** The largest version number or other counter Steward accepts: PostgreSQL's 32-bit integer. */
 export const MAX_INT32 = 2_147_483_647;
 
+/** Whether a path segment is a version number (1 … MAX_INT32, no leading zeros). */
+export function isVersionNumber(ref: string): boolean {
+  return /^[1-9][0-9]{0,9}$/.test(ref) && Number(ref) <= MAX_INT32;
+}
+
 export function optionalPositiveInt(field: string, value: unknown): number | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_INT32) throw invalidField(field, `must be an integer from 1 to ${MAX_INT32}`);

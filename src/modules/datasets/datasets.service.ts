@@ -19,13 +19,13 @@ import { conflict, invalidField, notFound } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import { checkName, printable } from '../../platform/names.js';
 import { SYSTEM_ACTOR, type Principal } from '../../platform/principal.js';
-import { asObject, MAX_INT32, onlyKeys, optionalString } from '../../platform/validate.js';
+import { asObject, isVersionNumber, MAX_INT32, onlyKeys, optionalString } from '../../platform/validate.js';
 import type { ArtifactStore, StagedArtifact } from '../../storage/artifact-store.js';
 import { domainEvent } from '../events/domain-event.js';
 import type { JobContext } from '../jobs/job-worker.js';
 import type { JobsService, JobView } from '../jobs/jobs.service.js';
 import type { UploadPart } from '../../platform/upload-part.js';
-import { DEFAULT_PROJECT, resolveProject } from '../projects/projects.service.js';
+import { resolveProject } from '../projects/projects.service.js';
 import { datasetVersionView, datasetView, type DatasetVersionView, type DatasetView } from './dataset-views.js';
 
 export const PROFILE_JOB = 'dataset.profile';
@@ -140,7 +140,7 @@ export class DatasetsService {
   }
 
   async resolveDataset(projectName: string | undefined, name: string, tx: Repositories = this.deps.store): Promise<DatasetRef> {
-    const project = await resolveProject(tx, projectName === '' ? DEFAULT_PROJECT : projectName);
+    const project = await resolveProject(tx, projectName);
     checkName('name', name);
     const dataset = await tx.datasets.get(project.id, name);
     if (!dataset) throw notFound('DATASET_NOT_FOUND', `there is no dataset named '${name}' in project '${project.name}'`, { dataset: name, project: project.name });
@@ -151,7 +151,7 @@ export class DatasetsService {
   async resolveVersion(ref: DatasetRef, versionRef: string): Promise<DatasetVersionRow> {
     let row: DatasetVersionRow | undefined;
     if (versionRef === 'latest') row = (await this.deps.store.datasets.listVersions({ datasetId: ref.dataset.id, limit: 1 }))[0];
-    else if (/^[1-9][0-9]{0,9}$/.test(versionRef) && Number(versionRef) <= MAX_INT32) row = await this.deps.store.datasets.getVersion(ref.dataset.id, Number(versionRef));
+    else if (isVersionNumber(versionRef)) row = await this.deps.store.datasets.getVersion(ref.dataset.id, Number(versionRef));
     else throw invalidField('version', `'${printable(versionRef)}' is not a version: use a number or 'latest'`, 'INVALID_VERSION');
     if (!row) throw notFound('DATASET_VERSION_NOT_FOUND', `dataset '${ref.dataset.name}' has no version ${versionRef}`);
     return row;

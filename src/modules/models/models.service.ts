@@ -8,10 +8,10 @@ import { conflict, invalidField, notFound } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import { checkName, checkTags, printable } from '../../platform/names.js';
 import type { Principal } from '../../platform/principal.js';
-import { MAX_INT32, optionalString } from '../../platform/validate.js';
+import { isVersionNumber, MAX_INT32, optionalString } from '../../platform/validate.js';
 import type { ArtifactStore } from '../../storage/artifact-store.js';
 import { domainEvent } from '../events/domain-event.js';
-import { DEFAULT_PROJECT, resolveProject } from '../projects/projects.service.js';
+import { projectNameOrDefault, resolveProject } from '../projects/projects.service.js';
 import type { ModelOrderBy, TagChanges } from './models.repository.js';
 import {
   aliasHistoryView,
@@ -79,10 +79,6 @@ function parseTagFilters(field: string, tag: string | string[] | undefined): { k
   });
 }
 
-function isVersionNumber(ref: string): boolean {
-  return /^[1-9][0-9]{0,9}$/.test(ref) && Number(ref) <= MAX_INT32;
-}
-
 function parseStage(field: string, value: unknown): Stage {
   if (typeof value === 'string') {
     const match = STAGES.find((s) => s.toLowerCase() === value.toLowerCase());
@@ -109,7 +105,7 @@ export class ModelsService {
   constructor(private readonly deps: ModelsDeps) {}
 
   async resolveModel(projectName: string | undefined, name: string, tx: Repositories = this.deps.store): Promise<ModelRef> {
-    const wanted = projectName === undefined || projectName === '' ? DEFAULT_PROJECT : checkName('project', projectName);
+    const wanted = projectNameOrDefault(projectName);
     checkName('name', name);
     const found = await tx.models.getByNames(wanted, name);
     if (found) return found;
@@ -120,7 +116,7 @@ export class ModelsService {
   /** A model and one of its versions; a numbered version is found with one query. */
   async resolveModelVersion(projectName: string | undefined, name: string, versionRef: string, tx: Repositories = this.deps.store): Promise<ModelRef & { row: ModelVersionRow }> {
     if (isVersionNumber(versionRef)) {
-      const wanted = projectName === undefined || projectName === '' ? DEFAULT_PROJECT : checkName('project', projectName);
+      const wanted = projectNameOrDefault(projectName);
       checkName('name', name);
       const found = await tx.versions.getByNames(wanted, name, Number(versionRef));
       if (found) return { project: found.project, model: found.model, row: found.version };

@@ -57,13 +57,18 @@ export class ProjectsService {
   }
 }
 
+/** The project name a request gives (checked), or the default project's when it gives none. */
+export function projectNameOrDefault(name: string | undefined): string {
+  return name === undefined || name === '' ? DEFAULT_PROJECT : checkName('project', name);
+}
+
 /**
  * The project named in a request, or the default project. Takes the repositories to read from, so that
  * code inside a transaction reads through that transaction (SQLite has one connection: reading through the
  * store while a transaction holds it would wait forever).
  */
 export async function resolveProject(repos: Pick<Repositories, 'projects'>, name: string | undefined): Promise<ProjectRow> {
-  const wanted = name === undefined || name === '' ? DEFAULT_PROJECT : checkName('project', name);
+  const wanted = projectNameOrDefault(name);
   const row = await repos.projects.getByName(wanted);
   if (!row) throw notFound('PROJECT_NOT_FOUND', `there is no project named '${wanted}'`, { field: 'project' });
   return row;

@@ -7,7 +7,7 @@ import { conflict, invalidField, notFound } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import { checkName, printable } from '../../platform/names.js';
 import type { Principal } from '../../platform/principal.js';
-import { MAX_INT32, optionalString } from '../../platform/validate.js';
+import { isVersionNumber, MAX_INT32, optionalString } from '../../platform/validate.js';
 import { domainEvent } from '../events/domain-event.js';
 import { resolveProject } from '../projects/projects.service.js';
 
@@ -91,7 +91,7 @@ export class RecipesService {
     let row: RecipeVersionRow | undefined;
     if (version === undefined || version === 'latest') row = (await this.deps.store.recipes.versions(recipe.id))[0];
     else {
-      const n = typeof version === 'number' ? version : /^[1-9][0-9]{0,9}$/.test(version) ? Number(version) : NaN;
+      const n = typeof version === 'number' ? version : isVersionNumber(version) ? Number(version) : NaN;
       if (!Number.isInteger(n) || n < 1 || n > MAX_INT32) throw invalidField('version', `'${printable(String(version))}' is not a version: use a number or 'latest'`, 'INVALID_VERSION');
       row = await this.deps.store.recipes.getVersion(recipe.id, n);
     }

@@ -16,6 +16,11 @@ export interface Principal {
   name: string;
   role: Role;
   tokenId: string;
+  /**
+   * Null for an ordinary token. A list of "project/deployment" for a token limited to calling inference on
+   * those deployments (for client applications); such a token can do nothing else.
+   */
+  deployments: string[] | null;
 }
 
 /** The actor for changes Steward makes itself (bootstrap, recovery). */

@@ -35,6 +35,7 @@ export function tokenRow(userId: string, hash: string, seconds = 0): ApiTokenRow
     expires_at: null,
     revoked_at: null,
     last_used_at: null,
+    scope: null,
   };
 }
 

@@ -18,6 +18,7 @@ const TokenSchema = Type.Object({
   expiresAt: Type.Union([Type.String(), Type.Null()]),
   revokedAt: Type.Union([Type.String(), Type.Null()]),
   lastUsedAt: Type.Union([Type.String(), Type.Null()]),
+  deployments: Type.Union([Type.Array(Type.String()), Type.Null()], { description: 'Null, or the deployments ("project/name") this token may call inference on, and nothing else' }),
 });
 
 export function authRoutes(app: App, auth: AuthService): void {
@@ -75,6 +76,13 @@ export function authRoutes(app: App, auth: AuthService): void {
             user: Type.Optional(Name),
             name: Type.Optional(Type.String({ maxLength: 200 })),
             expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+            deployments: Type.Optional(
+              Type.Array(Type.String(), {
+                minItems: 1,
+                maxItems: 100,
+                description: 'Limit the token to inference on these deployments ("name" in the default project, or "project/name"); it can then do nothing else',
+              }),
+            ),
           },
           { additionalProperties: false },
         ),

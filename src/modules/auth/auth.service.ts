@@ -28,6 +28,8 @@ export interface TokenView {
   expiresAt: string | null;
   revokedAt: string | null;
   lastUsedAt: string | null;
+  /** When set, the token may only call inference on these deployments ("project/name"). */
+  deployments: string[] | null;
 }
 
 export interface BootstrapResult {
@@ -66,7 +68,24 @@ function tokenView(t: ApiTokenRow, user: string): TokenView {
     expiresAt: t.expires_at,
     revokedAt: t.revoked_at,
     lastUsedAt: t.last_used_at,
+    deployments: parseScope(t.scope),
   };
+}
+
+function parseScope(scope: string | null): string[] | null {
+  if (scope === null) return null;
+  return (JSON.parse(scope) as { deployments: string[] }).deployments;
+}
+
+/** "name" or "project/name" → "project/name" (the default project when none is named). */
+function scopeEntry(field: string, value: unknown): string {
+  if (typeof value !== 'string') throw invalidField(field, 'must be a string "deployment" or "project/deployment"');
+  const parts = value.split('/');
+  if (parts.length > 2) throw invalidField(field, `'${value}' must be "deployment" or "project/deployment"`);
+  const [project, name] = parts.length === 2 ? [parts[0], parts[1]] : ['default', parts[0]];
+  checkName(field, project);
+  checkName(field, name);
+  return `${project}/${name}`;
 }
 
 /** Users, API tokens and authentication. */
@@ -98,6 +117,7 @@ export class AuthService {
         expires_at: null,
         revoked_at: null,
         last_used_at: null,
+        scope: null,
       });
       await tx.events.append(domainEvent(clock, SYSTEM_ACTOR, 'user.created', { type: 'user', id: user.id }, { name: 'admin', role: 'admin', bootstrap: true }));
       return adminToken === undefined ? { admin: user.name, generatedToken: token } : { admin: user.name };
@@ -133,7 +153,7 @@ export class AuthService {
       this.authCache.delete(hash);
       throw unauthenticated('the token is not valid (unknown, revoked, expired, or its user is disabled)');
     }
-    const principal: Principal = { userId: found.user.id, name: found.user.name, role: found.user.role as Role, tokenId: found.token.id };
+    const principal: Principal = { userId: found.user.id, name: found.user.name, role: found.user.role as Role, tokenId: found.token.id, deployments: parseScope(found.token.scope) };
     if (generation === this.cacheGeneration) {
       if (this.authCache.size >= AUTH_CACHE_MAX) this.authCache.clear();
       this.authCache.set(hash, { principal, expiresAt: found.token.expires_at, until: now + AUTH_CACHE_MS });
@@ -214,7 +234,7 @@ export class AuthService {
    * Creates a token. Admins may create tokens for anyone; other users only for themselves. The token text
    * is returned once and never again.
    */
-  async createToken(actor: Principal, input: { user?: unknown; name?: unknown; expiresInDays?: unknown }): Promise<TokenView & { token: string }> {
+  async createToken(actor: Principal, input: { user?: unknown; name?: unknown; expiresInDays?: unknown; deployments?: unknown }): Promise<TokenView & { token: string }> {
     const { store, clock } = this.deps;
     const userName = input.user === undefined ? actor.name : checkName('user', input.user);
     if (userName !== actor.name && !roleAtLeast(actor.role, 'admin')) throw forbidden('only admins can create tokens for other users');
@@ -224,6 +244,17 @@ export class AuthService {
       const d = input.expiresInDays;
       if (typeof d !== 'number' || !Number.isInteger(d) || d < 1 || d > 3650) throw invalidField('expiresInDays', 'must be an integer from 1 to 3650');
       expiresAt = new Date(clock.now() + d * 86_400_000).toISOString();
+    }
+    let scope: string | null = null;
+    if (input.deployments !== undefined) {
+      if (!Array.isArray(input.deployments) || input.deployments.length === 0 || input.deployments.length > 100) {
+        throw invalidField('deployments', 'must be a list of 1 to 100 deployment names ("name" or "project/name")');
+      }
+      scope = JSON.stringify({ deployments: [...new Set(input.deployments.map((d, i) => scopeEntry(`deployments[${i}]`, d)))] });
+    }
+    if (actor.deployments && scope === null) throw forbidden('a token limited to inference can only create tokens with the same or a narrower limit');
+    if (actor.deployments && scope !== null && !parseScope(scope)!.every((d) => actor.deployments!.includes(d))) {
+      throw forbidden('a token limited to inference can only create tokens for the deployments it may call');
     }
     const token = generateToken();
     return store.transaction(async (tx) => {
@@ -240,9 +271,10 @@ export class AuthService {
         expires_at: expiresAt,
         revoked_at: null,
         last_used_at: null,
+        scope,
       };
       await tx.tokens.insert(row);
-      await tx.events.append(domainEvent(clock, actor.name, 'token.created', { type: 'token', id: row.id }, { user: userName, name }));
+      await tx.events.append(domainEvent(clock, actor.name, 'token.created', { type: 'token', id: row.id }, { user: userName, name, deployments: parseScope(scope) }));
       return { ...tokenView(row, userName), token };
     });
   }

@@ -36,6 +36,15 @@ import { roleAtLeast } from './platform/principal.js';
 import type { ModelInspector } from './runtime/model-inspector.js';
 import type { ArtifactStore } from './storage/artifact-store.js';
 import { STEWARD_VERSION } from './version.js';
+import { Registry } from 'prom-client';
+import { DeploymentsService } from './modules/deployments/deployments.service.js';
+import { deploymentRoutes } from './modules/deployments/deployments.routes.js';
+import { inferenceRoutes } from './modules/deployments/inference.routes.js';
+import { InferenceService, type PredictionSink } from './serving/inference.service.js';
+import { LiveDeployments } from './serving/live-deployments.js';
+import { RuntimeCache, type NativeLoader } from './serving/runtimes.js';
+import { ServingMetrics } from './serving/serving-metrics.js';
+import { NATIVE_FLAVORS } from './serving/native-flavors.js';
 
 
 export interface AppDeps {
@@ -51,6 +60,14 @@ export interface AppDeps {
   engine: DataEngine;
   /** A folder for temporary files of data work. */
   workDir: string;
+  /** Where every prediction is appended before its answer is sent. */
+  predictionLog: PredictionSink;
+  /** onnxruntime intra-op threads per session (default 1). */
+  intraOpThreads?: number;
+  /** How often the route table is compared with the database (for changes made by other processes). */
+  deploymentSyncMs?: number;
+  /** Native model evaluators by flavor (default: the built-in ones). */
+  natives?: Record<string, NativeLoader>;
 }
 
 export interface Services {
@@ -61,6 +78,10 @@ export interface Services {
   projects: ProjectsService;
   models: ModelsService;
   registration: RegistrationService;
+  deployments: DeploymentsService;
+  inference: InferenceService;
+  live: LiveDeployments;
+  runtimes: RuntimeCache;
 }
 
 export interface BuiltApp {
@@ -70,7 +91,7 @@ export interface BuiltApp {
   beginShutdown(): void;
 }
 
-export function createServices(deps: AppDeps): Services {
+export function createServices(deps: AppDeps, registry: Registry = new Registry()): Services {
   const clock = deps.clock ?? systemClock;
   const { store, artifacts } = deps;
   const jobs = new JobsService({ store, clock, onEnqueued: deps.onJobsEnqueued });
@@ -88,11 +109,21 @@ export function createServices(deps: AppDeps): Services {
   });
   const recipes = new RecipesService({ store, clock });
   const datasets = new DatasetsService({ store, recipes, artifacts, engine: deps.engine, jobs, clock, workDir: deps.workDir, maxUploadBytes: deps.maxArtifactBytes });
-  return { jobs, datasets, recipes, auth, projects, models, registration };
+  const runtimes = new RuntimeCache({ localPath: (sha) => artifacts.localPath(sha), natives: deps.natives ?? NATIVE_FLAVORS, options: { intraOpThreads: deps.intraOpThreads ?? 1 } });
+  // The route table reads version rows only while it builds a revision; `deployments` is set just below.
+  const holder: { deployments?: DeploymentsService } = {};
+  const servingMetrics = new ServingMetrics(registry);
+  const live = new LiveDeployments({ runtimes, metrics: servingMetrics, source: (modelId, version) => holder.deployments!.runtimeSource(modelId, version) });
+  const deployments = new DeploymentsService({ store, live, clock, logger: deps.logger });
+  holder.deployments = deployments;
+  models.followAliases({ onAliasMoved: (tx, actor, modelId, alias, version) => deployments.onAliasMoved(tx, actor, modelId, alias, version), afterAliasMoved: () => void deployments.sync() });
+  const inference = new InferenceService({ live, log: deps.predictionLog, metrics: servingMetrics, logger: deps.logger });
+  return { jobs, datasets, recipes, auth, projects, models, registration, deployments, inference, live, runtimes };
 }
 
 export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
-  const services = createServices(deps);
+  const registry = new Registry();
+  const services = createServices(deps, registry);
   let shuttingDown = false;
 
   const app = Fastify({
@@ -123,8 +154,24 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     const needed = request.routeOptions.config?.auth;
     if (request.routeOptions.url === undefined || needed === 'public') return; // unknown routes get a 404
     if (request.routeOptions.url.startsWith('/docs')) return;
+    if (needed === 'inference') {
+      const { name } = request.params as { name: string };
+      const query = request.query as { project?: unknown };
+      const project = typeof query.project === 'string' && query.project !== '' ? query.project : 'default';
+      const live = services.live.get(project, name);
+      if (live?.spec.public && request.headers.authorization === undefined) return;
+      const principal = await services.auth.authenticate(request.headers.authorization);
+      request.principal = principal;
+      if (principal.deployments && !principal.deployments.includes(`${project}/${name}`)) {
+        throw forbidden(`this token may only call inference on ${principal.deployments.join(', ')}`, { deployment: `${project}/${name}` });
+      }
+      return;
+    }
     const principal = await services.auth.authenticate(request.headers.authorization);
     request.principal = principal;
+    if (principal.deployments) {
+      throw forbidden(`this token is limited to inference on ${principal.deployments.join(', ')}; it cannot call ${request.method} ${request.routeOptions.url}`);
+    }
     const role = needed ?? 'admin';
     if (!roleAtLeast(principal.role, role)) {
       throw forbidden(`this needs the ${role} role; '${principal.name}' is a ${principal.role}`, { required: role, actual: principal.role });
@@ -135,7 +182,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Number(reply.elapsedTime.toFixed(1)), user: request.principal?.name }, 'request');
   });
 
-  const metrics = registerHttpMetrics(app);
+  const metrics = registerHttpMetrics(app, registry);
 
   await app.register(multipart, {
     limits: { fileSize: deps.maxArtifactBytes, files: 4, fields: 10, fieldSize: 2 * 1024 * 1024, parts: 20 },
@@ -181,8 +228,20 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     jobRoutes(scoped, services.jobs);
     datasetRoutes(scoped, services.datasets);
     recipeRoutes(scoped, services.recipes);
+    deploymentRoutes(scoped, services.deployments);
+    inferenceRoutes(scoped, services.inference, { name: 'steward', version: STEWARD_VERSION });
+  });
+
+  // Serve what the database says is deployed, then keep checking for changes made by other processes.
+  const syncTimer = setInterval(() => void services.deployments.sync(), deps.deploymentSyncMs ?? 5_000);
+  syncTimer.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(syncTimer);
+    await services.live.closeAll();
+    await services.runtimes.closeAll();
   });
 
   await app.ready();
+  await services.deployments.sync();
   return { app, services, beginShutdown: () => void (shuttingDown = true) };
 }

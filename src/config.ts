@@ -24,6 +24,10 @@ export interface ServerConfig {
   readonly maxArtifactBytes: number;
   /** How long SIGTERM waits for in-flight requests before closing connections. */
   readonly shutdownGraceMs: number;
+  /** The prediction log: folder, segment size, and how long closed segments are kept. */
+  readonly predictionLog: { readonly dir: string; readonly segmentBytes: number; readonly retentionDays: number; readonly maxBytes: number | undefined };
+  /** onnxruntime intra-op threads per served model. */
+  readonly ortThreads: number;
 }
 
 /** Flags given on the command line take precedence over the environment. */
@@ -109,7 +113,16 @@ export function loadServerConfig(flags: ServerFlags = {}, env: Env = process.env
   const bodyLimitBytes = parseByteSize('STEWARD_BODY_LIMIT', nonEmpty(env.STEWARD_BODY_LIMIT) ?? '1mb');
   const maxArtifactBytes = parseByteSize('STEWARD_MAX_ARTIFACT_SIZE', nonEmpty(env.STEWARD_MAX_ARTIFACT_SIZE) ?? '8gb');
   const shutdownGraceMs = parseIntSetting('STEWARD_SHUTDOWN_GRACE_MS', nonEmpty(env.STEWARD_SHUTDOWN_GRACE_MS) ?? 30_000, 0, 3_600_000);
+  const predictionLog = Object.freeze({
+    dir: resolve(nonEmpty(env.STEWARD_PREDICTION_LOG_DIR) ?? join(home, 'predictions')),
+    segmentBytes: parseByteSize('STEWARD_PREDICTION_LOG_SEGMENT_SIZE', nonEmpty(env.STEWARD_PREDICTION_LOG_SEGMENT_SIZE) ?? '64mb'),
+    retentionDays: parseIntSetting('STEWARD_PREDICTION_LOG_RETENTION_DAYS', nonEmpty(env.STEWARD_PREDICTION_LOG_RETENTION_DAYS) ?? 30, 1, 36_500),
+    maxBytes: nonEmpty(env.STEWARD_PREDICTION_LOG_MAX_SIZE) === undefined ? undefined : parseByteSize('STEWARD_PREDICTION_LOG_MAX_SIZE', env.STEWARD_PREDICTION_LOG_MAX_SIZE!),
+  });
+  const ortThreads = parseIntSetting('STEWARD_ORT_THREADS', nonEmpty(env.STEWARD_ORT_THREADS) ?? 1, 1, 256);
   return Object.freeze({
+    predictionLog,
+    ortThreads,
     home,
     host,
     port,

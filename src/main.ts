@@ -19,6 +19,7 @@ import { OnnxInspector } from './runtime/onnx-inspector.js';
 import { createArtifactStore } from './storage/create-artifact-store.js';
 import { ThreadedSha256Hasher } from './storage/sha256-hasher.js';
 import { STEWARD_VERSION } from './version.js';
+import { PredictionLog } from './serving/prediction-log/prediction-log.js';
 
 /** Longer than any registration can stay PENDING (the model check's timeout is 10 minutes). */
 const PENDING_MAX_MS = 30 * 60_000;
@@ -46,6 +47,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const inspector = new OnnxInspector();
   const hasher = new ThreadedSha256Hasher();
   let engine: DataEngine | undefined;
+  let predictionLog: PredictionLog | undefined;
+  let stopTimers = () => {};
   try {
     const applied = await migrateToLatest(database);
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
@@ -55,7 +58,32 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await rm(workDir, { recursive: true, force: true }); // leftovers of an earlier run
     engine = await DataEngine.create({ tempDir: join(workDir, 'engine') });
     const wake: { worker?: JobWorker } = {};
+    predictionLog = PredictionLog.open({
+      dir: config.predictionLog.dir,
+      segmentBytes: config.predictionLog.segmentBytes,
+      retention: { maxAgeMs: config.predictionLog.retentionDays * 86_400_000, ...(config.predictionLog.maxBytes ? { maxTotalBytes: config.predictionLog.maxBytes } : {}) },
+      onError: (err) => logger.error({ err }, 'prediction log housekeeping failed'),
+    });
+    const log = predictionLog;
+    // Appends reach the operating system before each answer; this puts them on disk every second too
+    // (power loss), and applies the retention policy hourly.
+    const flushTimer = setInterval(() => void log.flushToDisk().catch((err: unknown) => logger.error({ err }, 'could not flush the prediction log')), 1_000);
+    const retentionTimer = setInterval(() => {
+      try {
+        log.enforceRetention();
+      } catch (err) {
+        logger.error({ err }, 'prediction log retention failed');
+      }
+    }, 3_600_000);
+    flushTimer.unref();
+    retentionTimer.unref();
+    stopTimers = () => {
+      clearInterval(flushTimer);
+      clearInterval(retentionTimer);
+    };
     const built = await buildApp({
+      predictionLog: log,
+      intraOpThreads: config.ortThreads,
       logger,
       store,
       artifacts,
@@ -118,6 +146,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         } finally {
           clearTimeout(force);
           await worker.stop();
+          stopTimers();
+          await predictionLog?.close();
           engine?.close();
           await inspector.close();
           await hasher.close();
@@ -128,6 +158,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       })());
     return { url, close };
   } catch (err) {
+    stopTimers();
+    await predictionLog?.close().catch(() => undefined);
     await inspector.close().catch(() => undefined);
     await hasher.close().catch(() => undefined);
     engine?.close();

@@ -1,4 +1,5 @@
 import { KyselyTokenRepository, KyselyUserRepository, type TokenRepository, type UserRepository } from '../modules/auth/auth.repository.js';
+import { KyselyDeploymentRepository, type DeploymentRepository } from '../modules/deployments/deployments.repository.js';
 import { KyselyDatasetRepository, type DatasetRepository } from '../modules/datasets/datasets.repository.js';
 import { KyselyEventRepository, type EventRepository } from '../modules/events/events.repository.js';
 import { KyselyJobRepository, type JobRepository } from '../modules/jobs/jobs.repository.js';
@@ -22,6 +23,7 @@ export interface Repositories {
   readonly jobs: JobRepository;
   readonly datasets: DatasetRepository;
   readonly recipes: RecipeRepository;
+  readonly deployments: DeploymentRepository;
 }
 
 /**
@@ -48,6 +50,7 @@ function repositories(db: Executor, dialect: DialectKind): Repositories {
     jobs: new KyselyJobRepository(db, dialect),
     datasets: new KyselyDatasetRepository(db),
     recipes: new KyselyRecipeRepository(db),
+    deployments: new KyselyDeploymentRepository(db),
   };
 }
 

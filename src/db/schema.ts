@@ -32,6 +32,8 @@ export interface ApiTokenTable {
   expires_at: string | null;
   revoked_at: string | null;
   last_used_at: string | null;
+  /** JSON {"deployments": ["project/name", ...]} limiting the token to inference on those deployments; null = no limit. */
+  scope: string | null;
 }
 
 export interface ModelTable {
@@ -210,6 +212,36 @@ export interface RecipeVersionTable {
   created_by: string;
 }
 
+export interface DeploymentTable {
+  id: string;
+  project_id: string;
+  name: string;
+  current_revision: number;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+  updated_by: string;
+}
+
+export interface DeploymentRevisionTable {
+  id: string;
+  deployment_id: string;
+  revision: number;
+  /** The resolved routing spec (JSON, see modules/deployments/deployment-spec.ts). */
+  spec: string;
+  /** What made it: update, rollback, alias (an alias it follows moved). */
+  cause: string;
+  comment: string;
+  created_at: string;
+  created_by: string;
+}
+
+export interface DeploymentAliasBindingTable {
+  deployment_id: string;
+  model_id: string;
+  alias: string;
+}
+
 export interface DB {
   projects: ProjectTable;
   users: UserTable;
@@ -228,6 +260,9 @@ export interface DB {
   model_version_datasets: ModelVersionDatasetTable;
   recipes: RecipeTable;
   recipe_versions: RecipeVersionTable;
+  deployments: DeploymentTable;
+  deployment_revisions: DeploymentRevisionTable;
+  deployment_alias_bindings: DeploymentAliasBindingTable;
 }
 
 export type ProjectRow = Selectable<ProjectTable>;
@@ -242,3 +277,5 @@ export type DatasetRow = Selectable<DatasetTable>;
 export type DatasetVersionRow = Selectable<DatasetVersionTable>;
 export type RecipeRow = Selectable<RecipeTable>;
 export type RecipeVersionRow = Selectable<RecipeVersionTable>;
+export type DeploymentRow = Selectable<DeploymentTable>;
+export type DeploymentRevisionRow = Selectable<DeploymentRevisionTable>;

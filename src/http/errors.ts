@@ -74,34 +74,45 @@ function fromFastify(err: FastifyError): { status: number; code: string; message
   return undefined;
 }
 
-export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  let status: number;
-  let body: ErrorBody['error'];
-  if (err instanceof DomainError) {
-    status = STATUS_BY_KIND[err.kind];
-    body = { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) };
-  } else {
-    const mapped = fromFastify(err);
-    if (mapped) {
-      status = mapped.status;
-      body = { code: mapped.code, message: mapped.message, ...(mapped.details ? { details: mapped.details } : {}) };
-    } else {
-      status = 500;
-      body = { code: 'INTERNAL', message: 'an internal error occurred; the server log has the details under this requestId' };
-    }
-  }
-  if (status >= 500) request.log.error({ err }, 'request failed');
-  // The body was not read to its end (an upload refused early): close the connection after the answer, so
-  // that the rest of a large upload is not left hanging on it.
-  if (!request.raw.complete) void reply.header('connection', 'close');
-  if (reply.sent || reply.raw.headersSent) {
-    // The response is already streaming (e.g. a download found corruption mid-way): cut the connection so
-    // the client sees an incomplete body rather than a quietly wrong one.
-    reply.raw.destroy(err);
-    return;
-  }
-  void reply.status(status).send({ error: body, requestId: request.id } satisfies ErrorBody);
+export interface ClassifiedError {
+  status: number;
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
 }
+
+/** Any thrown error as a status, a stable code and a message fit for the client. */
+export function classifyError(err: FastifyError): ClassifiedError {
+  if (err instanceof DomainError) return { status: STATUS_BY_KIND[err.kind], code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) };
+  return fromFastify(err) ?? { status: 500, code: 'INTERNAL', message: 'an internal error occurred; the server log has the details under this requestId' };
+}
+
+/**
+ * An error handler that writes the body with `shape`: Steward's own {error:{code,message,details}} by
+ * default; the inference protocols bring their own (V2: {error}, MLflow: {error_code, message}).
+ */
+export function makeErrorHandler(shape: (e: ClassifiedError, request: FastifyRequest) => unknown) {
+  return function handleError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+    const e = classifyError(err);
+    if (e.status >= 500) request.log.error({ err }, 'request failed');
+    // The body was not read to its end (an upload refused early): close the connection after the answer, so
+    // that the rest of a large upload is not left hanging on it.
+    if (!request.raw.complete) void reply.header('connection', 'close');
+    if (reply.sent || reply.raw.headersSent) {
+      // The response is already streaming (e.g. a download found corruption mid-way): cut the connection so
+      // the client sees an incomplete body rather than a quietly wrong one.
+      reply.raw.destroy(err);
+      return;
+    }
+    const retryAfter = e.details?.retryAfterSeconds;
+    if (e.status === 503 && typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
+    void reply.status(e.status).send(shape(e, request));
+  };
+}
+
+export const errorHandler = makeErrorHandler(
+  (e, request) => ({ error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) }, requestId: request.id }) satisfies ErrorBody,
+);
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {
   void reply.status(404).send({

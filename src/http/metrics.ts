@@ -6,8 +6,7 @@ export interface HttpMetrics {
 }
 
 /** Prometheus metrics for one app instance (its own registry: no global state). */
-export function registerHttpMetrics(app: FastifyInstance): HttpMetrics {
-  const registry = new Registry();
+export function registerHttpMetrics(app: FastifyInstance, registry: Registry = new Registry()): HttpMetrics {
   collectDefaultMetrics({ register: registry, prefix: 'steward_' });
   const requests = new Counter({
     name: 'steward_http_requests_total',

@@ -6,8 +6,11 @@ export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression,
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** 'public' routes need no token; otherwise the least role that may call the route. */
-    auth?: 'public' | Role;
+    /**
+     * 'public' routes need no token; 'inference' routes need one unless the deployment is public, and accept
+     * tokens limited to that deployment; otherwise the least role that may call the route.
+     */
+    auth?: 'public' | 'inference' | Role;
     /** Documents a multipart body in OpenAPI (the body itself is streamed, not validated by schema). */
     multipartBody?: Record<string, unknown>;
   }

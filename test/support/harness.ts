@@ -15,6 +15,7 @@ import { systemClock } from '../../src/platform/clock.js';
 import { LocalArtifactStore } from '../../src/storage/local-artifact-store.js';
 import { ThreadedSha256Hasher } from '../../src/storage/sha256-hasher.js';
 import { createDatabase, dropDatabase } from './postgres.js';
+import { PredictionLog } from '../../src/serving/prediction-log/prediction-log.js';
 
 export const ADMIN_TOKEN = 'stw_test-admin-token-0123456789abcdef';
 
@@ -22,6 +23,7 @@ export interface Harness extends BuiltApp {
   home: string;
   store: MetadataStore;
   artifactsDir: string;
+  predictionLog: PredictionLog;
   adminToken: string;
   /** Creates a user with a role and returns a token for them. */
   tokenFor(role: Role, name?: string): Promise<string>;
@@ -33,6 +35,7 @@ export interface HarnessOptions {
   maxArtifactBytes?: number;
   /** Run on a fresh database on this PostgreSQL server instead of SQLite. */
   postgresUrl?: string;
+  deploymentSyncMs?: number;
 }
 
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -48,7 +51,10 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const workDir = join(home, 'work');
   const engine = await DataEngine.create({ tempDir: join(workDir, 'engine') });
   const wake: { worker?: JobWorker } = {};
+  const predictionLog = PredictionLog.open({ dir: join(home, 'predictions') });
   const built = await buildApp({
+    predictionLog,
+    deploymentSyncMs: options.deploymentSyncMs ?? 60_000,
     logger: createLogger('silent'),
     store,
     artifacts,
@@ -70,6 +76,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     home,
     store,
     artifactsDir,
+    predictionLog,
     adminToken: ADMIN_TOKEN,
     async tokenFor(role, name) {
       const user = await built.services.auth.createUser(admin, { name: name ?? `${role}-${++n}`, role });
@@ -78,6 +85,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     async close() {
       await built.app.close();
       await worker.stop();
+      await predictionLog.close();
       engine.close();
       await inspector.close();
       await hasher.close();

@@ -5,6 +5,7 @@ import { migration0002 } from './0002-jobs.js';
 import { migration0003 } from './0003-datasets.js';
 import { migration0004 } from './0004-lineage.js';
 import { migration0005 } from './0005-recipes.js';
+import { migration0006 } from './0006-deployments.js';
 
 /**
  * Forward-only migrations, applied in name order. Never edit or remove one that has shipped: add a new one.
@@ -16,5 +17,6 @@ export function allMigrations(dialect: DialectKind): Record<string, Migration> {
     '0003-datasets': migration0003(dialect),
     '0004-lineage': migration0004(dialect),
     '0005-recipes': migration0005(dialect),
+    '0006-deployments': migration0006(dialect),
   };
 }

@@ -100,9 +100,25 @@ export function checkAlias(field: string, value: unknown): string {
   return alias;
 }
 
+/**
+ * Told of alias moves: `onAliasMoved` runs inside the transaction that moves the alias (so that whatever
+ * follows the alias changes with it, or the move fails); `afterAliasMoved` runs once it has committed.
+ */
+export interface AliasFollower {
+  onAliasMoved(tx: Repositories, actor: string, modelId: string, alias: string, version: number | null): Promise<void>;
+  afterAliasMoved(): void;
+}
+
 /** The registry: registered models, their versions, aliases and stages. */
 export class ModelsService {
+  private aliasFollower: AliasFollower | undefined;
+
   constructor(private readonly deps: ModelsDeps) {}
+
+  /** Deployments follow aliases; they register here once they exist (they are built after the registry). */
+  followAliases(follower: AliasFollower): void {
+    this.aliasFollower = follower;
+  }
 
   async resolveModel(projectName: string | undefined, name: string, tx: Repositories = this.deps.store): Promise<ModelRef> {
     const wanted = projectNameOrDefault(projectName);
@@ -359,7 +375,7 @@ export class ModelsService {
     const v = input.version;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_INT32) throw invalidField('version', `must be an integer from 1 to ${MAX_INT32}`);
     const { store, clock } = this.deps;
-    return store.transaction(async (tx) => {
+    const result = await store.transaction(async (tx) => {
       const { row, ...ref } = await this.resolveModelVersion(projectName, name, String(v), tx);
       if (row.status !== 'READY') throw conflict('VERSION_NOT_READY', `version ${v} of '${name}' is ${row.status}; aliases can only point at READY versions`);
       const previous = await tx.aliases.get(ref.model.id, alias);
@@ -371,8 +387,11 @@ export class ModelsService {
       await tx.events.append(
         domainEvent(clock, actor.name, 'model_alias.set', { type: 'model', id: ref.model.id, projectId: ref.project.id }, { model: name, alias, version: v, previousVersion }),
       );
+      await this.aliasFollower?.onAliasMoved(tx, actor.name, ref.model.id, alias, v);
       return { alias, version: v, previousVersion };
     });
+    this.aliasFollower?.afterAliasMoved();
+    return result;
   }
 
   async deleteAlias(actor: Principal, projectName: string | undefined, name: string, aliasName: string): Promise<{ alias: string; previousVersion: number }> {
@@ -385,6 +404,7 @@ export class ModelsService {
       const now = isoTime(clock);
       await tx.aliases.delete(ref.model.id, alias);
       await tx.aliases.addHistory({ id: newId(clock.now()), model_id: ref.model.id, alias, from_version: Number(previous.version), to_version: null, at: now, by: actor.name });
+      await this.aliasFollower?.onAliasMoved(tx, actor.name, ref.model.id, alias, null);
       await tx.events.append(
         domainEvent(clock, actor.name, 'model_alias.deleted', { type: 'model', id: ref.model.id, projectId: ref.project.id }, { model: name, alias, previousVersion: Number(previous.version) }),
       );

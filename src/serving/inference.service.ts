@@ -1,0 +1,240 @@
+/**
+ * Inference: pick a target of a live deployment, decode the payload against that model's schema, run it,
+ * log every row to the prediction log before answering, count it, and copy the request to the shadows.
+ */
+import { DomainError, notFound } from '../platform/errors.js';
+import { newId } from '../platform/ids.js';
+import type { Logger } from '../platform/logger.js';
+import { rowInputs, type DecodedBatch } from './decode.js';
+import type { LiveDeployments, LiveRevision, LiveTarget } from './live-deployments.js';
+import type { ModelSchema } from './model-schema.js';
+import type { PredictionRecord } from './prediction-log/prediction-log.js';
+import { timedOut, type Outputs } from './runners.js';
+import type { ServingMetrics } from './serving-metrics.js';
+import { elementAt, type Tensor } from './tensors.js';
+
+export interface PredictionSink {
+  /** Must have handed the records to the operating system when it returns. */
+  append(records: readonly PredictionRecord[]): void;
+}
+
+export interface InferenceRequest {
+  project: string;
+  deployment: string;
+  /** Decodes the payload for the chosen target's model (called again for each shadow). */
+  decode: (schema: ModelSchema) => DecodedBatch;
+  /** Pin a version (Open Inference Protocol /versions/{v}). */
+  version?: number;
+}
+
+export interface InferenceResult {
+  revision: LiveRevision;
+  target: LiveTarget;
+  rows: number;
+  outputs: Outputs;
+  predictionIds: string[];
+  /** One value per row, as the row protocols answer. */
+  predictions: unknown[];
+}
+
+const MAX_SHADOW_IN_FLIGHT = 256;
+
+/** Each row's prediction from the schema's prediction output (see model-schema.ts for the rules). */
+export function predictionsOf(schema: ModelSchema, outputs: Outputs, rows: number): unknown[] {
+  const t = outputs[schema.predictionOutput];
+  if (!t) throw new Error('the model returned no output to predict from');
+  const width = t.data.length / rows;
+  if (!Number.isInteger(width) || t.shape[0] !== rows) throw new Error(`the model's output '${t.name}' has shape [${t.shape.join(', ')}] for ${rows} rows`);
+  const out = new Array<unknown>(rows);
+  if (width === 1) for (let r = 0; r < rows; r++) out[r] = elementAt(t, r);
+  else if (width === 2 && schema.probabilities) for (let r = 0; r < rows; r++) out[r] = elementAt(t, r * 2 + 1);
+  else for (let r = 0; r < rows; r++) out[r] = Array.from({ length: width }, (_, k) => elementAt(t, r * width + k));
+  return out;
+}
+
+export class InferenceService {
+  private shadowInFlight = 0;
+
+  constructor(
+    private readonly deps: {
+      live: LiveDeployments;
+      log: PredictionSink;
+      metrics: ServingMetrics;
+      logger: Logger;
+      now?: () => number;
+    },
+  ) {}
+
+  /** The live revision of a deployment, or a 404. */
+  revision(project: string, deployment: string): LiveRevision {
+    const r = this.deps.live.get(project, deployment);
+    if (!r) throw notFound('DEPLOYMENT_NOT_FOUND', `there is no deployment named '${deployment}' in project '${project}'`, { deployment, project });
+    return r;
+  }
+
+  target(revision: LiveRevision, version?: number): LiveTarget {
+    if (version === undefined) return revision.pick();
+    const t = revision.byVersion(version);
+    if (!t) {
+      throw notFound('DEPLOYMENT_VERSION_NOT_FOUND', `deployment '${revision.name}' does not serve version ${version} (it serves ${revision.targets.map((x) => `${x.model} v${x.version}`).join(', ')})`, {
+        version,
+      });
+    }
+    return t;
+  }
+
+  async predict(req: InferenceRequest): Promise<InferenceResult> {
+    const time = (this.deps.now ?? Date.now)();
+    const revision = this.revision(req.project, req.deployment);
+    const target = this.target(revision, req.version);
+    const { metrics } = this.deps;
+    let batch: DecodedBatch;
+    try {
+      batch = req.decode(target.runtime.schema);
+    } catch (err) {
+      metrics.predictions.inc({ ...target.labels, status: String(err instanceof DomainError ? 400 : 500) });
+      throw err;
+    }
+    const started = performance.now();
+    revision.enter();
+    let outputs: Outputs;
+    let predictions: unknown[];
+    try {
+      outputs = await this.runWithTimeout(target, batch, revision.spec.timeoutMs, started);
+      predictions = predictionsOf(target.runtime.schema, outputs, batch.rows);
+    } catch (err) {
+      metrics.predictions.inc({ ...target.labels, status: err instanceof DomainError && err.kind === 'unavailable' ? '503' : '500' });
+      throw err;
+    } finally {
+      revision.leave();
+    }
+    const latencyMicros = Math.round((performance.now() - started) * 1000);
+    const ids = new Array<string>(batch.rows);
+    const records = new Array<PredictionRecord>(batch.rows);
+    const schema = target.runtime.schema;
+    for (let r = 0; r < batch.rows; r++) {
+      const id = newId(time);
+      ids[r] = id;
+      records[r] = {
+        id,
+        time,
+        deployment: revision.name,
+        project: revision.project,
+        revision: revision.revision,
+        model: target.model,
+        version: target.version,
+        latencyMicros,
+        inputs: rowInputs(schema, batch, r),
+        outputs: predictions[r],
+      };
+    }
+    // Written before the answer leaves: a client never holds an id that the log could lose to a crash.
+    this.deps.log.append(records);
+    metrics.predictions.inc({ ...target.labels, status: '200' });
+    metrics.rows.inc(target.labels, batch.rows);
+    metrics.latency.observe(target.labels, latencyMicros / 1e6);
+    if (revision.shadows.length > 0) this.shadow(revision, req, ids, time);
+    return { revision, target, rows: batch.rows, outputs, predictionIds: ids, predictions };
+  }
+
+  private runWithTimeout(target: LiveTarget, batch: DecodedBatch, timeoutMs: number, started: number): Promise<Outputs> {
+    const run = target.runner.run(batch, started + timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(timedOut(timeoutMs)), timeoutMs);
+    });
+    return Promise.race([run, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /** Copies the request to every shadow after the primary has answered; never awaited by the caller. */
+  private shadow(revision: LiveRevision, req: InferenceRequest, ids: string[], time: number): void {
+    const { metrics, logger } = this.deps;
+    for (const s of revision.shadows) {
+      if (this.shadowInFlight >= MAX_SHADOW_IN_FLIGHT) {
+        metrics.shadow.inc({ ...s.labels, outcome: 'dropped' });
+        continue;
+      }
+      this.shadowInFlight++;
+      revision.enter();
+      setImmediate(() => {
+        const started = performance.now();
+        let batch: DecodedBatch | undefined;
+        void (async () => {
+          batch = req.decode(s.runtime.schema);
+          if (batch.rows !== ids.length) throw new Error('the shadow decoded a different number of rows');
+          const outputs = await s.runner.run(batch, started + revision.spec.timeoutMs);
+          return predictionsOf(s.runtime.schema, outputs, batch.rows);
+        })()
+          .then(
+            (predictions) => {
+              const latencyMicros = Math.round((performance.now() - started) * 1000);
+              this.deps.log.append(
+                predictions.map((p, r) => ({
+                  id: ids[r]!,
+                  time,
+                  deployment: revision.name,
+                  project: revision.project,
+                  revision: revision.revision,
+                  model: s.model,
+                  version: s.version,
+                  shadow: true,
+                  latencyMicros,
+                  inputs: rowInputs(s.runtime.schema, batch!, r),
+                  outputs: p,
+                })),
+              );
+              metrics.shadow.inc({ ...s.labels, outcome: 'ok' });
+            },
+            (err: unknown) => {
+              metrics.shadow.inc({ ...s.labels, outcome: 'error' });
+              logger.debug({ err, deployment: revision.key, model: s.model, version: s.version }, 'shadow prediction failed');
+              try {
+                this.deps.log.append(
+                  ids.map((id) => ({
+                    id,
+                    time,
+                    deployment: revision.name,
+                    project: revision.project,
+                    revision: revision.revision,
+                    model: s.model,
+                    version: s.version,
+                    shadow: true,
+                    latencyMicros: Math.round((performance.now() - started) * 1000),
+                    inputs: {},
+                    outputs: null,
+                    status: 'error' as const,
+                    error: String((err as Error)?.message ?? err).slice(0, 500),
+                  })),
+                );
+              } catch (logErr) {
+                logger.error({ err: logErr }, 'could not log a failed shadow prediction');
+              }
+            },
+          )
+          .catch((err: unknown) => logger.error({ err }, 'shadow bookkeeping failed'))
+          .finally(() => {
+            this.shadowInFlight--;
+            revision.leave();
+          });
+      });
+    }
+  }
+}
+
+/** V2 response outputs: every tensor output (or those asked for), data flattened. */
+export function v2Outputs(outputs: Outputs, names?: string[]): { name: string; datatype: string; shape: number[]; data: unknown[] }[] {
+  const out: { name: string; datatype: string; shape: number[]; data: unknown[] }[] = [];
+  for (const t of outputs) {
+    if (!t) continue;
+    if (names && !names.includes(t.name)) continue;
+    out.push({ name: t.name, datatype: t.datatype, shape: t.shape, data: tensorJson(t) });
+  }
+  return out;
+}
+
+function tensorJson(t: Tensor): unknown[] {
+  const n = t.data.length;
+  const out = new Array<unknown>(n);
+  for (let i = 0; i < n; i++) out[i] = elementAt(t, i);
+  return out;
+}

@@ -1,0 +1,165 @@
+/**
+ * The in-memory route table: deployment → its live revision (targets with their warmed runtimes and
+ * runners, shadows, settings). Nothing here reads the database or the artifact store; a revision is built
+ * (runtimes loaded and warmed) before it replaces the old one in one assignment, and the old one releases
+ * its runtimes once its in-flight requests have finished.
+ */
+import type { DeploymentSpec, SpecTarget } from './deployment-spec.js';
+import type { ModelRuntime, RuntimeCache, RuntimeSource } from './runtimes.js';
+import { BatchingRunner, DirectRunner, type Runner } from './runners.js';
+import type { ServingMetrics } from './serving-metrics.js';
+
+export interface LiveTarget extends SpecTarget {
+  runtime: ModelRuntime;
+  runner: Runner;
+  /** Metric labels, built once. */
+  labels: { deployment: string; model: string; version: string };
+}
+
+export class LiveRevision {
+  inFlight = 0;
+  private retired = false;
+  private released = false;
+  private readonly cumulative: number[];
+
+  constructor(
+    readonly deploymentId: string,
+    readonly project: string,
+    readonly name: string,
+    readonly revision: number,
+    readonly spec: DeploymentSpec,
+    readonly targets: LiveTarget[],
+    readonly shadows: LiveTarget[],
+    private readonly onReleased: (r: LiveRevision) => void,
+  ) {
+    let sum = 0;
+    this.cumulative = targets.map((t) => (sum += t.weight));
+  }
+
+  get key(): string {
+    return `${this.project}/${this.name}`;
+  }
+
+  /** A target by weight (integer weights summing to 100). */
+  pick(random: number = Math.random()): LiveTarget {
+    const x = random * 100;
+    for (let i = 0; i < this.targets.length; i++) if (x < this.cumulative[i]!) return this.targets[i]!;
+    return this.targets.find((t) => t.weight > 0) ?? this.targets[0]!;
+  }
+
+  /** The primary target serving this version (of `model` when given; the first match otherwise). */
+  byVersion(version: number, model?: string): LiveTarget | undefined {
+    return this.targets.find((t) => t.version === version && (model === undefined || t.model === model));
+  }
+
+  enter(): void {
+    this.inFlight++;
+  }
+
+  leave(): void {
+    this.inFlight--;
+    if (this.retired && this.inFlight === 0) this.release();
+  }
+
+  retire(): void {
+    this.retired = true;
+    if (this.inFlight === 0) this.release();
+  }
+
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.onReleased(this);
+  }
+}
+
+export interface RevisionSource {
+  deploymentId: string;
+  project: string;
+  name: string;
+  revision: number;
+  spec: DeploymentSpec;
+}
+
+export class LiveDeployments {
+  private readonly table = new Map<string, LiveRevision>();
+
+  constructor(
+    private readonly deps: {
+      runtimes: RuntimeCache;
+      metrics: ServingMetrics;
+      /** The artifact and signature of a model version (read when a revision is built, never per request). */
+      source: (modelId: string, version: number) => Promise<RuntimeSource>;
+    },
+  ) {}
+
+  get(project: string, name: string): LiveRevision | undefined {
+    return this.table.get(`${project}/${name}`);
+  }
+
+  all(): LiveRevision[] {
+    return [...this.table.values()];
+  }
+
+  /** Loads and warms every runtime a revision needs; the revision does not serve until `install`. */
+  async build(src: RevisionSource): Promise<LiveRevision> {
+    const acquired: ModelRuntime[] = [];
+    const { runtimes, metrics } = this.deps;
+    const deployment = `${src.project}/${src.name}`;
+    const live = async (t: SpecTarget): Promise<LiveTarget> => {
+      const runtime = await runtimes.acquire(await this.deps.source(t.modelId, t.version));
+      acquired.push(runtime);
+      const labels = { deployment, model: t.model, version: String(t.version) };
+      const observer = {
+        batch: (rows: number) => metrics.batchRows.observe(labels, rows),
+        depth: (rows: number) => metrics.queueDepth.set(labels, rows),
+      };
+      const runner = src.spec.batching
+        ? new BatchingRunner(runtime, { ...src.spec.batching, maxQueue: src.spec.maxQueue, timeoutMs: src.spec.timeoutMs }, observer)
+        : new DirectRunner(runtime, src.spec.maxQueue, observer);
+      return { ...t, runtime, runner, labels };
+    };
+    try {
+      const targets = await Promise.all(src.spec.targets.map(live));
+      const shadows = await Promise.all(src.spec.shadow.map(live));
+      return new LiveRevision(src.deploymentId, src.project, src.name, src.revision, src.spec, targets, shadows, (r) => this.releaseRuntimes(r));
+    } catch (err) {
+      await Promise.all(acquired.map((r) => runtimes.release(r)));
+      throw err;
+    }
+  }
+
+  /** Makes a built revision live; the one it replaces finishes its in-flight requests, then lets go. */
+  install(next: LiveRevision): void {
+    const previous = this.table.get(next.key);
+    if (previous === next) return;
+    if (previous && previous.revision > next.revision && previous.deploymentId === next.deploymentId) {
+      // A newer revision won the race; this one never serves.
+      next.retire();
+      return;
+    }
+    this.table.set(next.key, next);
+    previous?.retire();
+  }
+
+  remove(project: string, name: string): void {
+    const key = `${project}/${name}`;
+    const previous = this.table.get(key);
+    this.table.delete(key);
+    previous?.retire();
+  }
+
+  /** Drops a built revision that will never be installed. */
+  discard(r: LiveRevision): void {
+    r.retire();
+  }
+
+  private releaseRuntimes(r: LiveRevision): void {
+    for (const t of [...r.targets, ...r.shadows]) void this.deps.runtimes.release(t.runtime);
+  }
+
+  async closeAll(): Promise<void> {
+    for (const r of this.table.values()) r.retire();
+    this.table.clear();
+  }
+}

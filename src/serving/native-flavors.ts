@@ -1,0 +1,4 @@
+/** The native (non-ONNX) model flavors Steward serves, by flavor name. */
+import type { NativeLoader } from './runtimes.js';
+
+export const NATIVE_FLAVORS: Record<string, NativeLoader> = {};

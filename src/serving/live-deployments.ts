@@ -20,7 +20,8 @@ export class LiveRevision {
   inFlight = 0;
   private retired = false;
   private released = false;
-  private readonly cumulative: number[];
+  /** Smooth weighted round robin (as nginx does): current credit per target. */
+  private readonly credit: number[];
 
   constructor(
     readonly deploymentId: string,
@@ -32,19 +33,27 @@ export class LiveRevision {
     readonly shadows: LiveTarget[],
     private readonly onReleased: (r: LiveRevision) => void,
   ) {
-    let sum = 0;
-    this.cumulative = targets.map((t) => (sum += t.weight));
+    this.credit = targets.map(() => 0);
   }
 
   get key(): string {
     return `${this.project}/${this.name}`;
   }
 
-  /** A target by weight (integer weights summing to 100). */
-  pick(random: number = Math.random()): LiveTarget {
-    const x = random * 100;
-    for (let i = 0; i < this.targets.length; i++) if (x < this.cumulative[i]!) return this.targets[i]!;
-    return this.targets.find((t) => t.weight > 0) ?? this.targets[0]!;
+  /**
+   * The next target by weight. Smooth weighted round robin: every call adds each target's weight to its
+   * credit, picks the target with the most credit and takes 100 from it. Over any 100 consecutive requests
+   * each target gets exactly its weight, interleaved (90/10 gives one canary request in every ten), with no
+   * randomness to wait out.
+   */
+  pick(): LiveTarget {
+    let best = 0;
+    for (let i = 0; i < this.targets.length; i++) {
+      this.credit[i]! += this.targets[i]!.weight;
+      if (this.credit[i]! > this.credit[best]!) best = i;
+    }
+    this.credit[best]! -= 100;
+    return this.targets[best]!;
   }
 
   /** The primary target serving this version (of `model` when given; the first match otherwise). */

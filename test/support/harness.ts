@@ -16,6 +16,8 @@ import { LocalArtifactStore } from '../../src/storage/local-artifact-store.js';
 import { ThreadedSha256Hasher } from '../../src/storage/sha256-hasher.js';
 import { createDatabase, dropDatabase } from './postgres.js';
 import { PredictionLog } from '../../src/serving/prediction-log/prediction-log.js';
+import { NATIVE_FLAVORS } from '../../src/serving/native-flavors.js';
+import type { NativeLoader } from '../../src/serving/runtimes.js';
 
 export const ADMIN_TOKEN = 'stw_test-admin-token-0123456789abcdef';
 
@@ -23,6 +25,7 @@ export interface Harness extends BuiltApp {
   home: string;
   store: MetadataStore;
   artifactsDir: string;
+  artifacts: LocalArtifactStore;
   predictionLog: PredictionLog;
   adminToken: string;
   /** Creates a user with a role and returns a token for them. */
@@ -36,6 +39,8 @@ export interface HarnessOptions {
   /** Run on a fresh database on this PostgreSQL server instead of SQLite. */
   postgresUrl?: string;
   deploymentSyncMs?: number;
+  /** Extra native model flavors (test doubles for models with behaviour real files cannot have). */
+  natives?: Record<string, NativeLoader>;
 }
 
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -55,6 +60,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const built = await buildApp({
     predictionLog,
     deploymentSyncMs: options.deploymentSyncMs ?? 60_000,
+    natives: { ...NATIVE_FLAVORS, ...options.natives },
     logger: createLogger('silent'),
     store,
     artifacts,
@@ -76,6 +82,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     home,
     store,
     artifactsDir,
+    artifacts,
     predictionLog,
     adminToken: ADMIN_TOKEN,
     async tokenFor(role, name) {

@@ -121,13 +121,20 @@ describe('deployments', () => {
     expect(del.json().error.code).toBe('ALIAS_IN_USE');
   });
 
-  it('splits traffic by weight', async () => {
+  it('splits 10,000 requests 90/10 within two points of the weights', async () => {
     await put('split', { targets: [{ model: 'lin', version: 1, weight: 90 }, { model: 'lin', version: 2, weight: 10 }] });
     const counts = { 1: 0, 2: 0 } as Record<number, number>;
-    for (let i = 0; i < 1000; i++) counts[(await predict('split', { rows: [{ f0: 1, f1: 1, f2: 1, f3: 1 }] })).json().modelVersion.version]!++;
-    // Binomial(1000, 0.1): sd ≈ 9.5, so ±40 is over 4 sd.
-    expect(counts[2]).toBeGreaterThan(60);
-    expect(counts[2]).toBeLessThan(140);
+    const body = { rows: [{ f0: 1, f1: 1, f2: 1, f3: 1 }] };
+    for (let i = 0; i < 10_000; i += 50) {
+      const answers = await Promise.all(Array.from({ length: 50 }, () => predict('split', body)));
+      for (const a of answers) counts[a.json().modelVersion.version]!++;
+    }
+    expect(Math.abs(counts[2]! / 10_000 - 0.1)).toBeLessThanOrEqual(0.02);
+    expect(counts[1]! + counts[2]!).toBe(10_000);
+    // Smooth weighted round robin: any 10 consecutive picks hold exactly one canary.
+    const live = h.services.live.get('default', 'split')!;
+    const picks = Array.from({ length: 100 }, () => live.pick().version);
+    for (let i = 0; i < 100; i += 10) expect(picks.slice(i, i + 10).filter((v) => v === 2)).toHaveLength(1);
   });
 
   it('deletes a deployment: its endpoints answer 404', async () => {

@@ -18,7 +18,7 @@ let dir: string;
 let home: string;
 let server: ServerProcess;
 
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+async function api(method: string, path: string, body?: unknown): Promise<{ status: number; json: { predictionIds: string[] } & Record<string, unknown> }> {
   const r = await fetch(`${server.url}${path}`, { method, headers: { ...auth, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await r.text();
   return { status: r.status, json: text ? JSON.parse(text) : null };

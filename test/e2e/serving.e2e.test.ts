@@ -138,6 +138,6 @@ describe('serving under load', () => {
     // After the restart the deployment serves again, from the revision in the database.
     const again = await api('POST', '/api/v1/deployments/live/predict', { rows: [{ f0: 1, f1: 2, f2: 3, f3: 4 }] });
     expect(again.status).toBe(200);
-    expect(logged.has(again.json.predictionIds[0])).toBe(false);
+    expect(logged.has(again.json.predictionIds[0]!)).toBe(false);
   }, 90_000);
 });

@@ -24,4 +24,5 @@ export interface ModelInspector {
   close(): Promise<void>;
 }
 
-export const SUPPORTED_FLAVORS = ['onnx'] as const;
+/** Model formats Steward registers and serves: ONNX (onnxruntime) and xgboost's JSON (the native tree evaluator). */
+export const SUPPORTED_FLAVORS = ['onnx', 'xgboost-json'] as const;

@@ -7,6 +7,10 @@ import ort from 'onnxruntime-node';
 import { OnnxGraphBuilder } from '../ml/onnx/onnx-builder.js';
 import { datatypeFromOrt, type Signature, type TensorSpec } from './signature.js';
 import type { InspectRequest, InspectResult } from './model-inspector.js';
+import { readFile } from 'node:fs/promises';
+import { NATIVE_FLAVORS } from '../serving/native-flavors.js';
+import type { NativeLoader, NativeModel } from '../serving/runtimes.js';
+import type { Tensor } from '../serving/tensors.js';
 
 const VALIDATION_OPTIONS: ort.InferenceSession.SessionOptions = {
   graphOptimizationLevel: 'disabled',
@@ -64,8 +68,41 @@ function buildTensor(name: string, value: unknown, meta: ort.InferenceSession.Va
   }
 }
 
+/** Native flavors (tree ensembles): parsed and, with an example, run once, like ONNX models. */
+async function inspectNative(req: InspectRequest, load: NativeLoader): Promise<InspectResult> {
+  let model: NativeModel;
+  try {
+    model = load(await readFile(req.path));
+  } catch (err) {
+    return { ok: false, message: `the ${req.flavor} model could not be read: ${(err as Error).message}` };
+  }
+  if (req.example) {
+    try {
+      const names = model.signature.inputs.map((i) => i.name);
+      for (const key of Object.keys(req.example)) if (!names.includes(key)) return { ok: false, message: `the input example names '${key}', which is not an input of the model` };
+      let rows = -1;
+      const inputs: Tensor[] = model.signature.inputs.map((spec) => {
+        const value = req.example![spec.name];
+        if (!Array.isArray(value)) throw new Error(`the input example needs an array of values for '${spec.name}'`);
+        const flat = (value as unknown[]).flat(Infinity);
+        if (rows === -1) rows = flat.length;
+        if (flat.length !== rows) throw new Error(`input example '${spec.name}' has ${flat.length} values; other inputs have ${rows}`);
+        if (!flat.every((v) => v === null || typeof v === 'number')) throw new Error(`input example '${spec.name}' must hold numbers (or null for missing)`);
+        return { name: spec.name, datatype: 'FP32', shape: [rows], data: Float32Array.from(flat as (number | null)[], (v) => (v === null ? NaN : v)) };
+      });
+      if (rows < 1) throw new Error('the input example has no rows');
+      await model.run(inputs, rows);
+    } catch (err) {
+      return { ok: false, message: (err as Error).message };
+    }
+  }
+  return { ok: true, signature: model.signature };
+}
+
 async function inspect(req: InspectRequest): Promise<InspectResult> {
-  if (req.flavor !== 'onnx') return { ok: false, message: `flavor '${req.flavor}' cannot be loaded by the ONNX runtime` };
+  const native = NATIVE_FLAVORS[req.flavor];
+  if (native) return inspectNative(req, native);
+  if (req.flavor !== 'onnx') return { ok: false, message: `flavor '${req.flavor}' cannot be loaded` };
   let session: ort.InferenceSession;
   try {
     // Proving that the model loads and reading its signature needs no graph optimisation and no weight

@@ -101,7 +101,7 @@ describe('shadow traffic', () => {
     expect(shadowRecords.map((r) => r.id).sort()).toEqual([...ids].sort());
     for (const r of shadowRecords) {
       expect(r).toMatchObject({ model: 'shadowy', version: 1, shadow: true });
-      expect(r.outputs).toBe((r.inputs as Record<string, number>).f0 + 6);
+      expect(r.outputs).toBe((r.inputs as Record<string, number>).f0! + 6);
     }
   });
 

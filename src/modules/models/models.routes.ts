@@ -78,7 +78,7 @@ const METADATA_DOC = {
     metadata: {
       type: 'string',
       description:
-        'JSON: {flavor?: "onnx", signature?: {inputs, outputs}, inputExample?: {input: nested array}, metrics?: {k: number}, params?: {k: string}, ' +
+        'JSON: {flavor?: "onnx" | "xgboost-json", signature?: {inputs, outputs}, inputExample?: {input: nested array}, metrics?: {k: number}, params?: {k: string}, ' +
         'tags?: {k: string}, description?, sourceRun?, datasetVersion?, parentVersion?: integer, sha256?: hex, ' +
         'datasets?: [{dataset, version, role: train|validation|test|evaluation}]}. Send it before the artifact so that ' +
         'mistakes are found before the upload.',

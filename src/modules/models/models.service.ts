@@ -345,7 +345,7 @@ export class ModelsService {
       throw conflict('VERSION_NOT_READY', `version ${row.version} of '${name}' is ${row.status}; only READY versions have an artifact to download`);
     }
     const opened = await this.deps.artifacts.open(row.artifact_sha256);
-    const extension = row.flavor === 'onnx' ? 'onnx' : 'bin';
+    const extension = row.flavor === 'onnx' ? 'onnx' : row.flavor === 'xgboost-json' ? 'json' : 'bin';
     return { version: await this.versionView(ref, row), filename: `${name}-v${row.version}.${extension}`, size: opened.size, stream: opened.stream };
   }
 

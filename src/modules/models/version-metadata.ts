@@ -49,8 +49,6 @@ function parseDatasetLinks(value: unknown): DatasetLink[] {
 
 const KEYS = ['flavor', 'signature', 'inputExample', 'metrics', 'params', 'tags', 'description', 'sourceRun', 'datasetVersion', 'parentVersion', 'sha256', 'datasets'] as const;
 
-/** Flavors Steward knows of; only some can be registered by this version (SUPPORTED_FLAVORS). */
-const PLANNED_FLAVORS = ['xgboost-json'];
 
 export const MAX_EXAMPLE_CHARS = 1_000_000;
 
@@ -70,8 +68,7 @@ export function parseVersionMetadata(text: string | undefined): VersionMetadata 
   onlyKeys('metadata', m, KEYS);
   const flavor = m.flavor === undefined ? 'onnx' : m.flavor;
   if (typeof flavor !== 'string' || !(SUPPORTED_FLAVORS as readonly string[]).includes(flavor)) {
-    const planned = typeof flavor === 'string' && PLANNED_FLAVORS.includes(flavor) ? ` ('${flavor}' is not available in this version yet)` : '';
-    throw invalidField('metadata.flavor', `unknown flavor${typeof flavor === 'string' ? ` '${flavor}'` : ''}: supported flavors are ${SUPPORTED_FLAVORS.join(', ')}${planned}`, 'UNKNOWN_FLAVOR');
+    throw invalidField('metadata.flavor', `unknown flavor${typeof flavor === 'string' ? ` '${flavor}'` : ''}: supported flavors are ${SUPPORTED_FLAVORS.join(', ')}`, 'UNKNOWN_FLAVOR');
   }
   let inputExample: InputExample | undefined;
   if (m.inputExample !== undefined && m.inputExample !== null) {

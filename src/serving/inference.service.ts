@@ -130,9 +130,9 @@ export class InferenceService {
     }
     // Written before the answer leaves: a client never holds an id that the log could lose to a crash.
     this.deps.log.append(records);
-    metrics.predictions.inc({ ...target.labels, status: '200' });
-    metrics.rows.inc(target.labels, batch.rows);
-    metrics.latency.observe(target.labels, latencyMicros / 1e6);
+    target.series.ok.inc();
+    target.series.rows.inc(batch.rows);
+    target.series.latency.observe(latencyMicros / 1e6);
     if (revision.shadows.length > 0) this.shadow(revision, req, ids, time);
     return { revision, target, rows: batch.rows, outputs, predictionIds: ids, predictions };
   }
@@ -141,7 +141,10 @@ export class InferenceService {
     const run = target.runner.run(batch, started + timeoutMs);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(timedOut(timeoutMs)), timeoutMs);
+      timer = setTimeout(() => {
+        target.runner.abandon(batch);
+        reject(timedOut(timeoutMs));
+      }, timeoutMs);
     });
     return Promise.race([run, timeout]).finally(() => clearTimeout(timer));
   }

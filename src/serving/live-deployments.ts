@@ -14,6 +14,8 @@ export interface LiveTarget extends SpecTarget {
   runner: Runner;
   /** Metric labels, built once. */
   labels: { deployment: string; model: string; version: string };
+  /** The metric series updated on every successful request, looked up once. */
+  series: { ok: { inc(): void }; rows: { inc(n: number): void }; latency: { observe(v: number): void } };
 }
 
 export class LiveRevision {
@@ -119,14 +121,14 @@ export class LiveDeployments {
       const runtime = await runtimes.acquire(await this.deps.source(t.modelId, t.version));
       acquired.push(runtime);
       const labels = { deployment, model: t.model, version: String(t.version) };
-      const observer = {
-        batch: (rows: number) => metrics.batchRows.observe(labels, rows),
-        depth: (rows: number) => metrics.queueDepth.set(labels, rows),
-      };
+      const batchRows = metrics.batchRows.labels(labels);
+      const depth = metrics.queueDepth.labels(labels);
+      const observer = { batch: (rows: number) => batchRows.observe(rows), depth: (rows: number) => depth.set(rows) };
+      const series = { ok: metrics.predictions.labels({ ...labels, status: '200' }), rows: metrics.rows.labels(labels), latency: metrics.latency.labels(labels) };
       const runner = src.spec.batching
         ? new BatchingRunner(runtime, { ...src.spec.batching, maxQueue: src.spec.maxQueue, timeoutMs: src.spec.timeoutMs }, observer)
         : new DirectRunner(runtime, src.spec.maxQueue, observer);
-      return { ...t, runtime, runner, labels };
+      return { ...t, runtime, runner, labels, series };
     };
     try {
       const targets = await Promise.all(src.spec.targets.map(live));

@@ -13,6 +13,8 @@ export type Outputs = (Tensor | null)[];
 
 export interface Runner {
   run(batch: DecodedBatch, deadline: number): Promise<Outputs>;
+  /** The caller gave up on this batch (its timeout passed): drop it if it has not started. */
+  abandon(batch: DecodedBatch): void;
   /** Rows waiting or running. */
   readonly depth: number;
 }
@@ -37,6 +39,8 @@ export class DirectRunner implements Runner {
     private readonly maxQueue: number,
     private readonly observer: RunnerObserver,
   ) {}
+
+  abandon(): void {}
 
   async run(batch: DecodedBatch): Promise<Outputs> {
     if (this.depth + batch.rows > this.maxQueue && this.depth > 0) throw overloaded(`the deployment has ${this.depth} rows in progress (limit ${this.maxQueue}); retry shortly`);
@@ -95,6 +99,15 @@ export class BatchingRunner implements Runner {
       this.observer.depth(this.depth);
       this.schedule();
     });
+  }
+
+  abandon(batch: DecodedBatch): void {
+    const i = this.queue.findIndex((w) => w.batch === batch);
+    if (i < 0) return;
+    const [w] = this.queue.splice(i, 1);
+    this.queuedRows -= w!.batch.rows;
+    this.observer.depth(this.depth);
+    w!.reject(timedOut(this.options.timeoutMs));
   }
 
   private schedule(): void {

@@ -177,6 +177,45 @@ describe('payload validation', () => {
   });
 });
 
+describe('back-pressure, limits and metrics', () => {
+  it('answers 503 with Retry-After when the queue is full, and when a request waits past its timeout', async () => {
+    // One row may wait; the batcher holds the first request for a second before it runs.
+    await put('tight', { targets: [{ model: 'lin', version: 1, weight: 100 }], batching: { maxBatchSize: 100, maxDelayMicros: 1_000_000 }, maxQueue: 1, timeoutMs: 100 });
+    const body = { rows: [{ f0: 1, f1: 1, f2: 1, f3: 1 }] };
+    const first = predict('tight', body);
+    const runner = h.services.live.get('default', 'tight')!.targets[0]!.runner;
+    while (runner.depth === 0) await new Promise((r) => setImmediate(r));
+    const second = await predict('tight', body);
+    expect(second.statusCode).toBe(503);
+    expect(second.headers['retry-after']).toBe('1');
+    expect(second.json().error.code).toBe('OVERLOADED');
+    const timedOut = await first;
+    expect(timedOut.statusCode).toBe(503);
+    expect(timedOut.json().error.code).toBe('INFERENCE_TIMEOUT');
+    // The request that gave up no longer holds its place in the queue.
+    expect(runner.depth).toBe(0);
+  });
+
+  it('merges concurrent requests into batches and splits the answers back in order', async () => {
+    await put('batched', { targets: [{ model: 'lin', version: 1, weight: 100 }], batching: { maxBatchSize: 64, maxDelayMicros: 20_000 } });
+    const rows = Array.from({ length: 40 }, (_, i) => ({ f0: i, f1: -i, f2: i / 2, f3: 1 }));
+    const answers = await Promise.all(rows.map((r) => predict('batched', { rows: [r] })));
+    answers.forEach((a, i) => expect(a.json().predictions[0]).toBeCloseTo(linear([rows[i]!.f0, rows[i]!.f1, rows[i]!.f2, rows[i]!.f3]), 5));
+    const metrics = (await h.app.inject({ method: 'GET', url: '/metrics', headers: viewer })).body;
+    // 40 rows arrived within the 20 ms window: far fewer runtime calls than requests.
+    const calls = Number(/steward_inference_batch_rows_count\{deployment="default\/batched",model="lin",version="1"\} (\d+)/.exec(metrics)![1]);
+    expect(calls).toBeLessThan(10);
+    expect(metrics).toMatch(/steward_inference_rows_total\{deployment="default\/batched",model="lin",version="1"\} 40/);
+    expect(metrics).toMatch(/steward_inference_requests_total\{deployment="default\/batched",model="lin",version="1",status="200"\} 40/);
+  });
+
+  it('answers 413 over the body limit', async () => {
+    const big = { rows: Array.from({ length: 20_000 }, () => ({ f0: 1.123456789, f1: 2.123456789, f2: 3.123456789, f3: 4.123456789 })) };
+    const r = await predict('price', big);
+    expect(r.statusCode).toBe(413);
+  });
+});
+
 describe('protocols', () => {
   it('speaks the Open Inference Protocol V2, naming the version that answered', async () => {
     await put('v2dep', { targets: [{ model: 'mlp', version: 1, weight: 100 }] });

@@ -738,6 +738,79 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
       });
     });
 
+    describe('deployments', () => {
+      const dep = (name: string, seconds: number) => ({
+        id: newId(ms(seconds)),
+        project_id: DEFAULT_PROJECT_ID,
+        name,
+        current_revision: 1,
+        created_at: iso(seconds),
+        created_by: 'maria',
+        updated_at: iso(seconds),
+        updated_by: 'maria',
+      });
+      const revision = (deploymentId: string, n: number, spec = `{"n":${n}}`) => ({
+        id: newId(ms(100 + n)),
+        deployment_id: deploymentId,
+        revision: n,
+        spec,
+        cause: 'update',
+        comment: `r${n}`,
+        created_at: iso(100 + n),
+        created_by: 'maria',
+      });
+
+      it('keeps deployments with their revisions, newest first, and lists the live spec of each', async () => {
+        const store = await fresh();
+        const a = dep('fraud', 1);
+        const b = dep('churn', 2);
+        await store.deployments.insert(a);
+        await store.deployments.insert(b);
+        await store.deployments.insertRevision(revision(a.id, 1));
+        await store.deployments.insertRevision(revision(b.id, 1, '{"b":1}'));
+        expect(await store.deployments.get(DEFAULT_PROJECT_ID, 'fraud')).toEqual(a);
+        expect((await store.deployments.list(DEFAULT_PROJECT_ID)).map((d) => d.name)).toEqual(['churn', 'fraud']);
+        expect(await store.deployments.advance(a.id, 1, 2, iso(50), 'victor')).toBe(true);
+        await store.deployments.insertRevision(revision(a.id, 2));
+        // A writer that read revision 1 cannot move it again.
+        expect(await store.deployments.advance(a.id, 1, 2, iso(51), 'other')).toBe(false);
+        expect(await failureOf(store.deployments.insertRevision(revision(a.id, 2)))).toSatisfy(isUniqueViolation);
+        expect(await store.deployments.get(DEFAULT_PROJECT_ID, 'fraud')).toMatchObject({ current_revision: 2, updated_by: 'victor' });
+        expect((await store.deployments.revisions(a.id)).map((r) => [r.revision, r.comment])).toEqual([
+          [2, 'r2'],
+          [1, 'r1'],
+        ]);
+        expect(await store.deployments.getRevision(a.id, 1)).toMatchObject({ spec: '{"n":1}' });
+        const live = (await store.deployments.live()).sort((x, y) => (x.name < y.name ? -1 : 1));
+        expect(live).toEqual([
+          { id: b.id, project: 'default', name: 'churn', revision: 1, spec: '{"b":1}' },
+          { id: a.id, project: 'default', name: 'fraud', revision: 2, spec: '{"n":2}' },
+        ]);
+        await store.deployments.delete(a.id);
+        expect(await store.deployments.get(DEFAULT_PROJECT_ID, 'fraud')).toBeUndefined();
+        expect(await store.deployments.revisions(a.id)).toEqual([]);
+        expect((await store.deployments.live()).map((l) => l.name)).toEqual(['churn']);
+      });
+
+      it('finds the deployments that follow an alias', async () => {
+        const store = await fresh();
+        const m = modelRow('scorer', { created: 1 });
+        await store.models.insert(m);
+        const a = dep('one', 1);
+        const b = dep('two', 2);
+        await store.deployments.insert(a);
+        await store.deployments.insert(b);
+        await store.deployments.setBindings(a.id, [{ modelId: m.id, alias: 'champion' }, { modelId: m.id, alias: 'champion' }]);
+        await store.deployments.setBindings(b.id, [{ modelId: m.id, alias: 'challenger' }]);
+        expect((await store.deployments.boundTo(m.id, 'champion')).map((d) => d.name)).toEqual(['one']);
+        await store.deployments.setBindings(b.id, [{ modelId: m.id, alias: 'champion' }]);
+        expect((await store.deployments.boundTo(m.id, 'champion')).map((d) => d.name).sort()).toEqual(['one', 'two']);
+        expect(await store.deployments.boundTo(m.id, 'challenger')).toEqual([]);
+        await store.deployments.setBindings(a.id, []);
+        expect((await store.deployments.boundTo(m.id, 'champion')).map((d) => d.name)).toEqual(['two']);
+      });
+    });
+
     describe('aliases', () => {
       it('creates, moves, lists and deletes aliases', async () => {
         const store = await fresh();

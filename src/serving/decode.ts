@@ -107,7 +107,7 @@ export function decodeRecords(schema: ModelSchema, records: unknown, field: stri
 }
 
 /** Rows as arrays of values in feature order, with an optional header naming the columns. */
-export function decodeMatrix(schema: ModelSchema, columns: string[] | null, data: unknown, field: string, fromText = false): DecodedBatch {
+export function decodeMatrix(schema: ModelSchema, columns: string[] | null, data: unknown, field: string, fromText = false, columnsField = 'columns'): DecodedBatch {
   const features = tabular(schema);
   const nf = features.length;
   // order[i] = feature index of column i
@@ -115,14 +115,14 @@ export function decodeMatrix(schema: ModelSchema, columns: string[] | null, data
   if (columns) {
     order = columns.map((c, i) => {
       const fi = schema.featureIndex.get(c);
-      if (fi === undefined) throw invalidField(`columns[${i}]`, `'${printable(c).slice(0, 100)}' is not a feature of this model`);
+      if (fi === undefined) throw invalidField(`${columnsField}[${i}]`, `'${printable(c).slice(0, 100)}' is not a feature of this model`);
       return fi;
     });
     const dup = order.findIndex((fi, i) => order.indexOf(fi) !== i);
-    if (dup >= 0) throw invalidField(`columns[${dup}]`, `'${columns[dup]}' appears twice`);
+    if (dup >= 0) throw invalidField(`${columnsField}[${dup}]`, `'${columns[dup]}' appears twice`);
     if (order.length !== nf) {
       const missing = features.find((_, fi) => !order.includes(fi))!;
-      throw invalidField('columns', `has no column '${missing.name}'; every row needs all ${nf} features`);
+      throw invalidField(columnsField, `has no column '${missing.name}'; every row needs all ${nf} features`);
     }
   } else {
     order = features.map((_, i) => i);

@@ -45,7 +45,7 @@ export function mlflowJsonDecoder(body: unknown): Decoder {
       if (!Array.isArray(split.columns) || !split.columns.every((c) => typeof c === 'string')) throw invalidField('dataframe_split.columns', 'must be an array of column names');
       columns = split.columns as string[];
     }
-    return (schema) => decodeMatrix(schema, columns, split.data, 'dataframe_split.data');
+    return (schema) => decodeMatrix(schema, columns, split.data, 'dataframe_split.data', false, 'dataframe_split.columns');
   }
   if (format === 'dataframe_records') return (schema) => decodeRecords(schema, value, 'dataframe_records');
   // instances / inputs (TF-serving style): a list of rows (objects, or arrays in feature order), or columns.
@@ -63,7 +63,7 @@ export function mlflowJsonDecoder(body: unknown): Decoder {
 /** MLflow scoring CSV (text/csv): a header of feature names, then rows. */
 export function csvDecoder(text: string): Decoder {
   const { header, rows } = parseCsv(text);
-  return (schema) => decodeMatrix(schema, header, rows, 'rows', true);
+  return (schema) => decodeMatrix(schema, header, rows, 'rows', true, 'header');
 }
 
 /** Open Inference Protocol V2: {id?, parameters?, inputs: [...], outputs?: [{name}]}. */

@@ -78,7 +78,7 @@ beforeAll(async () => {
   home = join(dir, 'home');
   server = await startServerProcess(home, { STEWARD_ADMIN_TOKEN: TOKEN });
   await registerLinear(3);
-  expect((await api('PUT', '/api/v1/deployments/live', { targets: [{ model: 'lin', version: 1, weight: 100 }] })).status).toBe(200);
+  expect((await api('PUT', '/api/v1/deployments/live', { targets: [{ model: 'lin', version: 1, weight: 100 }] })).status).toBe(201);
 }, 60_000);
 
 afterAll(async () => {

@@ -42,7 +42,7 @@ afterAll(() => h.close());
 describe('deployments', () => {
   it('creates a deployment, serves it, and logs every prediction before answering', async () => {
     const r = await put('price', { targets: [{ model: 'lin', version: 1, weight: 100 }], comment: 'first' });
-    expect(r.statusCode).toBe(200);
+    expect(r.statusCode).toBe(201);
     expect(r.json()).toMatchObject({ name: 'price', revision: 1, live: true, spec: { targets: [{ model: 'lin', version: 1, weight: 100, alias: null }], batching: null, public: false } });
     const rows = [
       { f0: 1, f1: 2, f2: 3, f3: 4 },
@@ -99,8 +99,11 @@ describe('deployments', () => {
       [1, 'update', false],
     ]);
     expect(revs[1]).toMatchObject({ comment: 'canary', createdBy: 'maria' });
-    const back = await h.app.inject({ method: 'POST', url: '/api/v1/deployments/price/rollback', headers: maintainer, payload: { revision: 2 } });
+    const back = await h.app.inject({ method: 'POST', url: '/api/v1/deployments/price/rollback', headers: maintainer, payload: { revision: 2, comment: 'canary again' } });
+    expect(back.statusCode).toBe(200);
     expect(back.json().spec.targets).toHaveLength(2);
+    const latest = (await h.app.inject({ method: 'GET', url: '/api/v1/deployments/price/revisions', headers: viewer })).json().items[0];
+    expect(latest).toMatchObject({ revision: 4, cause: 'rollback', comment: 'rollback to revision 2: canary again' });
     expect((await h.app.inject({ method: 'POST', url: '/api/v1/deployments/price/rollback', headers: maintainer, payload: { revision: 99 } })).statusCode).toBe(404);
   });
 
@@ -207,6 +210,19 @@ describe('back-pressure, limits and metrics', () => {
     expect(calls).toBeLessThan(10);
     expect(metrics).toMatch(/steward_inference_rows_total\{deployment="default\/batched",model="lin",version="1"\} 40/);
     expect(metrics).toMatch(/steward_inference_requests_total\{deployment="default\/batched",model="lin",version="1",status="200"\} 40/);
+  });
+
+  it('answers many rows with every id in the body, and a bounded x-prediction-id header', async () => {
+    const rows = Array.from({ length: 1500 }, (_, i) => ({ f0: i, f1: 1, f2: 2, f3: 3 }));
+    const r = await predict('price', { rows });
+    expect(r.statusCode).toBe(200);
+    const ids = r.json().predictionIds as string[];
+    expect(new Set(ids).size).toBe(1500);
+    expect(r.headers['x-prediction-id']).toBe(ids[0]);
+    expect(r.headers['x-prediction-ids-omitted']).toBe('1499');
+    const csv = await h.app.inject({ method: 'POST', url: '/deployments/price/invocations', headers: { ...viewer, 'content-type': 'text/csv' }, payload: 'f0,f1,f2\n1,2,3\n' });
+    expect(csv.statusCode).toBe(400);
+    expect(csv.json().message).toMatch(/^header: has no column 'f3'/);
   });
 
   it('answers 413 over the body limit', async () => {

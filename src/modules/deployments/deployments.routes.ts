@@ -53,7 +53,7 @@ export function deploymentRoutes(app: App, deployments: DeploymentsService): voi
       config: { auth: 'maintainer' },
       schema: {
         tags: ['deployments'],
-        summary: 'Create a deployment, or change it (every change is a new revision)',
+        summary: 'Create a deployment (201), or change it (200); every change is a new revision',
         description:
           'The new revision loads and warms its models first and only then replaces the live one; in-flight requests finish on the old one. ' +
           'A change that fails (weights not summing to 100, a version that is not READY, an unknown alias, a model that does not load) leaves the live revision untouched.',
@@ -82,10 +82,13 @@ export function deploymentRoutes(app: App, deployments: DeploymentsService): voi
           },
           { additionalProperties: false },
         ),
-        response: withErrors({ 200: DeploymentSchema }, 400, 403, 404, 409, 422),
+        response: withErrors({ 200: DeploymentSchema, 201: DeploymentSchema }, 400, 403, 404, 409, 422),
       },
     },
-    async (request) => deployments.apply(principalOf(request), request.query.project, request.params.name, request.body),
+    async (request, reply) => {
+      const d = await deployments.apply(principalOf(request), request.query.project, request.params.name, request.body);
+      return reply.status(d.revision === 1 ? 201 : 200).send(d);
+    },
   );
 
   app.get(

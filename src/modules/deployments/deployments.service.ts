@@ -227,7 +227,7 @@ export class DeploymentsService {
         return dep;
       });
       live.install(built);
-      return this.view(row, project.name);
+      return this.view(row, project.name, spec);
     } catch (err) {
       live.discard(built);
       if (isUniqueViolation(err)) throw conflict('DEPLOYMENT_CHANGED', `deployment '${name}' changed meanwhile; read it and try again`);
@@ -244,13 +244,13 @@ export class DeploymentsService {
     );
   }
 
-  private view(row: DeploymentRow, project: string, spec?: DeploymentSpec): DeploymentView {
+  private view(row: DeploymentRow, project: string, spec: DeploymentSpec): DeploymentView {
     const liveRevision = this.deps.live.get(project, row.name);
     return {
       name: row.name,
       project,
       revision: Number(row.current_revision),
-      spec: spec ?? liveRevision?.spec ?? ({} as DeploymentSpec),
+      spec,
       createdAt: row.created_at,
       createdBy: row.created_by,
       updatedAt: row.updated_at,
@@ -278,8 +278,14 @@ export class DeploymentsService {
     const { store } = this.deps;
     const project = await resolveProject(store, projectName);
     const rows = await store.deployments.list(project.id);
-    const specs = new Map((await store.deployments.live()).filter((l) => l.project === project.name).map((l) => [l.name, JSON.parse(l.spec) as DeploymentSpec]));
-    return rows.map((r) => this.view(r, project.name, specs.get(r.name)));
+    const specs = new Map((await store.deployments.live()).map((l) => [`${l.id}:${l.revision}`, l.spec]));
+    return Promise.all(
+      rows.map(async (r) => {
+        // Read together with the rows when they agree; a revision written in between is read by itself.
+        const text = specs.get(`${r.id}:${Number(r.current_revision)}`) ?? (await store.deployments.getRevision(r.id, Number(r.current_revision)))!.spec;
+        return this.view(r, project.name, JSON.parse(text) as DeploymentSpec);
+      }),
+    );
   }
 
   async revisions(projectName: string | undefined, name: string): Promise<RevisionView[]> {
@@ -310,7 +316,7 @@ export class DeploymentsService {
           if (!row || row.status !== 'READY') throw conflict('VERSION_NOT_READY', `revision ${wanted} serves ${t.model} version ${t.version}, which is no longer READY`, { index: i });
         }
       });
-      return this.commitRevision(actor.name, project, name, spec, 'rollback', comment || `rollback to revision ${wanted}`, current);
+      return this.commitRevision(actor.name, project, name, spec, 'rollback', `rollback to revision ${wanted}${comment ? `: ${comment}` : ''}`, current);
     });
   }
 

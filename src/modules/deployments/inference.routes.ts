@@ -34,8 +34,17 @@ function pinnedVersion(request: Req): number | undefined {
   return Number(v);
 }
 
+/** Prediction ids in a header: all of them up to this many rows (beyond, headers grow too large for clients). */
+export const MAX_HEADER_IDS = 100;
+
 function idsHeader(reply: FastifyReply, result: InferenceResult): void {
-  void reply.header('x-prediction-id', result.predictionIds.length <= 1000 ? result.predictionIds.join(',') : `${result.predictionIds[0]},…`);
+  const ids = result.predictionIds;
+  if (ids.length <= MAX_HEADER_IDS) void reply.header('x-prediction-id', ids.join(','));
+  else {
+    // The first id, and how many were left out: Steward's JSON and V2 bodies carry every id.
+    void reply.header('x-prediction-id', ids[0]!);
+    void reply.header('x-prediction-ids-omitted', String(ids.length - 1));
+  }
   void reply.header('x-model-version', `${result.target.model}:${result.target.version}`);
 }
 

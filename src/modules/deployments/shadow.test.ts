@@ -75,14 +75,14 @@ const predict = (name: string, i: number) => h.app.inject({ method: 'POST', url:
 
 describe('shadow traffic', () => {
   it('answers from the primary while a shadow hangs, then logs the shadow outputs under the same ids', async () => {
-    expect((await h.app.inject({ method: 'PUT', url: '/api/v1/deployments/plain', headers: maintainer, payload: { targets: [{ model: 'lin', version: 1, weight: 100 }] } })).statusCode).toBe(200);
+    expect((await h.app.inject({ method: 'PUT', url: '/api/v1/deployments/plain', headers: maintainer, payload: { targets: [{ model: 'lin', version: 1, weight: 100 }] } })).statusCode).toBe(201);
     const put = await h.app.inject({
       method: 'PUT',
       url: '/api/v1/deployments/shadowed',
       headers: maintainer,
       payload: { targets: [{ model: 'lin', version: 1, weight: 100 }], shadow: [{ model: 'shadowy', version: 1 }] },
     });
-    expect(put.statusCode).toBe(200);
+    expect(put.statusCode).toBe(201);
     const ids: string[] = [];
     for (let i = 0; i < 20; i++) {
       const [plain, shadowed] = await Promise.all([predict('plain', i), predict('shadowed', i)]);

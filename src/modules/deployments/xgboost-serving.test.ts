@@ -59,7 +59,7 @@ describe('xgboost-json models', () => {
   ] as const) {
     it(`serves ${file} with xgboost's outputs within 1e-5 through Steward's JSON, MLflow and V2`, async () => {
       expect((await register(model, `${file}.json`)).statusCode).toBe(201);
-      expect((await h.app.inject({ method: 'PUT', url: `/api/v1/deployments/${model}`, headers: maintainer, payload: { targets: [{ model, version: 1, weight: 100 }] } })).statusCode).toBe(200);
+      expect((await h.app.inject({ method: 'PUT', url: `/api/v1/deployments/${model}`, headers: maintainer, payload: { targets: [{ model, version: 1, weight: 100 }] } })).statusCode).toBe(201);
       const want = expected(`${file}.expected.json`);
       const names = Array.from({ length: want.numFeatures }, (_, i) => `f${i}`);
       const rows = want.x.map((r) => Object.fromEntries(names.map((n, i) => [n, r[i]])));

@@ -63,6 +63,12 @@ export class StewardClient {
     return (await res.json()) as T;
   }
 
+  /** Sends a body as it is (CSV, …) and answers with the parsed JSON and the response headers. */
+  async text<T>(method: string, path: string, body: string, contentType: string): Promise<{ body: T; headers: Headers }> {
+    const res = await this.send(path, { method, headers: this.headers({ 'content-type': contentType }), body });
+    return { body: (await res.json()) as T, headers: res.headers };
+  }
+
   /** Streams a file as the multipart file field `field` (default `artifact`), after a `metadata` JSON field. */
   async uploadVersion<T>(path: string, file: string, metadata: Record<string, unknown>, hooks: TransferHooks = {}, field = 'artifact'): Promise<T> {
     const size = (await stat(file)).size;
@@ -137,8 +143,12 @@ export class StewardClient {
 async function toApiError(res: Response): Promise<ApiError> {
   const text = await res.text().catch(() => '');
   try {
-    const body = JSON.parse(text) as { error?: { code?: string; message?: string; details?: unknown } };
-    if (body.error?.message) return new ApiError(res.status, body.error.code ?? 'ERROR', body.error.message, body.error.details);
+    const body = JSON.parse(text) as { error?: { code?: string; message?: string; details?: unknown } | string; error_code?: string; code?: string; message?: string };
+    if (typeof body.error === 'object' && body.error?.message) return new ApiError(res.status, body.error.code ?? 'ERROR', body.error.message, body.error.details);
+    // The MLflow scoring protocol's errors ({error_code, message}), Fastify's own ({code, error, message}) and the
+    // Open Inference Protocol's ({error}).
+    if (typeof body.message === 'string' && body.message !== '') return new ApiError(res.status, body.error_code ?? body.code ?? 'ERROR', body.message);
+    if (typeof body.error === 'string') return new ApiError(res.status, 'ERROR', body.error);
   } catch {
     // not JSON: fall through
   }

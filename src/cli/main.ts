@@ -3,9 +3,11 @@
 import { Command, CommanderError } from 'commander';
 import { STEWARD_VERSION } from '../version.js';
 import { ConfigError } from '../config.js';
+import { routeCommandVersion } from './argv.js';
 import { ApiError } from './client.js';
 import { adminCommands } from './commands/admin.js';
 import { datasetsCommand } from './commands/datasets.js';
+import { deploymentsCommands } from './commands/deployments.js';
 import { recipesCommand } from './commands/recipes.js';
 import { modelsCommand } from './commands/models.js';
 import { sessionCommands } from './commands/session.js';
@@ -25,6 +27,7 @@ export function buildProgram(): Command {
   modelsCommand(program);
   datasetsCommand(program);
   recipesCommand(program);
+  deploymentsCommands(program);
   adminCommands(program);
   return program;
 }
@@ -45,8 +48,9 @@ function report(err: unknown): number {
   return 1;
 }
 
-buildProgram()
-  .parseAsync(process.argv)
+const program = buildProgram();
+program
+  .parseAsync(routeCommandVersion(program, process.argv.slice(2)), { from: 'user' })
   .catch((err: unknown) => {
     process.exitCode = report(err);
   });

@@ -44,6 +44,7 @@ import { InferenceService, type PredictionSink } from './serving/inference.servi
 import { LiveDeployments } from './serving/live-deployments.js';
 import { RuntimeCache, type NativeLoader } from './serving/runtimes.js';
 import { ServingMetrics } from './serving/serving-metrics.js';
+import { TrafficStats } from './serving/traffic-stats.js';
 import { NATIVE_FLAVORS } from './serving/native-flavors.js';
 
 
@@ -114,10 +115,11 @@ export function createServices(deps: AppDeps, registry: Registry = new Registry(
   const holder: { deployments?: DeploymentsService } = {};
   const servingMetrics = new ServingMetrics(registry);
   const live = new LiveDeployments({ runtimes, metrics: servingMetrics, source: (modelId, version) => holder.deployments!.runtimeSource(modelId, version) });
-  const deployments = new DeploymentsService({ store, live, clock, logger: deps.logger });
+  const traffic = new TrafficStats();
+  const deployments = new DeploymentsService({ store, live, traffic, clock, logger: deps.logger });
   holder.deployments = deployments;
   models.followAliases({ onAliasMoved: (tx, actor, modelId, alias, version) => deployments.onAliasMoved(tx, actor, modelId, alias, version), afterAliasMoved: () => void deployments.sync() });
-  const inference = new InferenceService({ live, log: deps.predictionLog, metrics: servingMetrics, logger: deps.logger });
+  const inference = new InferenceService({ live, log: deps.predictionLog, metrics: servingMetrics, traffic, logger: deps.logger });
   return { jobs, datasets, recipes, auth, projects, models, registration, deployments, inference, live, runtimes };
 }
 

@@ -11,6 +11,7 @@ import type { ModelSchema } from './model-schema.js';
 import type { PredictionRecord } from './prediction-log/prediction-log.js';
 import { timedOut, type Outputs } from './runners.js';
 import type { ServingMetrics } from './serving-metrics.js';
+import type { TrafficStats } from './traffic-stats.js';
 import { elementAt, type Tensor } from './tensors.js';
 
 export interface PredictionSink {
@@ -60,6 +61,7 @@ export class InferenceService {
       live: LiveDeployments;
       log: PredictionSink;
       metrics: ServingMetrics;
+      traffic: TrafficStats;
       logger: Logger;
       now?: () => number;
     },
@@ -92,7 +94,9 @@ export class InferenceService {
     try {
       batch = req.decode(target.runtime.schema);
     } catch (err) {
-      metrics.predictions.inc({ ...target.labels, status: String(err instanceof DomainError ? 400 : 500) });
+      const status = err instanceof DomainError ? 400 : 500;
+      metrics.predictions.inc({ ...target.labels, status: String(status) });
+      this.deps.traffic.failure(revision.key, status);
       throw err;
     }
     const started = performance.now();
@@ -103,7 +107,9 @@ export class InferenceService {
       outputs = await this.runWithTimeout(target, batch, revision.spec.timeoutMs, started);
       predictions = predictionsOf(target.runtime.schema, outputs, batch.rows);
     } catch (err) {
-      metrics.predictions.inc({ ...target.labels, status: err instanceof DomainError && err.kind === 'unavailable' ? '503' : '500' });
+      const status = err instanceof DomainError && err.kind === 'unavailable' ? 503 : 500;
+      metrics.predictions.inc({ ...target.labels, status: String(status) });
+      this.deps.traffic.failure(revision.key, status);
       throw err;
     } finally {
       revision.leave();
@@ -133,6 +139,7 @@ export class InferenceService {
     target.series.ok.inc();
     target.series.rows.inc(batch.rows);
     target.series.latency.observe(latencyMicros / 1e6);
+    this.deps.traffic.success(revision.key, latencyMicros, batch.rows);
     if (revision.shadows.length > 0) this.shadow(revision, req, ids, time);
     return { revision, target, rows: batch.rows, outputs, predictionIds: ids, predictions };
   }

@@ -229,6 +229,21 @@ describe('back-pressure, limits and metrics', () => {
     expect(csv.json().message).toMatch(/^header: has no column 'f3'/);
   });
 
+  it('reports recent traffic per step: requests, errors and latency percentiles', async () => {
+    await put('watched', { targets: [{ model: 'lin', version: 1, weight: 100 }] });
+    for (let i = 0; i < 5; i++) await predict('watched', { rows: [{ f0: i, f1: 1, f2: 2, f3: 3 }] });
+    await predict('watched', { rows: [{ f0: 'x', f1: 1, f2: 2, f3: 3 }] });
+    // The current second is still filling: wait for it to end.
+    await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
+    const t = await h.app.inject({ method: 'GET', url: '/api/v1/deployments/watched/traffic?seconds=10&step=10', headers: viewer });
+    expect(t.statusCode).toBe(200);
+    const [point] = t.json().points;
+    expect(point).toMatchObject({ requests: 6, rows: 5, clientErrors: 1, serverErrors: 0, errorRate: 0 });
+    expect(point.p50).toBeGreaterThan(0);
+    expect((await h.app.inject({ method: 'GET', url: '/api/v1/deployments/watched/traffic?seconds=1000', headers: viewer })).statusCode).toBe(400);
+    expect((await h.app.inject({ method: 'GET', url: '/api/v1/deployments/nope/traffic', headers: viewer })).statusCode).toBe(404);
+  });
+
   it('answers 413 over the body limit', async () => {
     const big = { rows: Array.from({ length: 20_000 }, () => ({ f0: 1.123456789, f1: 2.123456789, f2: 3.123456789, f3: 4.123456789 })) };
     const r = await predict('price', big);

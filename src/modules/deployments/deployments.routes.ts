@@ -124,6 +124,48 @@ export function deploymentRoutes(app: App, deployments: DeploymentsService): voi
     async (request) => ({ items: await deployments.revisions(request.query.project, request.params.name) }),
   );
 
+  app.get(
+    '/api/v1/deployments/:name/traffic',
+    {
+      config: { auth: 'viewer' },
+      schema: {
+        tags: ['deployments'],
+        summary: 'Recent traffic (this server process): requests/s, errors and latency percentiles per step',
+        params: NameParams,
+        querystring: Type.Object({
+          project: Type.Optional(Type.String()),
+          seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 900, description: 'Window, ending at the last whole second (default 300)' })),
+          step: Type.Optional(Type.Integer({ minimum: 1, maximum: 900, description: 'Seconds per point (default: window / 60)' })),
+        }),
+        response: withErrors(
+          {
+            200: Type.Object({
+              seconds: Type.Integer(),
+              step: Type.Integer(),
+              points: Type.Array(
+                Type.Object({
+                  t: Type.Number({ description: 'Start of the step, epoch ms' }),
+                  requests: Type.Integer(),
+                  rows: Type.Integer(),
+                  clientErrors: Type.Integer(),
+                  serverErrors: Type.Integer(),
+                  rps: Type.Number(),
+                  errorRate: Type.Union([Type.Number(), Type.Null()]),
+                  p50: Type.Union([Type.Number(), Type.Null()], { description: 'ms' }),
+                  p95: Type.Union([Type.Number(), Type.Null()]),
+                  p99: Type.Union([Type.Number(), Type.Null()]),
+                }),
+              ),
+            }),
+          },
+          400,
+          404,
+        ),
+      },
+    },
+    async (request) => deployments.traffic(request.query.project, request.params.name, request.query),
+  );
+
   app.post(
     '/api/v1/deployments/:name/rollback',
     {

@@ -18,6 +18,7 @@ import type { Signature } from '../../runtime/signature.js';
 import { SPEC_DEFAULTS, type DeploymentSpec, type SpecTarget } from '../../serving/deployment-spec.js';
 import type { LiveDeployments, LiveRevision } from '../../serving/live-deployments.js';
 import type { RuntimeSource } from '../../serving/runtimes.js';
+import { TRAFFIC_SECONDS, type TrafficPoint, type TrafficStats } from '../../serving/traffic-stats.js';
 import { domainEvent } from '../events/domain-event.js';
 import { resolveProject } from '../projects/projects.service.js';
 
@@ -131,6 +132,7 @@ function revisionView(r: DeploymentRevisionRow, current: number): RevisionView {
 export interface DeploymentsDeps {
   store: MetadataStore;
   live: LiveDeployments;
+  traffic: TrafficStats;
   clock: Clock;
   logger: Logger;
 }
@@ -293,6 +295,19 @@ export class DeploymentsService {
     return (await this.deps.store.deployments.revisions(dep.id)).map((r) => revisionView(r, Number(dep.current_revision)));
   }
 
+  /**
+   * Recent traffic as served by this process: requests, errors and latency percentiles per step, over the
+   * last `seconds` (at most 900).
+   */
+  async traffic(projectName: string | undefined, name: string, input: { seconds?: number; step?: number }): Promise<{ seconds: number; step: number; points: TrafficPoint[] }> {
+    const { project } = await this.resolve(projectName, name);
+    const seconds = input.seconds ?? 300;
+    const step = input.step ?? Math.max(1, Math.round(seconds / 60));
+    if (!Number.isInteger(seconds) || seconds < 1 || seconds > TRAFFIC_SECONDS) throw invalidField('seconds', `must be an integer from 1 to ${TRAFFIC_SECONDS}`);
+    if (!Number.isInteger(step) || step < 1 || step > seconds) throw invalidField('step', 'must be an integer from 1 to seconds');
+    return { seconds, step, points: this.deps.traffic.series(`${project.name}/${name}`, seconds, step) };
+  }
+
   /** A new revision with the spec of an earlier one (the one before the current when none is named). */
   async rollback(actor: Principal, projectName: string | undefined, name: string, body: { revision?: unknown; comment?: unknown } | undefined): Promise<DeploymentView> {
     const b = body ?? {};
@@ -330,6 +345,7 @@ export class DeploymentsService {
         return { name, project: project.name, lastRevision: Number(dep.current_revision) };
       });
       live.remove(result.project, name);
+      this.deps.traffic.forget(`${result.project}/${name}`);
       return result;
     });
   }

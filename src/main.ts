@@ -100,18 +100,6 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     wake.worker = worker;
 
     const boot = await services.auth.bootstrap(config.adminToken);
-    if (boot.generatedToken) {
-      const announce = options.announce ?? ((text: string) => process.stdout.write(text));
-      announce(
-        `\nSteward created the first user, '${boot.admin}' (role admin). Its API token is shown only this once:\n\n` +
-          `    ${boot.generatedToken}\n\n` +
-          `Log in with:  steward login --server <url> --token <token>\n\n`,
-      );
-    } else if (boot.admin) {
-      logger.info({ user: boot.admin }, 'created the first admin with the token from STEWARD_ADMIN_TOKEN');
-    } else if (config.adminToken && !(await services.auth.tokenIsValid(config.adminToken))) {
-      logger.warn('STEWARD_ADMIN_TOKEN is set but is not a valid token here: it is only used when the store has no users yet');
-    }
 
     // Versions left PENDING by a registration that was cut short become FAILED. One process owns an SQLite
     // store, so everything PENDING from before this start is such a leftover. Several processes may share
@@ -130,6 +118,19 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
     logger.info({ url, version: STEWARD_VERSION, database: store.describe, artifacts: artifacts.uri }, 'Steward is listening');
+    if (boot.generatedToken) {
+      const announce = options.announce ?? ((text: string) => process.stdout.write(text));
+      announce(
+        `\nSteward created the first user, '${boot.admin}' (role admin). Its API token is shown only this once:\n\n` +
+          `    ${boot.generatedToken}\n\n` +
+          `Open the web UI, signed in:  ${url}/#token=${boot.generatedToken}\n` +
+          `Or log in the CLI with:      steward login --server ${url} --token <token>\n\n`,
+      );
+    } else if (boot.admin) {
+      logger.info({ user: boot.admin }, 'created the first admin with the token from STEWARD_ADMIN_TOKEN');
+    } else if (config.adminToken && !(await services.auth.tokenIsValid(config.adminToken))) {
+      logger.warn('STEWARD_ADMIN_TOKEN is set but is not a valid token here: it is only used when the store has no users yet');
+    }
 
     let closing: Promise<void> | undefined;
     const close = () =>

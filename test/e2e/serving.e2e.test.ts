@@ -140,4 +140,18 @@ describe('serving under load', () => {
     expect(again.status).toBe(200);
     expect(logged.has(again.json.predictionIds[0]!)).toBe(false);
   }, 90_000);
+
+  it('prints, at a first start, the admin token and a signed-in web UI address that works', async () => {
+    const fresh = await startServerProcess(join(dir, 'first-start'), { STEWARD_ADMIN_TOKEN: '' });
+    try {
+      const m = /Open the web UI, signed in: +(http:\/\/\S+)\/#token=(stw_\S+)/.exec(fresh.output());
+      expect(m).not.toBeNull();
+      expect(m![1]).toBe(fresh.url);
+      const who = await fetch(`${fresh.url}/api/v1/whoami`, { headers: { authorization: `Bearer ${m![2]}` } });
+      expect(who.status).toBe(200);
+      expect(((await who.json()) as { name: string }).name).toBe('admin');
+    } finally {
+      await fresh.stop();
+    }
+  }, 60_000);
 });

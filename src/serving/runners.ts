@@ -76,6 +76,7 @@ export class BatchingRunner implements Runner {
   private running = 0;
   private runningRows = 0;
   private timer: NodeJS.Timeout | null = null;
+  private immediate = false;
   /** Concurrent runtime calls; two keep a core busy while the other merges and splits. */
   private readonly maxRunning = 2;
 
@@ -117,11 +118,21 @@ export class BatchingRunner implements Runner {
       this.dispatch();
       return;
     }
-    if (this.timer === null) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        this.dispatch();
-      }, Math.max(0, Math.round(this.options.maxDelayMicros / 1000)));
+    if (this.timer === null && !this.immediate) {
+      if (this.options.maxDelayMicros < 1000) {
+        // Node's timers count whole milliseconds (0 means 1): below one, wait one turn of the event loop,
+        // which gathers every request that arrived in it.
+        this.immediate = true;
+        setImmediate(() => {
+          this.immediate = false;
+          this.dispatch();
+        });
+      } else {
+        this.timer = setTimeout(() => {
+          this.timer = null;
+          this.dispatch();
+        }, Math.round(this.options.maxDelayMicros / 1000));
+      }
     }
   }
 

@@ -134,6 +134,21 @@ export class AuthService {
     }
   }
 
+  /**
+   * The principal of a token checked within the last few seconds, without waiting for anything; undefined
+   * when the token must be checked by `authenticate`. (The inference path's fast lane.)
+   */
+  cachedPrincipal(header: string | undefined): Principal | undefined {
+    if (header === undefined || header.length < 8 || !/^bearer /i.test(header.slice(0, 7))) return undefined;
+    const token = header.slice(7).trim();
+    if (token === '' || /\s/.test(token)) return undefined;
+    const now = this.deps.clock.now();
+    const cached = this.authCache.get(hashToken(token));
+    if (!cached || cached.until <= now || (cached.expiresAt !== null && cached.expiresAt <= new Date(now).toISOString())) return undefined;
+    if (now - (this.lastTouched.get(cached.principal.tokenId) ?? 0) >= TOUCH_EVERY_MS) return undefined; // let authenticate record the use
+    return cached.principal;
+  }
+
   /** Resolves an Authorization header to a principal, or throws 401. */
   async authenticate(header: string | undefined): Promise<Principal> {
     if (header === undefined || header === '') throw unauthenticated('missing Authorization header: send "Authorization: Bearer <token>"');

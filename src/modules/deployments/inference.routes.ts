@@ -50,9 +50,31 @@ function idsHeader(reply: FastifyReply, result: InferenceResult): void {
 
 const QUERY = { type: 'object', properties: { project: { type: 'string' } } } as const;
 
+/**
+ * Plain JSON.parse for inference bodies instead of Fastify's prototype-poisoning-safe parser (a visible
+ * cost per request). Safe here: payloads are only read by the decoders, which look keys up in the model's
+ * feature map and never merge request objects into others, so a "__proto__" key is just an unknown field.
+ */
+function plainJson(scope: App): void {
+  scope.removeContentTypeParser('application/json');
+  scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = body as string;
+    if (text.length === 0) {
+      done(Object.assign(new Error('body: the JSON body is empty'), { code: 'FST_ERR_CTP_EMPTY_JSON_BODY', statusCode: 400 }), undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+}
+
 export function inferenceRoutes(app: App, inference: InferenceService, serverInfo: { name: string; version: string }): void {
   // Steward's own JSON.
   app.register(async (scope) => {
+    plainJson(scope as unknown as App);
     scope.post<{ Params: { name: string }; Querystring: { project?: string } }>(
       '/api/v1/deployments/:name/predict',
       {
@@ -78,6 +100,7 @@ export function inferenceRoutes(app: App, inference: InferenceService, serverInf
   // MLflow scoring protocol.
   app.register(async (scope) => {
     scope.setErrorHandler(makeErrorHandler((e) => ({ error_code: mlflowCode(e.status), message: e.message })));
+    plainJson(scope as unknown as App);
     scope.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
     scope.post<{ Params: { name: string }; Querystring: { project?: string } }>(
       '/deployments/:name/invocations',
@@ -116,6 +139,7 @@ export function inferenceRoutes(app: App, inference: InferenceService, serverInf
   // Open Inference Protocol V2.
   app.register(async (scope) => {
     scope.setErrorHandler(makeErrorHandler((e) => ({ error: e.message })));
+    plainJson(scope as unknown as App);
     scope.get('/v2/health/live', { config: { auth: 'public' }, schema: { tags: ['inference'], summary: 'V2: server live' } }, async (_request, reply) => reply.status(200).send());
     scope.get('/v2/health/ready', { config: { auth: 'public' }, schema: { tags: ['inference'], summary: 'V2: server ready' } }, async (_request, reply) => reply.status(200).send());
     scope.get('/v2', { config: { auth: 'public' }, schema: { tags: ['inference'], summary: 'V2: server metadata' } }, async () => ({ name: serverInfo.name, version: serverInfo.version, extensions: [] }));

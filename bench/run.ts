@@ -5,6 +5,7 @@
 const BENCHES: Record<string, () => Promise<void>> = {
   registry: async () => (await import('./registry.bench.js')).main(),
   datasets: async () => (await import('./datasets.bench.js')).main(),
+  serving: async () => (await import('./serving.bench.js')).main(),
 };
 
 const name = process.argv[2];

@@ -13,6 +13,7 @@ import { errorHandler, notFoundHandler } from './http/errors.js';
 import { registerHttpMetrics } from './http/metrics.js';
 import type { App } from './http/types.js';
 import { createValidatorCompiler } from './http/validation.js';
+import { registerWebUi } from './http/web-ui.js';
 import { AuthService } from './modules/auth/auth.service.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { eventRoutes } from './modules/events/events.routes.js';
@@ -239,6 +240,8 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     deploymentRoutes(scoped, services.deployments);
     inferenceRoutes(scoped, services.inference, { name: 'steward', version: STEWARD_VERSION });
   });
+  // The web UI at / (public routes: the app in the browser calls the API with the user's token).
+  await app.register(async (scope) => registerWebUi(scope as unknown as App));
 
   // Serve what the database says is deployed, then keep checking for changes made by other processes.
   const syncTimer = setInterval(() => void services.deployments.sync(), deps.deploymentSyncMs ?? 5_000);

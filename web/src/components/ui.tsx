@@ -1,0 +1,155 @@
+/** Small shared pieces: error and empty states, loading, badges, page headings. */
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { describeError } from '../api/client';
+
+export function ErrorNote({ error, context, onRetry }: { error: unknown; context?: string; onRetry?: () => void }) {
+  if (error === undefined || error === null) return null;
+  const e = describeError(error);
+  return (
+    <div className="note note-error" role="alert" data-testid="error">
+      <p className="note-title">
+        {context ? `${context}: ` : ''}
+        {e.title}
+      </p>
+      {e.message && <p>{e.message}</p>}
+      {e.code && (
+        <p className="muted small">
+          Code {e.code}
+          {e.requestId ? ` · request ${e.requestId}` : ''}
+        </p>
+      )}
+      {onRetry && (
+        <button type="button" className="button" onClick={onRetry}>
+          Try again
+        </button>
+      )}
+    </div>
+  );
+}
+
+export function Success({ children }: { children: ReactNode }) {
+  return (
+    <div className="note note-success" role="status" data-testid="success">
+      {children}
+    </div>
+  );
+}
+
+export function Empty({ title, children, testId }: { title: string; children?: ReactNode; testId?: string }) {
+  return (
+    <div className="empty" data-testid={testId ?? 'empty'}>
+      <p className="empty-title">{title}</p>
+      {children}
+    </div>
+  );
+}
+
+export function Loading({ what = 'Loading' }: { what?: string }) {
+  return (
+    <p className="loading" role="status" aria-live="polite">
+      {what}…
+    </p>
+  );
+}
+
+/** A command a newcomer can copy. */
+export function Command({ children }: { children: string }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <div className="command">
+      <code>{children}</code>
+      <button
+        type="button"
+        className="button button-small"
+        onClick={() => {
+          void navigator.clipboard?.writeText(children).then(() => setCopied(true));
+        }}
+        aria-label={`Copy the command ${children}`}
+      >
+        {copied ? 'Copied' : 'Copy'}
+      </button>
+    </div>
+  );
+}
+
+export function Badge({ tone = 'neutral', children, title }: { tone?: 'neutral' | 'good' | 'warn' | 'bad' | 'info'; children: ReactNode; title?: string }) {
+  return (
+    <span className={`badge badge-${tone}`} title={title}>
+      {children}
+    </span>
+  );
+}
+
+export function StatusBadge({ status }: { status: string }) {
+  const tone = status === 'READY' ? 'good' : status === 'FAILED' ? 'bad' : 'warn';
+  return <Badge tone={tone}>{status}</Badge>;
+}
+
+export function StageBadge({ stage }: { stage: string }) {
+  const tone = stage === 'Production' ? 'good' : stage === 'Staging' ? 'info' : 'neutral';
+  return <Badge tone={tone}>{stage}</Badge>;
+}
+
+/** The page's heading; it takes the focus after a navigation, so screen readers announce the new page. */
+export function PageTitle({ children, sub, actions }: { children: ReactNode; sub?: ReactNode; actions?: ReactNode }) {
+  const ref = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    const title = ref.current?.textContent;
+    if (title) document.title = `${title} · Steward`;
+  });
+  useEffect(() => {
+    ref.current?.focus({ preventScroll: true });
+  }, []);
+  return (
+    <div className="page-head">
+      <div>
+        <h1 ref={ref} tabIndex={-1}>
+          {children}
+        </h1>
+        {sub && <div className="page-sub">{sub}</div>}
+      </div>
+      {actions && <div className="page-actions">{actions}</div>}
+    </div>
+  );
+}
+
+export function Section({ title, children, actions, id, testId }: { title: string; children: ReactNode; actions?: ReactNode; id?: string; testId?: string }) {
+  const headingId = `${id ?? title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-heading`;
+  return (
+    <section className="section" aria-labelledby={headingId} data-testid={testId}>
+      <div className="section-head">
+        <h2 id={headingId}>{title}</h2>
+        {actions && <div className="section-actions">{actions}</div>}
+      </div>
+      {children}
+    </section>
+  );
+}
+
+export function KeyValues({ items }: { items: [string, ReactNode][] }) {
+  return (
+    <dl className="kv">
+      {items.map(([k, v]) => (
+        <div key={k}>
+          <dt>{k}</dt>
+          <dd>{v}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+export function Tags({ tags }: { tags: Record<string, string> }) {
+  const entries = Object.entries(tags);
+  if (entries.length === 0) return <span className="muted">—</span>;
+  return (
+    <ul className="chips" aria-label="Tags">
+      {entries.map(([k, v]) => (
+        <li key={k} className="chip">
+          {k}
+          {v ? `=${v}` : ''}
+        </li>
+      ))}
+    </ul>
+  );
+}

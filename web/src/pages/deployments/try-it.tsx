@@ -1,0 +1,148 @@
+/** "Try it": sends a JSON body to POST /api/v1/deployments/{name}/predict and shows what came back. */
+import { useEffect, useState, type FormEvent } from 'react';
+import { api, buildUrl, rawFetch } from '../../api/client';
+import type { PredictAnswer, SpecTarget, VersionDetail } from '../../api/types';
+import { formatNumber } from '../../lib/format';
+import { useSession } from '../../lib/session';
+import { TableWrap } from '../../components/table';
+import { ErrorNote } from '../../components/ui';
+
+type Signature = NonNullable<VersionDetail['signature']>;
+
+/** The feature names of a row, by the same rules as the server (src/serving/model-schema.ts). */
+export function featuresOf(signature: Signature): { name: string; datatype: string }[] | null {
+  const out: { name: string; datatype: string }[] = [];
+  for (const input of signature.inputs) {
+    const inner = input.shape.slice(1);
+    if (input.datatype === 'NON_TENSOR' || inner.length > 1 || inner.some((d) => d < 0)) return null;
+    if (inner.length === 0 || inner[0] === 1) out.push({ name: input.name, datatype: input.datatype });
+    else {
+      const prefix = signature.inputs.length === 1 ? 'f' : `${input.name}_`;
+      for (let c = 0; c < inner[0]!; c++) out.push({ name: `${prefix}${c}`, datatype: input.datatype });
+    }
+  }
+  return out;
+}
+
+export function exampleBody(signature: Signature | null | undefined): string {
+  const features = signature ? featuresOf(signature) : null;
+  const row: Record<string, unknown> = {};
+  for (const f of features ?? []) row[f.name] = f.datatype === 'BYTES' ? '' : f.datatype === 'BOOL' ? false : 0;
+  // One row per line: easy to edit, and to copy into more rows.
+  return `{\n  "rows": [\n    ${JSON.stringify(row).replace(/,"/g, ', "').replace(/":/g, '": ')}\n  ]\n}`;
+}
+
+function show(v: unknown): string {
+  if (typeof v === 'number') return formatNumber(v);
+  if (Array.isArray(v)) return `[${v.map(show).join(', ')}]`;
+  return JSON.stringify(v);
+}
+
+export function TryIt({ name, first }: { name: string; first: SpecTarget | undefined }) {
+  const { project } = useSession();
+  const [body, setBody] = useState('');
+  const [touched, setTouched] = useState(false);
+  const [answer, setAnswer] = useState<PredictAnswer | null>(null);
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+
+  // Start from a row with the features of the first target's model.
+  const model = first?.model;
+  const version = first?.version;
+  useEffect(() => {
+    if (touched || !model || !version) return;
+    let cancelled = false;
+    api.get('/api/v1/models/{name}/versions/{version}', { path: { name: model, version: String(version) }, query: { project } }).then(
+      (v) => {
+        if (!cancelled) setBody((b) => (b ? b : exampleBody(v.signature)));
+      },
+      () => {
+        if (!cancelled) setBody((b) => (b ? b : exampleBody(null)));
+      },
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [model, version, project, touched]);
+
+  const send = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(undefined);
+    setAnswer(null);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch (err) {
+      setError(new Error(`The body is not valid JSON: ${(err as Error).message}`));
+      return;
+    }
+    setBusy(true);
+    try {
+      const res = await rawFetch('POST', buildUrl('/api/v1/deployments/{name}/predict', { name }, { project }), { body: JSON.stringify(parsed), headers: { 'content-type': 'application/json' } });
+      setAnswer((await res.json()) as PredictAnswer);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form onSubmit={(e) => void send(e)} className="try-it" data-testid="try-it">
+      <label className="field">
+        <span className="field-label">Request body (JSON)</span>
+        <textarea
+          rows={8}
+          spellCheck={false}
+          value={body}
+          onChange={(e) => {
+            setTouched(true);
+            setBody(e.target.value);
+          }}
+          className="code-input"
+          data-testid="try-body"
+          aria-describedby="try-help"
+        />
+        <span id="try-help" className="field-help">
+          {'{"rows": [{feature: value, …}]}'} or {'{"columns": {feature: [values]}}'}; null is a missing value (tree models only).
+        </span>
+      </label>
+      <button type="submit" className="button button-primary" disabled={busy} data-testid="try-send">
+        {busy ? 'Sending…' : 'Send'}
+      </button>
+      <ErrorNote error={error} context="Prediction refused" />
+      {answer && (
+        <div className="try-result" data-testid="try-result" aria-live="polite">
+          <p>
+            Answered by <strong>{answer.modelVersion.model} v{answer.modelVersion.version}</strong> (revision {answer.revision}).
+          </p>
+          <TableWrap>
+            <table className="table table-compact">
+              <caption className="visually-hidden">Predictions and their ids</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Row</th>
+                  <th scope="col">Prediction</th>
+                  <th scope="col">Prediction id</th>
+                </tr>
+              </thead>
+              <tbody>
+                {answer.predictions.map((p, i) => (
+                  <tr key={i}>
+                    <th scope="row">{i + 1}</th>
+                    <td className="num" data-testid={`prediction-${i}`}>
+                      {show(p)}
+                    </td>
+                    <td>
+                      <code data-testid={`prediction-id-${i}`}>{answer.predictionIds[i]}</code>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableWrap>
+        </div>
+      )}
+    </form>
+  );
+}

@@ -14,11 +14,11 @@ export function adminCommands(program: Command): void {
     .command('create <name>')
     .description('create a user')
     .requiredOption('-r, --role <role>', 'viewer, maintainer or admin')
-    .option('--token', 'also create a token for the user and print it')
-    .action(async (name: string, opts: { role: string; token?: boolean }, cmd: Command) => {
+    .option('--with-token', 'also create a token for the user and print it')
+    .action(async (name: string, opts: { role: string; withToken?: boolean }, cmd: Command) => {
       const { client, out } = await cliContext(cmd);
       const user = await client.json<User>('POST', '/api/v1/users', { name, role: opts.role });
-      const token = opts.token ? await client.json<Token & { token: string }>('POST', '/api/v1/tokens', { user: name, name: 'initial' }) : undefined;
+      const token = opts.withToken ? await client.json<Token & { token: string }>('POST', '/api/v1/tokens', { user: name, name: 'initial' }) : undefined;
       out.result(token ? { ...user, token: token.token } : user, () => `created user '${user.name}' (${user.role})${token ? `\ntoken (shown once): ${token.token}` : ''}`);
     });
   users

@@ -6,6 +6,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   registry: async () => (await import('./registry.bench.js')).main(),
   datasets: async () => (await import('./datasets.bench.js')).main(),
   serving: async () => (await import('./serving.bench.js')).main(),
+  shadow: async () => (await import('./shadow.bench.js')).main(),
 };
 
 const name = process.argv[2];

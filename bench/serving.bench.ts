@@ -352,7 +352,7 @@ export interface Case {
  * Cases compared with each other, measured in two halves in mirrored order (A B C C B A), each half after
  * its own warm-up: a server that speeds up or slows down during the run favours none of them.
  */
-async function interleaved(cases: Case[], seconds: number, progress: (text: string) => void): Promise<Measured[]> {
+export async function interleaved(cases: Case[], seconds: number, progress: (text: string) => void): Promise<Measured[]> {
   const half = Math.max(1, Math.round(seconds / 2));
   const segments = cases.map(() => [] as Segment[]);
   const order = [...cases.keys(), ...[...cases.keys()].reverse()];

@@ -180,7 +180,7 @@ export class InferenceService {
     target.series.rows.inc(batch.rows);
     target.series.latency.observe(latencyMicros / 1e6);
     this.deps.traffic.success(revision.key, latencyMicros, batch.rows);
-    if (revision.shadows.length > 0) this.shadow(revision, req, ids, time);
+    if (revision.shadows.length > 0) this.shadow(revision, req, ids, time, target, batch);
     return { revision, target, rows: batch.rows, outputs, predictionIds: ids, predictions };
   }
 
@@ -233,7 +233,7 @@ export class InferenceService {
   }
 
   /** Copies the request to every shadow after the primary has answered; never awaited by the caller. */
-  private shadow(revision: LiveRevision, req: InferenceRequest, ids: string[], time: number): void {
+  private shadow(revision: LiveRevision, req: InferenceRequest, ids: string[], time: number, primary: LiveTarget, primaryBatch: DecodedBatch): void {
     const { metrics, logger } = this.deps;
     for (const s of revision.shadows) {
       if (this.shadowInFlight >= MAX_SHADOW_IN_FLIGHT) {
@@ -245,8 +245,11 @@ export class InferenceService {
       setImmediate(() => {
         const started = performance.now();
         let batch: DecodedBatch | undefined;
+        // A shadow with the primary's inputs reuses its decoded batch, and its records leave the inputs out
+        // (the primary's record with the same id has them).
+        const same = sameInputs(s.runtime.schema, primary.runtime.schema);
         void (async () => {
-          batch = req.decode(s.runtime.schema);
+          batch = same ? primaryBatch : req.decode(s.runtime.schema);
           if (batch.rows !== ids.length) throw new Error('the shadow decoded a different number of rows');
           const outputs = await s.runner.run(batch, started + revision.spec.timeoutMs);
           return predictionsOf(s.runtime.schema, outputs, batch.rows);
@@ -265,7 +268,7 @@ export class InferenceService {
                   version: s.version,
                   shadow: true,
                   latencyMicros,
-                  inputs: rowInputs(s.runtime.schema, batch!, r),
+                  inputs: same ? {} : rowInputs(s.runtime.schema, batch!, r),
                   outputs: p,
                 })),
               );
@@ -273,7 +276,7 @@ export class InferenceService {
             },
             (err: unknown) => {
               metrics.shadow.inc({ ...s.labels, outcome: 'error' });
-              logger.debug({ err, deployment: revision.key, model: s.model, version: s.version }, 'shadow prediction failed');
+              if (logger.isLevelEnabled('debug')) logger.debug({ err, deployment: revision.key, model: s.model, version: s.version }, 'shadow prediction failed');
               try {
                 this.deps.log.append(
                   ids.map((id) => ({
@@ -305,6 +308,15 @@ export class InferenceService {
       });
     }
   }
+}
+
+function sameInputs(a: ModelSchema, b: ModelSchema): boolean {
+  if (a === b) return true;
+  if (a.inputs.length !== b.inputs.length || a.acceptsMissing !== b.acceptsMissing) return false;
+  return a.inputs.every((l, i) => {
+    const o = b.inputs[i]!;
+    return l.name === o.name && l.datatype === o.datatype && l.declared.length === o.declared.length && l.declared.every((d, k) => d === o.declared[k]);
+  });
 }
 
 /** V2 response outputs: every tensor output (or those asked for), data flattened. */

@@ -99,9 +99,13 @@ describe('shadow traffic', () => {
     await new Promise((r) => setTimeout(r, 50));
     const shadowRecords = (await records()).filter((r) => r.shadow && r.deployment === 'shadowed');
     expect(shadowRecords.map((r) => r.id).sort()).toEqual([...ids].sort());
+    const all = await records();
     for (const r of shadowRecords) {
-      expect(r).toMatchObject({ model: 'shadowy', version: 1, shadow: true });
-      expect(r.outputs).toBe((r.inputs as Record<string, number>).f0! + 6);
+      // Same inputs as the primary: the shadow's record leaves them out; the primary's (same id) has them.
+      expect(r).toMatchObject({ model: 'shadowy', version: 1, shadow: true, inputs: {} });
+      const primary = all.find((p) => p.id === r.id && !p.shadow)!;
+      expect(primary).toMatchObject({ model: 'lin', deployment: 'shadowed' });
+      expect(r.outputs).toBe((primary.inputs as Record<string, number>).f0! + 6);
     }
   });
 

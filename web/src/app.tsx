@@ -12,9 +12,11 @@ import { ModelsPage } from './pages/models/models-page';
 import { ModelPage } from './pages/models/model-page';
 import { VersionPage } from './pages/models/version-page';
 import { ComparePage } from './pages/models/compare-page';
+import { RegisterModelPage } from './pages/models/register-page';
 import { DatasetsPage } from './pages/datasets/datasets-page';
 import { DatasetPage } from './pages/datasets/dataset-page';
 import { DatasetVersionPage } from './pages/datasets/dataset-version-page';
+import { UploadDatasetPage } from './pages/datasets/upload-page';
 import { DeploymentsPage } from './pages/deployments/deployments-page';
 import { DeploymentPage } from './pages/deployments/deployment-page';
 import { NewDeploymentPage } from './pages/deployments/new-deployment-page';
@@ -213,10 +215,13 @@ function Header() {
 const ROUTES: { pattern: string; render: (p: Record<string, string>) => ReactNode }[] = [
   { pattern: '/', render: () => <ModelsPage /> },
   { pattern: '/models', render: () => <ModelsPage /> },
+  // Before '/models/:name' (a model named 'register' keeps its versions' pages and the API).
+  { pattern: '/models/register', render: () => <RegisterModelPage /> },
   { pattern: '/models/:name', render: (p) => <ModelPage name={p.name!} /> },
   { pattern: '/models/:name/compare', render: (p) => <ComparePage name={p.name!} /> },
   { pattern: '/models/:name/versions/:version', render: (p) => <VersionPage name={p.name!} version={p.version!} /> },
   { pattern: '/datasets', render: () => <DatasetsPage /> },
+  { pattern: '/datasets/upload', render: () => <UploadDatasetPage /> },
   { pattern: '/datasets/:name', render: (p) => <DatasetPage name={p.name!} /> },
   { pattern: '/datasets/:name/versions/:version', render: (p) => <DatasetVersionPage name={p.name!} version={p.version!} /> },
   { pattern: '/deployments', render: () => <DeploymentsPage /> },

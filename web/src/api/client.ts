@@ -211,3 +211,49 @@ export function describeError(error: unknown): { title: string; message: string;
   if (error instanceof Error) return { title: 'Something went wrong', message: error.message };
   return { title: 'Something went wrong', message: String(error) };
 }
+
+export interface UploadProgress {
+  loaded: number;
+  /** null when the browser cannot tell the size. */
+  total: number | null;
+  /** true once every byte has been sent (the server may still be working on it). */
+  sent: boolean;
+}
+
+/**
+ * POSTs multipart form data with the bearer token, reporting how much has been sent (fetch cannot report
+ * upload progress, XMLHttpRequest can). Resolves with the status and JSON answer of a 2xx; otherwise
+ * rejects with an ApiError as the other calls do (and signs out on 401). Aborting rejects with AbortError.
+ */
+export function uploadForm<T>(url: string, form: FormData, options: { onProgress?: (p: UploadProgress) => void; signal?: AbortSignal } = {}): Promise<{ status: number; body: T }> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    const aborted = () => reject(new DOMException('The upload was cancelled', 'AbortError'));
+    if (options.signal?.aborted) return aborted();
+    xhr.open('POST', url);
+    xhr.setRequestHeader('accept', 'application/json');
+    const token = tokenStore.get();
+    if (token) xhr.setRequestHeader('authorization', `Bearer ${token}`);
+    xhr.upload.onprogress = (e) => options.onProgress?.({ loaded: e.loaded, total: e.lengthComputable ? e.total : null, sent: false });
+    xhr.upload.onload = () => options.onProgress?.({ loaded: 1, total: 1, sent: true });
+    xhr.onerror = () => reject(new ApiError(0, 'NETWORK', 'Steward did not answer, or the connection broke during the upload. Check that the server is running and reachable, then try again.'));
+    xhr.onabort = aborted;
+    xhr.onload = () => {
+      const text = xhr.responseText;
+      if (xhr.status >= 200 && xhr.status < 300) {
+        try {
+          resolve({ status: xhr.status, body: (text ? JSON.parse(text) : undefined) as T });
+        } catch {
+          reject(new ApiError(xhr.status, 'BAD_ANSWER', 'The server answered with something that is not JSON.'));
+        }
+        return;
+      }
+      void errorFrom(new Response(text, { status: xhr.status, statusText: xhr.statusText })).then((error) => {
+        if (xhr.status === 401) onUnauthorized?.(error);
+        reject(error);
+      });
+    };
+    options.signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+    xhr.send(form);
+  });
+}

@@ -2,16 +2,22 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { describeError } from '../api/client';
 
-export function ErrorNote({ error, context, onRetry }: { error: unknown; context?: string; onRetry?: () => void }) {
+/** An error in plain words; `title` replaces the generic one derived from the status, `children` follow the message. */
+export function ErrorNote({ error, context, onRetry, title, children }: { error: unknown; context?: string; onRetry?: () => void; title?: string; children?: ReactNode }) {
   if (error === undefined || error === null) return null;
   const e = describeError(error);
   return (
     <div className="note note-error" role="alert" data-testid="error">
       <p className="note-title">
-        {context ? `${context}: ` : ''}
-        {e.title}
+        {title ?? (
+          <>
+            {context ? `${context}: ` : ''}
+            {e.title}
+          </>
+        )}
       </p>
       {e.message && <p>{e.message}</p>}
+      {children}
       {e.code && (
         <p className="muted small">
           Code {e.code}
@@ -151,5 +157,18 @@ export function Tags({ tags }: { tags: Record<string, string> }) {
         </li>
       ))}
     </ul>
+  );
+}
+
+/** How far an upload has got: a progress bar while bytes are sent, then what the server is doing with them. */
+export function UploadStatus({ percent, sent, sentLabel, testId }: { percent: number | null; sent: boolean; sentLabel: string; testId?: string }) {
+  const text = sent ? sentLabel : percent === null ? 'Uploading…' : `Uploading… ${percent}%`;
+  return (
+    <div className="upload-status" data-testid={testId}>
+      <progress max={100} value={sent ? undefined : (percent ?? undefined)} aria-label={sent ? sentLabel : 'Upload progress'} />
+      <span role="status" aria-live="polite">
+        {text}
+      </span>
+    </div>
   );
 }

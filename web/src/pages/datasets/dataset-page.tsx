@@ -3,7 +3,7 @@ import { api } from '../../api/client';
 import type { DatasetVersion } from '../../api/types';
 import { formatBytes, formatTime, plural } from '../../lib/format';
 import { Link, path } from '../../lib/router';
-import { projectFlag, useSession } from '../../lib/session';
+import { projectFlag, roleAtLeast, useSession } from '../../lib/session';
 import { useApi } from '../../lib/use-api';
 import { TableWrap } from '../../components/table';
 import { Badge, Command, Empty, ErrorNote, KeyValues, Loading, PageTitle, Section } from '../../components/ui';
@@ -24,7 +24,7 @@ export function ProfileBadge({ status }: { status: string }) {
 }
 
 export function DatasetPage({ name }: { name: string }) {
-  const { project } = useSession();
+  const { project, user } = useSession();
   const dataset = useApi((signal) => api.get('/api/v1/datasets/{name}', { path: { name }, query: { project }, signal }), [project, name]);
   const [pages, setPages] = useState<(string | undefined)[]>([undefined]);
   const versions = useApi(
@@ -48,7 +48,18 @@ export function DatasetPage({ name }: { name: string }) {
       <nav aria-label="Breadcrumb" className="breadcrumb">
         <Link to="/datasets">Datasets</Link> <span aria-hidden="true">/</span> <span aria-current="page">{name}</span>
       </nav>
-      <PageTitle sub={d?.description || undefined}>{name}</PageTitle>
+      <PageTitle
+        sub={d?.description || undefined}
+        actions={
+          roleAtLeast(user.role, 'maintainer') && (
+            <Link to={`/datasets/upload?name=${encodeURIComponent(name)}`} className="button button-primary" data-testid="upload-version">
+              Upload a new version
+            </Link>
+          )
+        }
+      >
+        {name}
+      </PageTitle>
       <ErrorNote error={dataset.error} context="Could not load the dataset" onRetry={dataset.reload} />
       {d && (
         <KeyValues
@@ -64,7 +75,7 @@ export function DatasetPage({ name }: { name: string }) {
         {versions.loading && !versions.data && <Loading what="Loading versions" />}
         {versions.data && items.length === 0 && (
           <Empty title="No versions yet.">
-            <p>Upload the first one:</p>
+            <p>Upload the first one with “Upload a new version” above, or with the CLI:</p>
             <Command>{`steward datasets upload data.csv --name ${name}${projectFlag(project)}`}</Command>
           </Empty>
         )}

@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { api, ApiError } from '../../api/client';
 import type { ColumnProfile, DatasetProfile } from '../../api/types';
 import { formatBytes, formatNumber, formatPercent, formatTime } from '../../lib/format';
-import { Link, path } from '../../lib/router';
+import { Link, path, useLocation } from '../../lib/router';
 import { useSession } from '../../lib/session';
 import { useApi } from '../../lib/use-api';
 import { Chart, type ChartOption } from '../../components/chart';
@@ -124,19 +124,20 @@ function ProfileSection({ name, version, status, onReady }: { name: string; vers
         const r = await api.get('/api/v1/datasets/{name}/versions/{version}/profile', { path: { name, version: String(version) }, query: { project }, signal });
         return r.profile;
       } catch (err) {
-        // 409 while the profile job runs: keep polling.
-        if (err instanceof ApiError && err.status === 409) return null;
+        // 409 while the profile job runs: keep polling; its details say when the job has failed instead.
+        if (err instanceof ApiError && err.status === 409) return err.details.status === 'FAILED' ? ('FAILED' as const) : null;
         throw err;
       }
     },
     [project, name, version],
-    { pollMs: pending ? 2000 : undefined },
+    { pollMs: pending ? 1000 : undefined },
   );
   const p = profile.data;
-  const arrived = pending && Boolean(p);
+  // Done (profiled or failed) while the version still says PENDING: load the version again.
+  const settled = pending && p !== undefined && p !== null;
   useEffect(() => {
-    if (arrived) onReady();
-  }, [arrived, onReady]);
+    if (settled) onReady();
+  }, [settled, onReady]);
 
   if (status === 'FAILED') return <p className="note note-error">The profile could not be computed for this version. The job's error is under Jobs in the API (GET /api/v1/jobs).</p>;
   if (profile.error) return <ErrorNote error={profile.error} context="Could not load the profile" onRetry={profile.reload} />;
@@ -250,6 +251,8 @@ function RowsSection({ name, version, columns }: { name: string; version: number
 
 export function DatasetVersionPage({ name, version }: { name: string; version: string }) {
   const { project } = useSession();
+  // Set by the upload form when the file uploaded was already this version.
+  const existing = useLocation().search.get('existing') === '1';
   const detail = useApi((signal) => api.get('/api/v1/datasets/{name}/versions/{version}', { path: { name, version }, query: { project }, signal }), [project, name, version]);
   const models = useApi((signal) => api.get('/api/v1/datasets/{name}/versions/{version}/models', { path: { name, version }, query: { project }, signal }), [project, name, version]);
   const v = detail.data;
@@ -264,6 +267,11 @@ export function DatasetVersionPage({ name, version }: { name: string; version: s
         {name} v{v?.version ?? version}
       </PageTitle>
       <ErrorNote error={detail.error} context="Could not load the version" onRetry={detail.reload} />
+      {existing && v && (
+        <p className="note note-warn" role="status" data-testid="upload-existing">
+          The file you uploaded has the same content as this version, so no new version was made.
+        </p>
+      )}
       {!v && !detail.error && <Loading what="Loading the version" />}
       {v && (
         <>

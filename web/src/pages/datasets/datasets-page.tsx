@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { api } from '../../api/client';
 import { formatTime } from '../../lib/format';
 import { Link, path } from '../../lib/router';
-import { projectFlag, useSession } from '../../lib/session';
+import { projectFlag, roleAtLeast, useSession } from '../../lib/session';
 import { useApi, useDebounced } from '../../lib/use-api';
 import { Pager, TableWrap } from '../../components/table';
 import { Command, Empty, ErrorNote, Loading, PageTitle } from '../../components/ui';
@@ -10,17 +10,27 @@ import { Command, Empty, ErrorNote, Loading, PageTitle } from '../../components/
 const PAGE_SIZE = 25;
 
 export function DatasetsPage() {
-  const { project } = useSession();
+  const { project, user } = useSession();
+  const canWrite = roleAtLeast(user.role, 'maintainer');
   const [search, setSearch] = useState('');
   const name = useDebounced(search.trim(), 250);
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const page = cursors.length - 1;
   const list = useApi((signal) => api.get('/api/v1/datasets', { query: { project, name: name || undefined, limit: PAGE_SIZE, cursor: cursors[page] }, signal }), [project, name, cursors]);
   const items = list.data?.items ?? [];
+  // Shown in the empty state instead, when there is nothing at all yet (one button of each kind on the page).
+  const emptyCatalogue = Boolean(list.data) && items.length === 0 && !name;
+  const uploadButton = (
+    <Link to="/datasets/upload" className="button button-primary" data-testid="upload-dataset">
+      Upload a dataset
+    </Link>
+  );
 
   return (
     <>
-      <PageTitle sub={`Versioned tables in project ${project}`}>Datasets</PageTitle>
+      <PageTitle sub={`Versioned tables in project ${project}`} actions={canWrite && !emptyCatalogue && uploadButton}>
+        Datasets
+      </PageTitle>
       <div className="toolbar">
         <label className="field field-inline">
           <span className="field-label">Search datasets by name</span>
@@ -43,7 +53,9 @@ export function DatasetsPage() {
           <Empty title={`No dataset's name contains “${name}”.`} />
         ) : (
           <Empty title="No datasets yet." testId="datasets-empty">
-            <p>Upload a CSV or Parquet file with the CLI; Steward stores it as a version, infers its schema and profiles it.</p>
+            <p>Upload a CSV or Parquet file; Steward stores it as a version, infers its schema and profiles it.</p>
+            {canWrite && <p>{uploadButton}</p>}
+            <p>{canWrite ? 'Or with the CLI:' : 'A maintainer can upload one with the CLI:'}</p>
             <Command>{`steward datasets upload data.csv --name my-data --create${projectFlag(project)}`}</Command>
           </Empty>
         )

@@ -3,7 +3,7 @@ import { api } from '../../api/client';
 import type { ModelVersion } from '../../api/types';
 import { formatTime } from '../../lib/format';
 import { Link, navigate, path } from '../../lib/router';
-import { projectFlag, useSession } from '../../lib/session';
+import { projectFlag, roleAtLeast, useSession } from '../../lib/session';
 import { useApi } from '../../lib/use-api';
 import { TableWrap } from '../../components/table';
 import { Badge, Command, Empty, ErrorNote, KeyValues, Loading, PageTitle, Section, StageBadge, StatusBadge, Tags } from '../../components/ui';
@@ -12,7 +12,7 @@ import { MetricsInline } from './metrics';
 const VERSIONS_PAGE = 50;
 
 export function ModelPage({ name }: { name: string }) {
-  const { project } = useSession();
+  const { project, user } = useSession();
   const model = useApi((signal) => api.get('/api/v1/models/{name}', { path: { name }, query: { project }, signal }), [project, name]);
   const history = useApi((signal) => api.get('/api/v1/models/{name}/alias-history', { path: { name }, query: { project }, signal }), [project, name]);
   const [pages, setPages] = useState<(string | undefined)[]>([undefined]);
@@ -54,7 +54,18 @@ export function ModelPage({ name }: { name: string }) {
       <nav aria-label="Breadcrumb" className="breadcrumb">
         <Link to="/models">Models</Link> <span aria-hidden="true">/</span> <span aria-current="page">{name}</span>
       </nav>
-      <PageTitle sub={m?.description || undefined}>{name}</PageTitle>
+      <PageTitle
+        sub={m?.description || undefined}
+        actions={
+          roleAtLeast(user.role, 'maintainer') && (
+            <Link to={`/models/register?name=${encodeURIComponent(name)}`} className="button button-primary" data-testid="register-version">
+              Register a new version
+            </Link>
+          )
+        }
+      >
+        {name}
+      </PageTitle>
       {!m && <Loading what="Loading the model" />}
       {m && (
         <KeyValues
@@ -121,7 +132,7 @@ export function ModelPage({ name }: { name: string }) {
         {versions.loading && !versions.data && <Loading what="Loading versions" />}
         {versions.data && items.length === 0 && (
           <Empty title="No versions yet.">
-            <p>Upload the first one:</p>
+            <p>Upload the first one with “Register a new version” above, or with the CLI:</p>
             <Command>{`steward models register model.onnx --name ${name}${projectFlag(project)}`}</Command>
           </Empty>
         )}

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { api } from '../../api/client';
 import { formatTime } from '../../lib/format';
 import { Link, path } from '../../lib/router';
-import { projectFlag, useSession } from '../../lib/session';
+import { projectFlag, roleAtLeast, useSession } from '../../lib/session';
 import { useApi, useDebounced } from '../../lib/use-api';
 import { Pager, SortHeader, TableWrap, type SortOrder } from '../../components/table';
 import { Command, Empty, ErrorNote, Loading, PageTitle } from '../../components/ui';
@@ -10,7 +10,8 @@ import { Command, Empty, ErrorNote, Loading, PageTitle } from '../../components/
 const PAGE_SIZE = 25;
 
 export function ModelsPage() {
-  const { project } = useSession();
+  const { project, user } = useSession();
+  const canWrite = roleAtLeast(user.role, 'maintainer');
   const [search, setSearch] = useState('');
   const name = useDebounced(search.trim(), 250);
   const [sort, setSort] = useState<{ field: string; order: SortOrder }>({ field: 'name', order: 'asc' });
@@ -28,10 +29,19 @@ export function ModelsPage() {
 
   const restart = () => setCursors([undefined]);
   const items = list.data?.items ?? [];
+  // Shown in the empty state instead, when there is nothing at all yet (one button of each kind on the page).
+  const emptyCatalogue = Boolean(list.data) && items.length === 0 && !name;
+  const registerButton = (
+    <Link to="/models/register" className="button button-primary" data-testid="register-model">
+      Register a model
+    </Link>
+  );
 
   return (
     <>
-      <PageTitle sub={`Registered models in project ${project}`}>Models</PageTitle>
+      <PageTitle sub={`Registered models in project ${project}`} actions={canWrite && !emptyCatalogue && registerButton}>
+        Models
+      </PageTitle>
       <div className="toolbar">
         <label className="field field-inline">
           <span className="field-label">Search models by name</span>
@@ -56,7 +66,13 @@ export function ModelsPage() {
           </Empty>
         ) : (
           <Empty title="No models yet." testId="models-empty">
-            <p>Register one with the CLI: it creates the model and uploads its first version (ONNX or XGBoost JSON).</p>
+            {canWrite && (
+              <>
+                <p>Register one: upload an ONNX or XGBoost JSON file; the model is created with it as its first version.</p>
+                <p>{registerButton}</p>
+              </>
+            )}
+            <p>{canWrite ? 'Or with the CLI:' : 'A maintainer can register one with the CLI: it creates the model and uploads its first version (ONNX or XGBoost JSON).'}</p>
             <Command>{`steward models register model.onnx --name my-model --create${projectFlag(project)}`}</Command>
           </Empty>
         )

@@ -7,6 +7,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   datasets: async () => (await import('./datasets.bench.js')).main(),
   serving: async () => (await import('./serving.bench.js')).main(),
   shadow: async () => (await import('./shadow.bench.js')).main(),
+  trees: async () => (await import('./trees.bench.js')).main(),
 };
 
 const name = process.argv[2];

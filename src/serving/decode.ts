@@ -73,16 +73,17 @@ function allocateInputs(schema: ModelSchema, rows: number): Tensor[] {
   return schema.inputs.map((l) => ({ name: l.name, datatype: l.datatype, shape: [rows, ...l.inner], data: allocate(l.datatype, rows * l.width) }));
 }
 
-function checkRowCount(field: string, n: number): void {
+function checkRowCount(field: string, n: number, schema?: ModelSchema): void {
   if (n === 0) throw invalidField(field, 'has no rows');
   if (n > MAX_ROWS) throw invalidField(field, `has ${n} rows; at most ${MAX_ROWS} can be sent in one request`);
+  if (schema && n > schema.maxRows) throw invalidField(field, `has ${n} rows; this model takes ${schema.maxRows} row${schema.maxRows === 1 ? '' : 's'} per call`);
 }
 
 /** Rows as objects {feature: value}. */
 export function decodeRecords(schema: ModelSchema, records: unknown, field: string, fromText = false): DecodedBatch {
   const features = tabular(schema);
   if (!Array.isArray(records)) throw invalidField(field, 'must be an array of objects {feature: value}');
-  checkRowCount(field, records.length);
+  checkRowCount(field, records.length, schema);
   const rows = records.length;
   const inputs = allocateInputs(schema, rows);
   const widths = schema.inputs.map((l) => l.width);
@@ -128,7 +129,7 @@ export function decodeMatrix(schema: ModelSchema, columns: string[] | null, data
     order = features.map((_, i) => i);
   }
   if (!Array.isArray(data)) throw invalidField(field, 'must be an array of rows (arrays of values)');
-  checkRowCount(field, data.length);
+  checkRowCount(field, data.length, schema);
   const rows = data.length;
   const inputs = allocateInputs(schema, rows);
   const widths = schema.inputs.map((l) => l.width);
@@ -159,7 +160,7 @@ export function decodeColumns(schema: ModelSchema, cols: unknown, field: string)
   }
   const missing = features.find((f) => !Object.prototype.hasOwnProperty.call(obj, f.name));
   if (missing) throw invalidField(`${field}.${missing.name}`, `is missing; every one of the ${features.length} features needs a column`);
-  checkRowCount(field, rows);
+  checkRowCount(field, rows, schema);
   const inputs = allocateInputs(schema, rows);
   for (const f of features) {
     const values = obj[f.name] as unknown[];
@@ -285,7 +286,7 @@ export function decodeV2Inputs(schema: ModelSchema, value: unknown): DecodedBatc
     if (dims.reduce((a, b) => a * b, 1) > MAX_ROWS * 10_000) throw invalidField(`${f}.shape`, 'describes too many values');
     if (rows === -1) rows = dims[0]!;
     else if (dims[0] !== rows) throw invalidField(`${f}.shape`, `has ${dims[0]} rows but another input has ${rows}`);
-    checkRowCount(`${f}.shape[0]`, dims[0]!);
+    checkRowCount(`${f}.shape[0]`, dims[0]!, schema);
     const flat = flatten(item.data, dims, `${f}.data`);
     const data = allocate(layout.datatype, flat.length);
     for (let k = 0; k < flat.length; k++) put(data, layout.datatype, k, flat[k], `${f}.data[${k}]`, schema.acceptsMissing, false);

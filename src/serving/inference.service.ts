@@ -2,7 +2,7 @@
  * Inference: pick a target of a live deployment, decode the payload against that model's schema, run it,
  * log every row to the prediction log before answering, count it, and copy the request to the shadows.
  */
-import { DomainError, notFound } from '../platform/errors.js';
+import { DomainError, notFound, STATUS_BY_KIND, unauthenticated, unprocessable } from '../platform/errors.js';
 import { newId } from '../platform/ids.js';
 import type { Logger } from '../platform/logger.js';
 import { rowInputs, type DecodedBatch } from './decode.js';
@@ -63,6 +63,13 @@ export interface InferenceRequest {
   decode: (schema: ModelSchema) => DecodedBatch;
   /** Pin a version (Open Inference Protocol /versions/{v}). */
   version?: number;
+  /** No token was sent: allowed only while the deployment is public (checked again on the revision that serves). */
+  anonymous?: boolean;
+  /**
+   * Whether the answer needs one prediction per row (the row protocols). V2 answers with the raw outputs,
+   * so a model whose outputs have no per-row prediction still answers there (its log records hold null).
+   */
+  rowPredictions?: boolean;
 }
 
 export interface InferenceResult {
@@ -80,9 +87,10 @@ const MAX_SHADOW_IN_FLIGHT = 256;
 /** Each row's prediction from the schema's prediction output (see model-schema.ts for the rules). */
 export function predictionsOf(schema: ModelSchema, outputs: Outputs, rows: number): unknown[] {
   const t = outputs[schema.predictionOutput];
-  if (!t) throw new Error('the model returned no output to predict from');
+  const useV2 = 'use the Open Inference Protocol (POST /v2/models/<deployment>/infer), which answers with the raw outputs';
+  if (!t) throw unprocessable('NO_ROW_PREDICTION', `the model has no tensor output to predict from; ${useV2}`);
   const width = t.data.length / rows;
-  if (!Number.isInteger(width) || t.shape[0] !== rows) throw new Error(`the model's output '${t.name}' has shape [${t.shape.join(', ')}] for ${rows} rows`);
+  if (!Number.isInteger(width) || t.shape[0] !== rows) throw unprocessable('NO_ROW_PREDICTION', `the model's output '${t.name}' has shape [${t.shape.join(', ')}] for ${rows} rows, not one prediction per row; ${useV2}`);
   const out = new Array<unknown>(rows);
   if (width === 1) for (let r = 0; r < rows; r++) out[r] = elementAt(t, r);
   else if (width === 2 && schema.probabilities) for (let r = 0; r < rows; r++) out[r] = elementAt(t, r * 2 + 1);
@@ -128,6 +136,7 @@ export class InferenceService {
   async predict(req: InferenceRequest): Promise<InferenceResult> {
     const time = (this.deps.now ?? Date.now)();
     const revision = this.revision(req.project, req.deployment);
+    if (req.anonymous && !revision.spec.public) throw unauthenticated('missing Authorization header: send "Authorization: Bearer <token>" (this deployment is not public)');
     const target = this.target(revision, req.version);
     const { metrics } = this.deps;
     let batch: DecodedBatch;
@@ -143,11 +152,21 @@ export class InferenceService {
     revision.enter();
     let outputs: Outputs;
     let predictions: unknown[];
+    let shadowsHeld = 0;
     try {
       outputs = await this.runWithTimeout(target, batch, revision.spec.timeoutMs, started);
-      predictions = predictionsOf(target.runtime.schema, outputs, batch.rows);
+      try {
+        predictions = predictionsOf(target.runtime.schema, outputs, batch.rows);
+      } catch (err) {
+        if (req.rowPredictions !== false) throw err;
+        predictions = new Array<unknown>(batch.rows).fill(null);
+      }
+      // The shadows will use this revision's runtimes after the answer: hold it for them now, before the
+      // primary lets go, so that a swap in between cannot release a runtime a shadow is about to use.
+      for (let i = 0; i < revision.shadows.length; i++) revision.enter();
+      shadowsHeld = revision.shadows.length;
     } catch (err) {
-      const status = err instanceof DomainError && err.kind === 'unavailable' ? 503 : 500;
+      const status = err instanceof DomainError ? STATUS_BY_KIND[err.kind] : 500;
       metrics.predictions.inc({ ...target.labels, status: String(status) });
       this.deps.traffic.failure(revision.key, status);
       throw err;
@@ -175,7 +194,12 @@ export class InferenceService {
       };
     }
     // Written before the answer leaves: a client never holds an id that the log could lose to a crash.
-    await this.commit.append(records);
+    try {
+      await this.commit.append(records);
+    } catch (err) {
+      for (let i = 0; i < shadowsHeld; i++) revision.leave();
+      throw err;
+    }
     target.series.ok.inc();
     target.series.rows.inc(batch.rows);
     target.series.latency.observe(latencyMicros / 1e6);
@@ -236,12 +260,13 @@ export class InferenceService {
   private shadow(revision: LiveRevision, req: InferenceRequest, ids: string[], time: number, primary: LiveTarget, primaryBatch: DecodedBatch): void {
     const { metrics, logger } = this.deps;
     for (const s of revision.shadows) {
+      // predict() holds the revision once per shadow; each shadow lets go when it is done or dropped.
       if (this.shadowInFlight >= MAX_SHADOW_IN_FLIGHT) {
         metrics.shadow.inc({ ...s.labels, outcome: 'dropped' });
+        revision.leave();
         continue;
       }
       this.shadowInFlight++;
-      revision.enter();
       setImmediate(() => {
         const started = performance.now();
         let batch: DecodedBatch | undefined;

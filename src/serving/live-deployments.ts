@@ -126,18 +126,25 @@ export class LiveDeployments {
       const observer = { batch: (rows: number) => batchRows.observe(rows), depth: (rows: number) => depth.set(rows) };
       const series = { ok: metrics.predictions.labels({ ...labels, status: '200' }), rows: metrics.rows.labels(labels), latency: metrics.latency.labels(labels) };
       const runner = src.spec.batching
-        ? new BatchingRunner(runtime, { ...src.spec.batching, maxQueue: src.spec.maxQueue, timeoutMs: src.spec.timeoutMs }, observer)
+        ? new BatchingRunner(
+            runtime,
+            { ...src.spec.batching, maxBatchSize: Math.min(src.spec.batching.maxBatchSize, runtime.schema.maxRows), maxQueue: src.spec.maxQueue, timeoutMs: src.spec.timeoutMs },
+            observer,
+          )
         : new DirectRunner(runtime, src.spec.maxQueue, observer);
       return { ...t, runtime, runner, labels, series };
     };
-    try {
-      const targets = await Promise.all(src.spec.targets.map(live));
-      const shadows = await Promise.all(src.spec.shadow.map(live));
-      return new LiveRevision(src.deploymentId, src.project, src.name, src.revision, src.spec, targets, shadows, (r) => this.releaseRuntimes(r));
-    } catch (err) {
+    // Wait for every load to settle, so that a failure releases every runtime acquired, late ones included.
+    const settled = await Promise.allSettled([...src.spec.targets, ...src.spec.shadow].map(live));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
       await Promise.all(acquired.map((r) => runtimes.release(r)));
-      throw err;
+      throw failed.reason;
     }
+    const all = settled.map((r) => (r as PromiseFulfilledResult<LiveTarget>).value);
+    const targets = all.slice(0, src.spec.targets.length);
+    const shadows = all.slice(src.spec.targets.length);
+    return new LiveRevision(src.deploymentId, src.project, src.name, src.revision, src.spec, targets, shadows, (r) => this.releaseRuntimes(r));
   }
 
   /** Makes a built revision live; the one it replaces finishes its in-flight requests, then lets go. */

@@ -47,6 +47,8 @@ export interface ModelSchema {
   predictionOutput: number;
   /** Whether the prediction output holds class probabilities (for picking the positive class). */
   probabilities: boolean;
+  /** The most rows one model call takes (1 for a model whose batch dimension is fixed at 1). */
+  maxRows: number;
 }
 
 const PROBABILITY_NAMES = ['probabilities', 'probability', 'output_probability', 'probas'];
@@ -54,6 +56,7 @@ const PROBABILITY_NAMES = ['probabilities', 'probability', 'output_probability',
 export function modelSchema(signature: Signature, options: { acceptsMissing: boolean }): ModelSchema {
   const inputs: InputLayout[] = [];
   let tabularProblem: string | null = null;
+  let maxRows = Number.MAX_SAFE_INTEGER;
   for (const spec of signature.inputs) {
     if (spec.datatype === 'NON_TENSOR') {
       tabularProblem = `input '${spec.name}' is not a tensor`;
@@ -62,6 +65,7 @@ export function modelSchema(signature: Signature, options: { acceptsMissing: boo
     }
     const inner = spec.shape.length === 0 ? [] : spec.shape.slice(1);
     if (spec.shape.length > 0 && spec.shape[0] !== -1 && spec.shape[0] !== 1) tabularProblem ??= `input '${spec.name}' has a fixed batch size of ${spec.shape[0]}`;
+    if (spec.shape.length > 0 && spec.shape[0] !== -1) maxRows = Math.min(maxRows, spec.shape[0]!);
     if (inner.some((d) => d < 0)) tabularProblem ??= `input '${spec.name}' has variable dimensions [${spec.shape.join(', ')}]`;
     if (inner.length > 1) tabularProblem ??= `input '${spec.name}' has rank ${spec.shape.length}`;
     const width = inner.reduce((a, b) => a * Math.max(b, 0), 1);
@@ -100,5 +104,6 @@ export function modelSchema(signature: Signature, options: { acceptsMissing: boo
     outputs: signature.outputs,
     predictionOutput: chosen ? chosen.i : -1,
     probabilities: named !== undefined,
+    maxRows,
   };
 }

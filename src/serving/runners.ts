@@ -4,10 +4,18 @@
  * back in order. Both bound what may wait: beyond the limit a request is refused at once with 503 and
  * Retry-After, and a request that waits past its deadline is refused the same way.
  */
-import { DomainError } from '../platform/errors.js';
+import { DomainError, unprocessable } from '../platform/errors.js';
 import type { DecodedBatch } from './decode.js';
 import type { ModelRuntime } from './runtimes.js';
 import { concatRows, sliceRows, type Tensor } from './tensors.js';
+
+/** Requests can share a model call only when every input has the same shape after the batch dimension. */
+function sameInnerShapes(a: DecodedBatch, b: DecodedBatch): boolean {
+  return a.inputs.every((t, i) => {
+    const o = b.inputs[i]!.shape;
+    return t.shape.length === o.length && t.shape.every((d, k) => k === 0 || d === o[k]);
+  });
+}
 
 export type Outputs = (Tensor | null)[];
 
@@ -152,7 +160,7 @@ export class BatchingRunner implements Runner {
         next.reject(timedOut(this.options.timeoutMs));
         continue;
       }
-      if (taken.length > 0 && rows + next.batch.rows > this.options.maxBatchSize) break;
+      if (taken.length > 0 && (rows + next.batch.rows > this.options.maxBatchSize || !sameInnerShapes(taken[0]!.batch, next.batch))) break;
       this.queue.shift();
       this.queuedRows -= next.batch.rows;
       taken.push(next);
@@ -162,9 +170,23 @@ export class BatchingRunner implements Runner {
     this.running++;
     this.runningRows += rows;
     this.observer.batch(rows);
-    const inputs = taken.length === 1 ? taken[0]!.batch.inputs : taken[0]!.batch.inputs.map((_, i) => concatRows(taken.map((w) => w.batch.inputs[i]!)));
+    let inputs: Tensor[];
+    try {
+      inputs = taken.length === 1 ? taken[0]!.batch.inputs : taken[0]!.batch.inputs.map((_, i) => concatRows(taken.map((w) => w.batch.inputs[i]!)));
+    } catch (err) {
+      // Never leave a taken request unsettled or the counters off, whatever went wrong.
+      for (const w of taken) w.reject(err);
+      this.finish(rows);
+      return;
+    }
     this.runtime.run(inputs, rows).then(
       (outputs) => {
+        if (taken.length > 1 && outputs.some((o) => o !== null && o.shape[0] !== rows)) {
+          const err = unprocessable('OUTPUTS_NOT_PER_ROW', "this model's outputs do not have one entry per row, so its requests cannot be batched together; turn batching off for it");
+          for (const w of taken) w.reject(err);
+          this.finish(rows);
+          return;
+        }
         let start = 0;
         for (const w of taken) {
           const end = start + w.batch.rows;

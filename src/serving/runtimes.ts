@@ -49,7 +49,7 @@ class OnnxRuntime implements ModelRuntime {
     this.fetches = schema.outputs.filter((o) => o.datatype !== 'NON_TENSOR').map((o) => o.name);
   }
 
-  async run(inputs: Tensor[], rows: number): Promise<(Tensor | null)[]> {
+  async run(inputs: Tensor[], _rows: number): Promise<(Tensor | null)[]> {
     const feeds: Record<string, ort.Tensor> = {};
     for (let i = 0; i < inputs.length; i++) {
       const t = inputs[i]!;
@@ -61,7 +61,7 @@ class OnnxRuntime implements ModelRuntime {
     return this.schema.outputs.map((o) => {
       const r = result[o.name];
       if (!r || o.datatype === 'NON_TENSOR') return null;
-      return { name: o.name, datatype: datatypeFromOrt(r.type), shape: r.dims.length === 0 ? [rows] : [...r.dims], data: r.data as Tensor['data'] };
+      return { name: o.name, datatype: datatypeFromOrt(r.type), shape: [...r.dims], data: r.data as Tensor['data'] };
     });
   }
 

@@ -214,6 +214,15 @@ export class DeploymentsService {
     try {
       const row = await store.transaction(async (tx) => {
         const now = isoTime(clock);
+        if (cause === 'update') {
+          // The aliases were resolved before the models loaded; one that moved meanwhile would leave the
+          // deployment following it on the old version.
+          for (const t of [...spec.targets, ...spec.shadow]) {
+            if (t.alias === null) continue;
+            const a = await tx.aliases.get(t.modelId, t.alias);
+            if (!a || Number(a.version) !== t.version) throw conflict('DEPLOYMENT_CHANGED', `alias '${t.alias}' of '${t.model}' moved while the new revision was loading; send the change again`);
+          }
+        }
         let dep = await tx.deployments.get(project.id, name);
         if (expectedRevision === 0) {
           if (dep) throw conflict('DEPLOYMENT_CHANGED', `deployment '${name}' was created by someone else meanwhile; read it and try again`);

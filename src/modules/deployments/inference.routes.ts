@@ -90,7 +90,7 @@ export function inferenceRoutes(app: App, inference: InferenceService, serverInf
       },
       async (request, reply) => {
         if (!isJson(request)) throw unsupportedMedia(request.headers['content-type'], 'application/json');
-        const result = await inference.predict({ project: projectOf(request as Req), deployment: request.params.name, decode: stewardDecoder(request.body) });
+        const result = await inference.predict({ project: projectOf(request as Req), deployment: request.params.name, decode: stewardDecoder(request.body), anonymous: request.principal === null });
         idsHeader(reply, result);
         return { predictions: result.predictions, predictionIds: result.predictionIds, modelVersion: { model: result.target.model, version: result.target.version }, revision: result.revision.revision };
       },
@@ -119,7 +119,7 @@ export function inferenceRoutes(app: App, inference: InferenceService, serverInf
         if (isJson(request)) decoder = mlflowJsonDecoder(request.body);
         else if (/^(text|application)\/csv\b/i.test(ct)) decoder = csvDecoder(request.body as string);
         else throw unsupportedMedia(ct, 'application/json or text/csv');
-        const result = await inference.predict({ project: projectOf(request as Req), deployment: request.params.name, decode: decoder });
+        const result = await inference.predict({ project: projectOf(request as Req), deployment: request.params.name, decode: decoder, anonymous: request.principal === null });
         idsHeader(reply, result);
         return { predictions: result.predictions };
       },
@@ -178,7 +178,14 @@ export function inferenceRoutes(app: App, inference: InferenceService, serverInf
         async (request, reply) => {
           if (!isJson(request)) throw unsupportedMedia(request.headers['content-type'], 'application/json');
           const parsed = v2Request(request.body);
-          const result = await inference.predict({ project: projectOf(request as Req), deployment: request.params.name, decode: parsed.decoder, version: pinnedVersion(request as Req) });
+          const result = await inference.predict({
+            project: projectOf(request as Req),
+            deployment: request.params.name,
+            decode: parsed.decoder,
+            version: pinnedVersion(request as Req),
+            anonymous: request.principal === null,
+            rowPredictions: false,
+          });
           idsHeader(reply, result);
           return {
             model_name: result.revision.name,

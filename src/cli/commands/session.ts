@@ -47,6 +47,11 @@ export function sessionCommands(program: Command): void {
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
+      // A promise rejected with nobody listening is a bug, but not one worth taking every client's
+      // connection down for: log it loudly and keep serving.
+      process.on('unhandledRejection', (reason) => {
+        process.stderr.write(`${JSON.stringify({ level: 50, time: Date.now(), msg: 'unhandled promise rejection (a bug: please report it)', err: String((reason as Error)?.stack ?? reason) })}\n`);
+      });
     });
 
   program

@@ -6,7 +6,7 @@ import { invalidField } from '../platform/errors.js';
 import { printable } from '../platform/names.js';
 import type { V2Datatype } from '../runtime/signature.js';
 import type { ModelSchema } from './model-schema.js';
-import { allocate, INTEGER_RANGES, isFloat, type Tensor, type TensorData } from './tensors.js';
+import { allocate, elementAt, INTEGER_RANGES, isFloat, type Tensor, type TensorData } from './tensors.js';
 
 export interface DecodedBatch {
   rows: number;
@@ -299,18 +299,13 @@ export function decodeV2Inputs(schema: ModelSchema, value: unknown): DecodedBatc
 export function rowInputs(schema: ModelSchema, batch: DecodedBatch, r: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (schema.features) {
-    for (const f of schema.features) {
-      const t = batch.inputs[f.tensor]!;
-      const v = t.data[r * schema.inputs[f.tensor]!.width + f.column];
-      out[f.name] = typeof v === 'bigint' ? Number(v) : t.datatype === 'BOOL' ? v === 1 : typeof v === 'number' && Number.isNaN(v) ? null : v;
-    }
+    for (const f of schema.features) out[f.name] = elementAt(batch.inputs[f.tensor]!, r * schema.inputs[f.tensor]!.width + f.column);
     return out;
   }
   schema.inputs.forEach((l, i) => {
     const t = batch.inputs[i]!;
     const w = t.data.length / batch.rows;
-    const slice = Array.isArray(t.data) ? t.data.slice(r * w, (r + 1) * w) : Array.from(t.data.subarray(r * w, (r + 1) * w) as Float32Array, (x) => (typeof x === 'bigint' ? Number(x) : x));
-    out[l.name] = slice;
+    out[l.name] = Array.from({ length: w }, (_, k) => elementAt(t, r * w + k));
   });
   return out;
 }

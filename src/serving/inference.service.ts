@@ -273,6 +273,18 @@ export class InferenceService {
         // A shadow with the primary's inputs reuses its decoded batch, and its records leave the inputs out
         // (the primary's record with the same id has them).
         const same = sameInputs(s.runtime.schema, primary.runtime.schema);
+        const record = (id: string, latencyMicros: number, rest: Pick<PredictionRecord, 'inputs' | 'outputs' | 'status' | 'error'>): PredictionRecord => ({
+          id,
+          time,
+          deployment: revision.name,
+          project: revision.project,
+          revision: revision.revision,
+          model: s.model,
+          version: s.version,
+          shadow: true,
+          latencyMicros,
+          ...rest,
+        });
         void (async () => {
           batch = same ? primaryBatch : req.decode(s.runtime.schema);
           if (batch.rows !== ids.length) throw new Error('the shadow decoded a different number of rows');
@@ -282,44 +294,16 @@ export class InferenceService {
           .then(
             (predictions) => {
               const latencyMicros = Math.round((performance.now() - started) * 1000);
-              this.deps.log.append(
-                predictions.map((p, r) => ({
-                  id: ids[r]!,
-                  time,
-                  deployment: revision.name,
-                  project: revision.project,
-                  revision: revision.revision,
-                  model: s.model,
-                  version: s.version,
-                  shadow: true,
-                  latencyMicros,
-                  inputs: same ? {} : rowInputs(s.runtime.schema, batch!, r),
-                  outputs: p,
-                })),
-              );
+              this.deps.log.append(predictions.map((p, r) => record(ids[r]!, latencyMicros, { inputs: same ? {} : rowInputs(s.runtime.schema, batch!, r), outputs: p })));
               metrics.shadow.inc({ ...s.labels, outcome: 'ok' });
             },
             (err: unknown) => {
               metrics.shadow.inc({ ...s.labels, outcome: 'error' });
               if (logger.isLevelEnabled('debug')) logger.debug({ err, deployment: revision.key, model: s.model, version: s.version }, 'shadow prediction failed');
               try {
-                this.deps.log.append(
-                  ids.map((id) => ({
-                    id,
-                    time,
-                    deployment: revision.name,
-                    project: revision.project,
-                    revision: revision.revision,
-                    model: s.model,
-                    version: s.version,
-                    shadow: true,
-                    latencyMicros: Math.round((performance.now() - started) * 1000),
-                    inputs: {},
-                    outputs: null,
-                    status: 'error' as const,
-                    error: String((err as Error)?.message ?? err).slice(0, 500),
-                  })),
-                );
+                const latencyMicros = Math.round((performance.now() - started) * 1000);
+                const error = String((err as Error)?.message ?? err).slice(0, 500);
+                this.deps.log.append(ids.map((id) => record(id, latencyMicros, { inputs: {}, outputs: null, status: 'error', error })));
               } catch (logErr) {
                 logger.error({ err: logErr }, 'could not log a failed shadow prediction');
               }

@@ -192,7 +192,7 @@ export class DeploymentsService {
         existing: await tx.deployments.get(project.id, name),
       }));
       const spec: DeploymentSpec = { targets: draft.targets, shadow: draft.shadow, batching: input.batching, public: input.public, timeoutMs: input.timeoutMs, maxQueue: input.maxQueue };
-      return this.commitRevision(actor.name, project, name, spec, 'update', input.comment, draft.existing ? Number(draft.existing.current_revision) : 0);
+      return this.commitRevision(actor.name, project, name, draft.existing?.id ?? newId(this.deps.clock.now()), spec, 'update', input.comment, draft.existing ? Number(draft.existing.current_revision) : 0);
     });
   }
 
@@ -200,11 +200,19 @@ export class DeploymentsService {
    * Builds the revision's runtimes, then writes it if the deployment is still at `expectedRevision`
    * (0 = does not exist yet), then makes it live.
    */
-  private async commitRevision(actor: string, project: ProjectRow, name: string, spec: DeploymentSpec, cause: string, comment: string, expectedRevision: number): Promise<DeploymentView> {
+  private async commitRevision(
+    actor: string,
+    project: ProjectRow,
+    name: string,
+    deploymentId: string,
+    spec: DeploymentSpec,
+    cause: string,
+    comment: string,
+    expectedRevision: number,
+  ): Promise<DeploymentView> {
     const { store, clock, live } = this.deps;
     const revision = expectedRevision + 1;
     let built: LiveRevision;
-    const deploymentId = (await store.deployments.get(project.id, name))?.id ?? newId(clock.now());
     try {
       built = await live.build({ deploymentId, project: project.name, name, revision, spec });
     } catch (err) {
@@ -340,7 +348,7 @@ export class DeploymentsService {
           if (!row || row.status !== 'READY') throw conflict('VERSION_NOT_READY', `revision ${wanted} serves ${t.model} version ${t.version}, which is no longer READY`, { index: i });
         }
       });
-      return this.commitRevision(actor.name, project, name, spec, 'rollback', `rollback to revision ${wanted}${comment ? `: ${comment}` : ''}`, current);
+      return this.commitRevision(actor.name, project, name, dep.id, spec, 'rollback', `rollback to revision ${wanted}${comment ? `: ${comment}` : ''}`, current);
     });
   }
 

@@ -1,6 +1,8 @@
 /** Small shared pieces: error and empty states, loading, badges, page headings. */
 import { useEffect, useRef, useState, type ReactNode } from 'react';
-import { describeError } from '../api/client';
+import { describeError, type UploadProgress } from '../api/client';
+import { percentOf } from '../lib/upload';
+import { Link } from '../lib/router';
 
 /** An error in plain words; `title` replaces the generic one derived from the status, `children` follow the message. */
 export function ErrorNote({ error, context, onRetry, title, children }: { error: unknown; context?: string; onRetry?: () => void; title?: string; children?: ReactNode }) {
@@ -170,5 +172,52 @@ export function UploadStatus({ percent, sent, sentLabel, testId }: { percent: nu
         {text}
       </span>
     </div>
+  );
+}
+
+/**
+ * The end of an upload form: the cancelled note, progress while the name is checked and the bytes are
+ * sent, the submit button, and Cancel (until every byte is sent: then the server finishes the work
+ * whatever the browser does) or Back. Test ids are `<testPrefix>-progress|submit|cancel`.
+ */
+export function UploadActions(props: {
+  busy: 'preparing' | 'uploading' | null;
+  progress: UploadProgress | null;
+  cancelled: boolean;
+  canWrite: boolean;
+  onCancel: () => void;
+  back: string;
+  testPrefix: string;
+  labels: { cancelled: string; preparing: string; sent: string; submit: string; submitting: string };
+}) {
+  const { busy, progress, cancelled, canWrite, onCancel, back, testPrefix, labels } = props;
+  return (
+    <>
+      {cancelled && (
+        <p className="note note-warn" role="status">
+          {labels.cancelled}
+        </p>
+      )}
+      {busy === 'preparing' && <UploadStatus percent={null} sent sentLabel={labels.preparing} />}
+      {busy === 'uploading' && progress && (
+        <UploadStatus percent={percentOf(progress.loaded, progress.total)} sent={progress.sent} sentLabel={labels.sent} testId={`${testPrefix}-progress`} />
+      )}
+      <div className="actions">
+        <button type="submit" className="button button-primary" disabled={!canWrite || busy !== null} data-testid={`${testPrefix}-submit`}>
+          {busy ? labels.submitting : labels.submit}
+        </button>
+        {busy ? (
+          !progress?.sent && (
+            <button type="button" className="button" onClick={onCancel} data-testid={`${testPrefix}-cancel`}>
+              Cancel upload
+            </button>
+          )
+        ) : (
+          <Link to={back} className="button button-quiet">
+            Back
+          </Link>
+        )}
+      </div>
+    </>
   );
 }

@@ -5,8 +5,8 @@ import { formatBytes } from '../../lib/format';
 import { Link, navigate, path, useLocation } from '../../lib/router';
 import { roleAtLeast, useSession } from '../../lib/session';
 import { useApi, useDebounced } from '../../lib/use-api';
-import { nameProblem, percentOf } from '../../lib/upload';
-import { ErrorNote, PageTitle, UploadStatus } from '../../components/ui';
+import { nameProblem } from '../../lib/upload';
+import { ErrorNote, PageTitle, UploadActions } from '../../components/ui';
 
 type Field = 'name' | 'file';
 
@@ -189,33 +189,16 @@ export function UploadDatasetPage() {
           </div>
         )}
         {error instanceof ApiError && error.status === 422 ? <ErrorNote error={error} title="The file could not be read as a table" /> : <ErrorNote error={error} context="Not uploaded" />}
-        {cancelled && (
-          <p className="note note-warn" role="status">
-            The upload was cancelled; nothing was stored.
-          </p>
-        )}
-        {busy === 'preparing' && <UploadStatus percent={null} sent sentLabel="Checking the dataset name…" />}
-        {busy === 'uploading' && progress && (
-          <UploadStatus percent={percentOf(progress.loaded, progress.total)} sent={progress.sent} sentLabel="Uploaded; reading the file and settling its schema…" testId="upload-progress" />
-        )}
-
-        <div className="actions">
-          <button type="submit" className="button button-primary" disabled={!canWrite || busy !== null} data-testid="upload-submit">
-            {busy ? 'Uploading…' : 'Upload'}
-          </button>
-          {busy ? (
-            // Once every byte is sent the server stores the version whatever the browser does.
-            !progress?.sent && (
-              <button type="button" className="button" onClick={() => abortRef.current?.abort()} data-testid="upload-cancel">
-                Cancel upload
-              </button>
-            )
-          ) : (
-            <Link to={back} className="button button-quiet">
-              Back
-            </Link>
-          )}
-        </div>
+        <UploadActions
+          busy={busy}
+          progress={progress}
+          cancelled={cancelled}
+          canWrite={canWrite}
+          onCancel={() => abortRef.current?.abort()}
+          back={back}
+          testPrefix="upload"
+          labels={{ cancelled: 'The upload was cancelled; nothing was stored.', preparing: 'Checking the dataset name…', sent: 'Uploaded; reading the file and settling its schema…', submit: 'Upload', submitting: 'Uploading…' }}
+        />
       </form>
     </>
   );

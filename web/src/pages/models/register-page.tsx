@@ -5,8 +5,8 @@ import { formatBytes } from '../../lib/format';
 import { Link, navigate, path, useLocation } from '../../lib/router';
 import { roleAtLeast, useSession } from '../../lib/session';
 import { useApi, useDebounced } from '../../lib/use-api';
-import { flavorFromFileName, nameProblem, parseMetrics, percentOf } from '../../lib/upload';
-import { ErrorNote, PageTitle, UploadStatus } from '../../components/ui';
+import { flavorFromFileName, nameProblem, parseMetrics } from '../../lib/upload';
+import { ErrorNote, PageTitle, UploadActions } from '../../components/ui';
 
 type Flavor = 'onnx' | 'xgboost-json';
 type Field = 'name' | 'file' | 'metrics';
@@ -253,33 +253,16 @@ export function RegisterModelPage() {
         ) : (
           <ErrorNote error={error} context="Not registered" />
         )}
-        {cancelled && (
-          <p className="note note-warn" role="status">
-            The upload was cancelled; nothing was registered.
-          </p>
-        )}
-        {busy === 'preparing' && <UploadStatus percent={null} sent sentLabel="Checking the model name…" />}
-        {busy === 'uploading' && progress && (
-          <UploadStatus percent={percentOf(progress.loaded, progress.total)} sent={progress.sent} sentLabel="Uploaded; the runtime is loading and checking the model…" testId="register-progress" />
-        )}
-
-        <div className="actions">
-          <button type="submit" className="button button-primary" disabled={!canWrite || busy !== null} data-testid="register-submit">
-            {busy ? 'Registering…' : 'Register'}
-          </button>
-          {busy ? (
-            // Once every byte is sent the server registers the version whatever the browser does.
-            !progress?.sent && (
-              <button type="button" className="button" onClick={() => abortRef.current?.abort()} data-testid="register-cancel">
-                Cancel upload
-              </button>
-            )
-          ) : (
-            <Link to={back} className="button button-quiet">
-              Back
-            </Link>
-          )}
-        </div>
+        <UploadActions
+          busy={busy}
+          progress={progress}
+          cancelled={cancelled}
+          canWrite={canWrite}
+          onCancel={() => abortRef.current?.abort()}
+          back={back}
+          testPrefix="register"
+          labels={{ cancelled: 'The upload was cancelled; nothing was registered.', preparing: 'Checking the model name…', sent: 'Uploaded; the runtime is loading and checking the model…', submit: 'Register', submitting: 'Registering…' }}
+        />
       </form>
     </>
   );

@@ -242,6 +242,114 @@ export interface DeploymentAliasBindingTable {
   alias: string;
 }
 
+export interface MonitoringSettingsTable {
+  deployment_id: string;
+  /** JSON, see modules/monitoring/monitoring-settings.ts. */
+  settings: string;
+  updated_at: string;
+  updated_by: string;
+}
+
+export interface MonitoringReferenceTable {
+  model_version_id: string;
+  id: string;
+  /** PENDING, READY or FAILED. */
+  status: string;
+  /** JSON: where the reference rows came from. */
+  source: string;
+  rows: number;
+  profile_sha256: string | null;
+  error: string | null;
+  job_id: string | null;
+  created_at: string;
+  created_by: string;
+}
+
+export interface MonitoringWindowTable {
+  id: string;
+  deployment_id: string;
+  model: string;
+  version: number;
+  /** minute, hour, day, or rows:<N>. */
+  kind: string;
+  start_at: string;
+  end_at: string;
+  /** Window number within its kind (epoch minutes/hours/days, or the N-prediction block). */
+  seq: number;
+  rows: number;
+  closed: number;
+  stats: string;
+  sample: string;
+  updated_at: string;
+}
+
+export interface MonitoringCursorTable {
+  log_dir: string;
+  segment: string;
+  /** PostgreSQL answers bigint as text. */
+  offset: number | string;
+  updated_at: string;
+}
+
+export interface MonitoringLabelTable {
+  prediction_id: string;
+  deployment_id: string;
+  model: string;
+  version: number;
+  predicted_at: string;
+  /** JSON of the logged prediction and of the label. */
+  prediction: string;
+  label: string;
+  labeled_at: string;
+}
+
+export interface AlertRuleTable {
+  id: string;
+  deployment_id: string;
+  name: string;
+  /** JSON: metric, comparison, threshold, windows, firing/resolving counts, webhook. */
+  rule: string;
+  /** ok, pending, firing. */
+  state: string;
+  /** JSON: consecutive counts, last evaluated window. */
+  state_detail: string;
+  silenced_until: string | null;
+  acknowledged_at: string | null;
+  acknowledged_by: string | null;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+}
+
+export interface AlertEventTable {
+  id: string;
+  rule_id: string;
+  /** firing, resolved, acknowledged, silenced. */
+  state: string;
+  value: number | null;
+  window_start: string | null;
+  window_end: string | null;
+  detail: string;
+  at: string;
+}
+
+export interface WebhookDeliveryTable {
+  id: string;
+  event_id: string;
+  url: string;
+  payload: string;
+  /** pending, delivered, failed. */
+  status: string;
+  attempts: number;
+  next_attempt_at: string | null;
+  last_status: number | null;
+  last_error: string | null;
+  /** JSON array of attempts: {at, status?, error?, ms}. */
+  log: string;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface DB {
   projects: ProjectTable;
   users: UserTable;
@@ -263,6 +371,14 @@ export interface DB {
   deployments: DeploymentTable;
   deployment_revisions: DeploymentRevisionTable;
   deployment_alias_bindings: DeploymentAliasBindingTable;
+  monitoring_settings: MonitoringSettingsTable;
+  monitoring_references: MonitoringReferenceTable;
+  monitoring_windows: MonitoringWindowTable;
+  monitoring_cursors: MonitoringCursorTable;
+  monitoring_labels: MonitoringLabelTable;
+  alert_rules: AlertRuleTable;
+  alert_events: AlertEventTable;
+  webhook_deliveries: WebhookDeliveryTable;
 }
 
 export type ProjectRow = Selectable<ProjectTable>;

@@ -6,6 +6,7 @@ import { migration0003 } from './0003-datasets.js';
 import { migration0004 } from './0004-lineage.js';
 import { migration0005 } from './0005-recipes.js';
 import { migration0006 } from './0006-deployments.js';
+import { migration0007 } from './0007-monitoring.js';
 
 /**
  * Forward-only migrations, applied in name order. Never edit or remove one that has shipped: add a new one.
@@ -18,5 +19,6 @@ export function allMigrations(dialect: DialectKind): Record<string, Migration> {
     '0004-lineage': migration0004(dialect),
     '0005-recipes': migration0005(dialect),
     '0006-deployments': migration0006(dialect),
+    '0007-monitoring': migration0007(dialect),
   };
 }

@@ -47,6 +47,11 @@ import { RuntimeCache, type NativeLoader } from './serving/runtimes.js';
 import { ServingMetrics } from './serving/serving-metrics.js';
 import { TrafficStats } from './serving/traffic-stats.js';
 import { NATIVE_FLAVORS } from './serving/native-flavors.js';
+import { AlertsService } from './modules/monitoring/alerts/alerts.service.js';
+import { alertRoutes } from './modules/monitoring/alerts/alerts.routes.js';
+import type { WebhookOptions } from './modules/monitoring/alerts/webhooks.js';
+import { MonitoringService } from './modules/monitoring/monitoring.service.js';
+import { monitoringRoutes } from './modules/monitoring/monitoring.routes.js';
 
 
 export interface AppDeps {
@@ -70,6 +75,13 @@ export interface AppDeps {
   deploymentSyncMs?: number;
   /** Native model evaluators by flavor (default: the built-in ones). */
   natives?: Record<string, NativeLoader>;
+  /** The folder of the prediction log, which monitoring folds into window profiles (null: none). */
+  predictionLogDir?: string | null;
+  /** How often monitoring folds the prediction log (ms; 0 = only when asked, for tests). */
+  monitoringFoldMs?: number;
+  /** How long after its end a time window is closed. */
+  monitoringCloseGraceMs?: number;
+  webhooks?: WebhookOptions;
 }
 
 export interface Services {
@@ -84,6 +96,8 @@ export interface Services {
   inference: InferenceService;
   live: LiveDeployments;
   runtimes: RuntimeCache;
+  monitoring: MonitoringService;
+  alerts: AlertsService;
 }
 
 export interface BuiltApp {
@@ -121,7 +135,13 @@ export function createServices(deps: AppDeps, registry: Registry = new Registry(
   holder.deployments = deployments;
   models.followAliases({ onAliasMoved: (tx, actor, modelId, alias, version) => deployments.onAliasMoved(tx, actor, modelId, alias, version), afterAliasMoved: () => void deployments.sync() });
   const inference = new InferenceService({ live, log: deps.predictionLog, metrics: servingMetrics, traffic, logger: deps.logger });
-  return { jobs, datasets, recipes, auth, projects, models, registration, deployments, inference, live, runtimes };
+  const alerts = new AlertsService({ store, clock, logger: deps.logger, webhooks: deps.webhooks });
+  const monitoring = new MonitoringService({
+    store, artifacts, engine: deps.engine, runtimes, jobs, clock, logger: deps.logger, workDir: deps.workDir,
+    logDir: deps.predictionLogDir ?? null, closeGraceMs: deps.monitoringCloseGraceMs,
+  });
+  monitoring.alerts = alerts;
+  return { jobs, datasets, recipes, auth, projects, models, registration, deployments, inference, live, runtimes, monitoring, alerts };
 }
 
 export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
@@ -239,6 +259,8 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     recipeRoutes(scoped, services.recipes);
     deploymentRoutes(scoped, services.deployments);
     inferenceRoutes(scoped, services.inference, { name: 'steward', version: STEWARD_VERSION });
+    monitoringRoutes(scoped, services.monitoring);
+    alertRoutes(scoped, services.alerts);
   });
   // The web UI at / (public routes: the app in the browser calls the API with the user's token).
   await app.register(async (scope) => registerWebUi(scope as unknown as App));
@@ -248,11 +270,15 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   syncTimer.unref();
   app.addHook('onClose', async () => {
     clearInterval(syncTimer);
+    await services.monitoring.stop();
+    await services.alerts.stop();
     await services.live.closeAll();
     await services.runtimes.closeAll();
   });
 
   await app.ready();
   await services.deployments.sync();
+  services.alerts.start();
+  if ((deps.monitoringFoldMs ?? 2000) > 0) services.monitoring.start(deps.monitoringFoldMs ?? 2000);
   return { app, services, beginShutdown: () => void (shuttingDown = true) };
 }

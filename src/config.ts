@@ -28,6 +28,8 @@ export interface ServerConfig {
   readonly predictionLog: { readonly dir: string; readonly segmentBytes: number; readonly retentionDays: number; readonly maxBytes: number | undefined };
   /** onnxruntime intra-op threads per served model. */
   readonly ortThreads: number;
+  /** How often the prediction log is folded into monitoring windows (ms). */
+  readonly monitoringFoldMs: number;
 }
 
 /** Flags given on the command line take precedence over the environment. */
@@ -120,9 +122,11 @@ export function loadServerConfig(flags: ServerFlags = {}, env: Env = process.env
     maxBytes: nonEmpty(env.STEWARD_PREDICTION_LOG_MAX_SIZE) === undefined ? undefined : parseByteSize('STEWARD_PREDICTION_LOG_MAX_SIZE', env.STEWARD_PREDICTION_LOG_MAX_SIZE!),
   });
   const ortThreads = parseIntSetting('STEWARD_ORT_THREADS', nonEmpty(env.STEWARD_ORT_THREADS) ?? 1, 1, 256);
+  const monitoringFoldMs = parseIntSetting('STEWARD_MONITORING_FOLD_MS', nonEmpty(env.STEWARD_MONITORING_FOLD_MS) ?? 2000, 100, 3_600_000);
   return Object.freeze({
     predictionLog,
     ortThreads,
+    monitoringFoldMs,
     home,
     host,
     port,

@@ -1,6 +1,7 @@
 import type { Services } from './app.js';
 import { PREPARE_JOB, PROFILE_JOB, SPLIT_JOB } from './modules/datasets/datasets.service.js';
 import type { JobHandler } from './modules/jobs/job-worker.js';
+import { REFERENCE_JOB } from './modules/monitoring/monitoring.service.js';
 
 /** Every kind of background job Steward runs, by type. Features add theirs here. */
 export function jobHandlers(services: Services): Record<string, JobHandler> {
@@ -8,5 +9,6 @@ export function jobHandlers(services: Services): Record<string, JobHandler> {
     [PROFILE_JOB]: (payload, ctx) => services.datasets.runProfileJob(payload, ctx),
     [SPLIT_JOB]: (payload, ctx) => services.datasets.runSplitJob(payload, ctx),
     [PREPARE_JOB]: (payload, ctx) => services.datasets.runPrepareJob(payload, ctx),
+    [REFERENCE_JOB]: (payload, ctx) => services.monitoring.runReferenceJob(payload, ctx),
   };
 }

@@ -83,6 +83,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     };
     const built = await buildApp({
       predictionLog: log,
+      predictionLogDir: config.predictionLog.dir,
+      monitoringFoldMs: config.monitoringFoldMs,
       intraOpThreads: config.ortThreads,
       logger,
       store,

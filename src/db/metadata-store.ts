@@ -4,10 +4,12 @@ import { KyselyDatasetRepository, type DatasetRepository } from '../modules/data
 import { KyselyEventRepository, type EventRepository } from '../modules/events/events.repository.js';
 import { KyselyJobRepository, type JobRepository } from '../modules/jobs/jobs.repository.js';
 import { KyselyAliasRepository, type AliasRepository } from '../modules/models/aliases.repository.js';
+import { KyselyMonitoringRepository, type MonitoringRepository } from '../modules/monitoring/monitoring.repository.js';
 import { KyselyModelRepository, type ModelRepository } from '../modules/models/models.repository.js';
 import { KyselyVersionRepository, type VersionRepository } from '../modules/models/versions.repository.js';
 import { KyselyProjectRepository, type ProjectRepository } from '../modules/projects/projects.repository.js';
 import { KyselyRecipeRepository, type RecipeRepository } from '../modules/recipes/recipes.repository.js';
+import { KyselyAlertRepository, type AlertRepository } from '../modules/monitoring/alerts/alerts.repository.js';
 import { ping, type Database, type DialectKind } from './database.js';
 import type { Executor } from './executor.js';
 
@@ -24,6 +26,8 @@ export interface Repositories {
   readonly datasets: DatasetRepository;
   readonly recipes: RecipeRepository;
   readonly deployments: DeploymentRepository;
+  readonly monitoring: MonitoringRepository;
+  readonly alerts: AlertRepository;
 }
 
 /**
@@ -51,6 +55,8 @@ function repositories(db: Executor, dialect: DialectKind): Repositories {
     datasets: new KyselyDatasetRepository(db),
     recipes: new KyselyRecipeRepository(db),
     deployments: new KyselyDeploymentRepository(db),
+    monitoring: new KyselyMonitoringRepository(db),
+    alerts: new KyselyAlertRepository(db),
   };
 }
 

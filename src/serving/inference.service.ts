@@ -146,6 +146,7 @@ export class InferenceService {
       const status = err instanceof DomainError ? 400 : 500;
       metrics.predictions.inc({ ...target.labels, status: String(status) });
       this.deps.traffic.failure(revision.key, status);
+      this.logFailure(revision, target, time, 0, 'rejected', err);
       throw err;
     }
     const started = performance.now();
@@ -169,6 +170,7 @@ export class InferenceService {
       const status = err instanceof DomainError ? STATUS_BY_KIND[err.kind] : 500;
       metrics.predictions.inc({ ...target.labels, status: String(status) });
       this.deps.traffic.failure(revision.key, status);
+      this.logFailure(revision, target, time, Math.round((performance.now() - started) * 1000), status < 500 && status !== 429 ? 'rejected' : 'error', err);
       throw err;
     } finally {
       revision.leave();
@@ -206,6 +208,19 @@ export class InferenceService {
     this.deps.traffic.success(revision.key, latencyMicros, batch.rows);
     if (revision.shadows.length > 0) this.shadow(revision, req, ids, time, target, batch);
     return { revision, target, rows: batch.rows, outputs, predictionIds: ids, predictions };
+  }
+
+  /**
+   * Records a failed request in the prediction log (one record, no prediction) for monitoring's error and
+   * rejection rates. Never awaited by the request and never fails it.
+   */
+  private logFailure(revision: LiveRevision, target: LiveTarget, time: number, latencyMicros: number, status: 'rejected' | 'error', err: unknown): void {
+    try {
+      const error = String((err as Error)?.message ?? err).slice(0, 300);
+      this.deps.log.append([{ id: newId(time), time, deployment: revision.name, project: revision.project, revision: revision.revision, model: target.model, version: target.version, latencyMicros, inputs: {}, outputs: null, status, error }]);
+    } catch (logErr) {
+      this.deps.logger.error({ err: logErr }, 'could not log a failed request');
+    }
   }
 
   /**

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildApp, type BuiltApp } from '../../src/app.js';
+import type { WebhookOptions } from '../../src/modules/monitoring/alerts/webhooks.js';
 import { migrateToLatest, openDatabase } from '../../src/db/database.js';
 import { createMetadataStore, type MetadataStore } from '../../src/db/metadata-store.js';
 import { createLogger } from '../../src/platform/logger.js';
@@ -41,6 +42,10 @@ export interface HarnessOptions {
   deploymentSyncMs?: number;
   /** Extra native model flavors (test doubles for models with behaviour real files cannot have). */
   natives?: Record<string, NativeLoader>;
+  /** Fold the prediction log every this many ms (default 0: only when a test calls foldNow()). */
+  monitoringFoldMs?: number;
+  monitoringCloseGraceMs?: number;
+  webhooks?: WebhookOptions;
 }
 
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -59,6 +64,11 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const predictionLog = PredictionLog.open({ dir: join(home, 'predictions') });
   const built = await buildApp({
     predictionLog,
+    predictionLogDir: predictionLog.dir,
+    // Tests fold the log by calling services.monitoring.foldNow() when they need to.
+    monitoringFoldMs: options.monitoringFoldMs ?? 0,
+    monitoringCloseGraceMs: options.monitoringCloseGraceMs,
+    webhooks: options.webhooks,
     deploymentSyncMs: options.deploymentSyncMs ?? 60_000,
     natives: { ...NATIVE_FLAVORS, ...options.natives },
     logger: createLogger('silent'),

@@ -110,33 +110,51 @@ export interface Profile {
 // ---------------------------------------------------------------------------------------------
 // Random numbers
 
-/** xorshift128+ returning doubles in [0, 1); seeded, so profiles are reproducible. */
+/** xoshiro128** (Blackman and Vigna) seeded through splitmix32; doubles in [0, 1). Seeded, so profiles are reproducible. */
 export class Random {
-  private s0: number;
-  private s1: number;
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
   constructor(seed = 1) {
-    this.s0 = (seed >>> 0) ^ 0x9e3779b9 || 1;
-    this.s1 = Math.imul(seed >>> 0, 0x85ebca6b) ^ 0xc2b2ae35 || 2;
-    for (let i = 0; i < 8; i++) this.next();
+    let x = seed >>> 0;
+    const split = () => {
+      x = (x + 0x9e3779b9) | 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.a = split();
+    this.b = split();
+    this.c = split();
+    this.d = split();
+    if ((this.a | this.b | this.c | this.d) === 0) this.a = 1;
   }
-  /** A 32-bit value (xorshift on two 32-bit words). */
-  private nextInt(): number {
-    let x = this.s0;
-    const y = this.s1;
-    this.s0 = y;
-    x ^= x << 23;
-    x ^= x >>> 17;
-    x ^= y ^ (y >>> 26);
-    this.s1 = x;
-    return (this.s1 + y) >>> 0;
+  /** A uniform 32-bit unsigned integer. */
+  nextUint32(): number {
+    const r = Math.imul(rotl(Math.imul(this.b, 5), 7), 9);
+    const t = this.b << 9;
+    this.c ^= this.a;
+    this.d ^= this.b;
+    this.b ^= this.c;
+    this.a ^= this.d;
+    this.c ^= t;
+    this.d = rotl(this.d, 11);
+    return r >>> 0;
   }
+  /** A double in [0, 1) with 53 random bits. */
   next(): number {
-    return (this.nextInt() * 2 ** -32 + (this.nextInt() >>> 11) * 2 ** -53) % 1;
+    return ((this.nextUint32() >>> 5) * 67108864 + (this.nextUint32() >>> 6)) / 9007199254740992;
   }
   /** An integer in [0, n). */
   below(n: number): number {
     return Math.floor(this.next() * n);
   }
+}
+
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -310,15 +328,7 @@ export class ProfileBuilder {
     const width = this.sampleColumnIndex.length;
     const rows = this.sampleRows;
     const data = this.sampleData.slice(0, rows * width);
-    const shuffle = new Random((this.options.seed ?? 1) ^ 0x5bd1e995);
-    const tmp = new Float64Array(width);
-    for (let i = rows - 1; i > 0; i--) {
-      const j = shuffle.below(i + 1);
-      if (j === i) continue;
-      tmp.set(data.subarray(i * width, i * width + width));
-      data.copyWithin(i * width, j * width, j * width + width);
-      data.set(tmp, j * width);
-    }
+    shuffleRows(data, width, rows, new Random((this.options.seed ?? 1) ^ 0x5bd1e995));
     const columns: Record<string, ColumnStats> = {};
     this.columns.forEach((c, i) => (columns[c.name] = structuredClone(this.stats[i]!)));
     const sampleColumns = this.sampleColumnIndex.map((i) => this.columns[i]!.name);
@@ -458,27 +468,25 @@ export function emptyStats(): ProfileStats {
 
 /**
  * A uniform-as-possible sample of the rows of several windows together: each window gives a share of
- * `target` rows proportional to its row count (largest remainders), taken from the front of its sample
- * (which is in random order). When a window's sample is too small for its share, the total is lowered
- * so that every window keeps its proportion: the result is a proportionally stratified sample with equal
- * weights, which the sample-based tests can use as it is.
+ * `target` rows proportional to its row count, taken from the front of its sample (which is in random
+ * order). Fractional shares are rounded by systematic sampling (one random offset), so every window gets
+ * its share on average and the total is exact. When a window's sample is too small for its share, the
+ * total is lowered so that every window keeps its proportion: the result is a proportionally stratified
+ * sample with equal weights, which the sample-based tests can use as it is. The rows come out shuffled, so
+ * that prefixes of the result are uniform samples again.
  */
-export function mergeSamples(parts: { rows: number; sample: RowSample }[], target: number, columns: string[]): RowSample {
+export function mergeSamples(parts: { rows: number; sample: RowSample }[], target: number, columns: string[], random: Random = new Random(17)): RowSample {
   const total = parts.reduce((s, p) => s + p.rows, 0);
   if (total === 0) return { columns, rows: 0, data: new Float64Array(0) };
   let size = Math.min(target, parts.reduce((s, p) => s + p.sample.rows, 0));
   for (const p of parts) if (p.rows > 0 && p.sample.rows < p.rows) size = Math.min(size, Math.floor((p.sample.rows * total) / p.rows));
-  const quotas = parts.map((p) => (size * p.rows) / total);
-  const take = quotas.map((q) => Math.floor(q));
-  let left = size - take.reduce((s, t) => s + t, 0);
-  const order = quotas.map((q, i) => [q - Math.floor(q), i] as const).sort((x, y) => y[0] - x[0]);
-  for (const [, i] of order) {
-    if (left <= 0) break;
-    if (take[i]! < parts[i]!.sample.rows) {
-      take[i]!++;
-      left--;
-    }
-  }
+  const offset = random.next();
+  let cumulative = 0;
+  const take = parts.map((p) => {
+    const before = Math.floor(cumulative + offset);
+    cumulative += (size * p.rows) / total;
+    return Math.min(p.sample.rows, Math.floor(cumulative + offset + 1e-9) - before);
+  });
   const width = columns.length;
   const rows = take.reduce((s, t) => s + t, 0);
   const data = new Float64Array(rows * width).fill(NaN);
@@ -494,7 +502,21 @@ export function mergeSamples(parts: { rows: number; sample: RowSample }[], targe
       }
     }
   });
+  shuffleRows(data, width, rows, random);
   return { columns, rows, data };
+}
+
+/** Fisher–Yates shuffle of the rows of a row-major array. */
+export function shuffleRows(data: Float64Array, width: number, rows: number, random: Random): void {
+  if (width === 0) return;
+  const tmp = new Float64Array(width);
+  for (let i = rows - 1; i > 0; i--) {
+    const j = random.below(i + 1);
+    if (j === i) continue;
+    tmp.set(data.subarray(i * width, i * width + width));
+    data.copyWithin(i * width, j * width, j * width + width);
+    data.set(tmp, j * width);
+  }
 }
 
 /** The values of one column of a sample (NaN for missing ones). */

@@ -16,6 +16,7 @@ export interface LiveDeploymentRow {
  */
 export interface DeploymentRepository {
   get(projectId: string, name: string): Promise<DeploymentRow | undefined>;
+  getById(id: string): Promise<DeploymentRow | undefined>;
   list(projectId: string): Promise<DeploymentRow[]>;
   insert(row: DeploymentRow): Promise<void>;
   /** Moves current_revision from `expected` to `next`; false when another writer moved it first. */
@@ -33,6 +34,10 @@ export interface DeploymentRepository {
 
 export class KyselyDeploymentRepository implements DeploymentRepository {
   constructor(private readonly db: Executor) {}
+
+  getById(id: string): Promise<DeploymentRow | undefined> {
+    return this.db.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirst();
+  }
 
   get(projectId: string, name: string): Promise<DeploymentRow | undefined> {
     return this.db.selectFrom('deployments').selectAll().where('project_id', '=', projectId).where('name', '=', name).executeTakeFirst();

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LINEAR, linearModel, mlpModel } from '../../../test/fixtures/models.js';
 import { createHarness, versionUpload, type Harness, type HarnessOptions } from '../../../test/support/harness.js';
-import { findPrediction } from '../../serving/prediction-log/prediction-log-reader.js';
+import { findPrediction, readPredictions } from '../../serving/prediction-log/prediction-log-reader.js';
+import type { PredictionRecord } from '../../serving/prediction-log/prediction-log.js';
 
 export function deploymentsApiContract(backend: string, options: () => HarnessOptions): void {
 describe(`deployments and inference on ${backend}`, () => {
@@ -154,7 +155,7 @@ describe('deployments', () => {
 });
 
 describe('payload validation', () => {
-  it('answers 400 naming the field, and logs nothing', async () => {
+  it('answers 400 naming the field, and logs only a rejection (no prediction) per request', async () => {
     const before = h.predictionLog.stats().recordsAppended;
     const cases: [unknown, RegExp][] = [
       [{ rows: [{ f0: 1, f1: 2, f2: 3 }] }, /rows\[0\]\.f3: is missing/],
@@ -171,8 +172,19 @@ describe('payload validation', () => {
       const r = await predict('price', payload);
       expect(r.statusCode, JSON.stringify(payload)).toBe(400);
       expect(r.json().error.message).toMatch(message);
+      expect(r.headers['x-prediction-id']).toBeUndefined();
     }
-    expect(h.predictionLog.stats().recordsAppended).toBe(before);
+    // One record per request refused while decoding against the chosen model (the first six cases), for
+    // monitoring's rejection rate: status 'rejected', no inputs, no output. Bodies of the wrong shape are
+    // refused before a model is chosen and are not logged.
+    expect(h.predictionLog.stats().recordsAppended).toBe(before + 6);
+    const rejected: PredictionRecord[] = [];
+    for await (const rec of readPredictions(h.predictionLog.dir, { deployment: 'price' })) if (rec.status === 'rejected') rejected.push(rec);
+    expect(rejected.length).toBeGreaterThanOrEqual(6);
+    for (const rec of rejected) {
+      expect(rec.outputs).toBeNull();
+      expect(rec.inputs).toEqual({});
+    }
   });
 
   it('answers 400 for malformed JSON, 415 for other content types, 404 for unknown deployments', async () => {

@@ -32,6 +32,7 @@ export type VersionPatch = Partial<
 export interface VersionRepository {
   insert(row: ModelVersionRow): Promise<void>;
   get(modelId: string, version: number): Promise<ModelVersionRow | undefined>;
+  getById(id: string): Promise<ModelVersionRow | undefined>;
   /** A version with its model and project, by names and number, in one query. */
   getByNames(projectName: string, modelName: string, version: number): Promise<{ project: ProjectRow; model: ModelRow; version: ModelVersionRow } | undefined>;
   /** A version's tags and the aliases pointing at it, in one query. */
@@ -55,6 +56,10 @@ export class KyselyVersionRepository implements VersionRepository {
 
   async insert(row: ModelVersionRow): Promise<void> {
     await this.db.insertInto('model_versions').values(row).execute();
+  }
+
+  getById(id: string): Promise<ModelVersionRow | undefined> {
+    return this.db.selectFrom('model_versions').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
   get(modelId: string, version: number): Promise<ModelVersionRow | undefined> {

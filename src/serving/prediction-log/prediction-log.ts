@@ -26,7 +26,8 @@ export interface PredictionRecord {
   inputs: Record<string, unknown>;
   /** The prediction for that row. */
   outputs: unknown;
-  status?: 'ok' | 'error';
+  /** 'rejected': refused by validation (no prediction); 'error': the model failed or timed out. */
+  status?: 'ok' | 'error' | 'rejected';
   error?: string;
 }
 

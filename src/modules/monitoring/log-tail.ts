@@ -1,0 +1,147 @@
+/**
+ * Reads a prediction log folder from a cursor (segment name + byte offset) onwards, in bounded chunks, so
+ * that folding resumes exactly where the last committed pass stopped. Only whole lines are consumed: a
+ * line still being written stays for the next pass.
+ */
+import { open } from 'node:fs/promises';
+import type { PredictionRecord } from '../../serving/prediction-log/prediction-log.js';
+import { listSegments, parseSegmentName, type SegmentFile } from '../../serving/prediction-log/segment-files.js';
+
+export interface LogCursor {
+  segment: string;
+  offset: number;
+}
+
+export interface LogChunk {
+  records: PredictionRecord[];
+  /** Where the next read starts once these records are committed. */
+  next: LogCursor;
+  bytes: number;
+  /** Lines that were not records (damaged); skipped. */
+  invalid: number;
+}
+
+const NEWLINE = 0x0a;
+
+/**
+ * The next chunk of records after `cursor` (at most about `maxBytes` of log), or undefined when there is
+ * nothing new. A cursor whose segment was deleted by retention continues with the next segment.
+ */
+export async function readChunk(dir: string, cursor: LogCursor | undefined, maxBytes: number): Promise<LogChunk | undefined> {
+  const segments = listSegments(dir);
+  if (segments.length === 0) return undefined;
+  const at = cursor ? parseSegmentName(cursor.segment)?.sequence ?? -1 : -1;
+  for (const seg of segments) {
+    if (seg.sequence < at) continue;
+    const offset = cursor && seg.sequence === at ? cursor.offset : 0;
+    const chunk = await readSegment(seg, offset, maxBytes);
+    if (chunk) return chunk;
+    // Nothing new in this segment: move on only if a later segment exists (this one is then complete).
+  }
+  return undefined;
+}
+
+async function readSegment(seg: SegmentFile, offset: number, maxBytes: number): Promise<LogChunk | undefined> {
+  let handle;
+  try {
+    handle = await open(seg.path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    const size = (await handle.stat()).size;
+    if (size <= offset) return undefined;
+    const length = Math.min(size - offset, maxBytes);
+    const buf = Buffer.allocUnsafe(length);
+    const { bytesRead } = await handle.read(buf, 0, length, offset);
+    const data = buf.subarray(0, bytesRead);
+    let end = data.lastIndexOf(NEWLINE);
+    if (end < 0) {
+      // One line longer than maxBytes: read it whole.
+      if (bytesRead < size - offset) return readSegment(seg, offset, maxBytes * 2);
+      return undefined; // an incomplete last line: wait for it
+    }
+    end += 1;
+    const records: PredictionRecord[] = [];
+    let invalid = 0;
+    let start = 0;
+    for (let nl = data.indexOf(NEWLINE, start); nl !== -1 && nl < end; nl = data.indexOf(NEWLINE, start)) {
+      if (nl > start) {
+        try {
+          const r = JSON.parse(data.toString('utf8', start, nl)) as PredictionRecord;
+          if (r && typeof r.id === 'string' && typeof r.time === 'number' && typeof r.deployment === 'string') records.push(r);
+          else invalid++;
+        } catch {
+          invalid++;
+        }
+      }
+      start = nl + 1;
+    }
+    return { records, next: { segment: seg.name, offset: offset + end }, bytes: end, invalid };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Epoch ms in a UUIDv7 id (its first 48 bits); NaN when the text is not such an id. */
+export function idTime(id: string): number {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i.test(id)) return NaN;
+  return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+}
+
+export interface FoundPrediction {
+  time: number;
+  deployment: string;
+  project: string;
+  model: string;
+  version: number;
+  outputs: unknown;
+}
+
+/**
+ * Finds the primary (non-shadow, successful) records of these ids, reading only the segments whose time span
+ * can hold them (ids carry their time). Lines are matched on the id before they are parsed.
+ */
+export async function findPredictions(dir: string, ids: Set<string>, times: { min: number; max: number }): Promise<Map<string, FoundPrediction>> {
+  const found = new Map<string, FoundPrediction>();
+  const segments = listSegments(dir);
+  for (let i = 0; i < segments.length && found.size < ids.size; i++) {
+    const seg = segments[i]!;
+    const next = segments[i + 1];
+    // A segment holds records from its start time until the next one opened (ids are made at receipt).
+    if (seg.startTime > times.max + 1000) break;
+    if (next && next.startTime < times.min - 1000) continue;
+    let text: Buffer;
+    let handle;
+    try {
+      handle = await open(seg.path, 'r');
+    } catch {
+      continue;
+    }
+    try {
+      text = await handle.readFile();
+    } finally {
+      await handle.close();
+    }
+    let start = 0;
+    for (let nl = text.indexOf(NEWLINE, start); nl !== -1; nl = text.indexOf(NEWLINE, start)) {
+      // Records are written with the id first: {"id":"<36 chars>",…
+      if (text[start + 7] !== undefined) {
+        const id = text.toString('latin1', start + 7, start + 43);
+        if (ids.has(id) && !found.has(id)) {
+          try {
+            const r = JSON.parse(text.toString('utf8', start, nl)) as PredictionRecord;
+            if (!r.shadow && (r.status === undefined || r.status === 'ok')) {
+              found.set(id, { time: r.time, deployment: r.deployment, project: r.project, model: r.model, version: r.version, outputs: r.outputs });
+            }
+          } catch {
+            /* a damaged line: the id stays unknown */
+          }
+        }
+      }
+      start = nl + 1;
+    }
+  }
+  return found;
+}

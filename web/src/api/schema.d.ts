@@ -7133,6 +7133,2394 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/models/{name}/versions/{version}/reference": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A model version's reference: status, source and per-column profile */
+        get: {
+            parameters: {
+                query?: {
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                    version: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Set the reference rows of a model version (202: profiled by a background job)
+         * @description JSON `{"dataset": name, "version": n}` for a dataset version, or multipart with a CSV or Parquet `file` whose columns are named as the model's features. The model is run on the rows for the reference of its output. Numeric features get quantile bins (plus under/over-range bins), categorical ones their category counts.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                    version: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            reference: {
+                                [key: string]: unknown;
+                            };
+                            job: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/{name}/versions/{version}/monitoring": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Offline monitoring: the report of a dataset version as the current rows, against the reference */
+        post: {
+            parameters: {
+                query?: {
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                    version: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            project: string;
+                            deployment?: string;
+                            model: string | null;
+                            version: number | null;
+                            from: string | null;
+                            to: string | null;
+                            /** @description Stored windows merged into this report */
+                            windows: number;
+                            reference: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description features: {name: {test, statistic, pValue?, adjustedPValue?, threshold, drifted, effectSize, basis, histogram}}, output, share, weightedShare, driftedFeatures, datasetDrift, correction */
+                            drift: {
+                                [key: string]: unknown;
+                            } | null;
+                            driftNote?: string;
+                            quality: {
+                                [key: string]: unknown;
+                            };
+                            performance: {
+                                [key: string]: unknown;
+                            };
+                            /** @description count, errors, rejected, errorRate, p50Ms, p95Ms, p99Ms, throughputPerS */
+                            operations: {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deployments/{name}/monitoring": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Drift, data quality, performance (from labels) and operations over a time range
+         * @description Merges the stored window profiles whose start is in [from, to); with neither, everything so far. Never reads the raw prediction log.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    project?: string;
+                    /** @description ISO 8601; windows starting at or after it */
+                    from?: string;
+                    /** @description ISO 8601; windows starting before it */
+                    to?: string;
+                    /** @description Only this model version (default: all; drift against the reference of the version with most rows) */
+                    version?: number;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            project: string;
+                            deployment?: string;
+                            model: string | null;
+                            version: number | null;
+                            from: string | null;
+                            to: string | null;
+                            /** @description Stored windows merged into this report */
+                            windows: number;
+                            reference: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description features: {name: {test, statistic, pValue?, adjustedPValue?, threshold, drifted, effectSize, basis, histogram}}, output, share, weightedShare, driftedFeatures, datasetDrift, correction */
+                            drift: {
+                                [key: string]: unknown;
+                            } | null;
+                            driftNote?: string;
+                            quality: {
+                                [key: string]: unknown;
+                            };
+                            performance: {
+                                [key: string]: unknown;
+                            };
+                            /** @description count, errors, rejected, errorRate, p50Ms, p95Ms, p99Ms, throughputPerS */
+                            operations: {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deployments/{name}/monitoring/windows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Per-window drift, quality and operations (for time series and the drift heatmap), the newest `limit` windows */
+        get: {
+            parameters: {
+                query?: {
+                    project?: string;
+                    /** @description ISO 8601; windows starting at or after it */
+                    from?: string;
+                    /** @description ISO 8601; windows starting before it */
+                    to?: string;
+                    /** @description Only this model version (default: all; drift against the reference of the version with most rows) */
+                    version?: number;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                [key: string]: unknown;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deployments/{name}/monitoring/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A deployment's monitoring settings */
+        get: {
+            parameters: {
+                query?: {
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        /**
+         * Change monitoring settings (fields left out keep their value)
+         * @description window: minute | hour | day | rows:N (new windows); tests: {feature|prediction: {method: ks|chisquare|z|wasserstein|jensenshannon|psi|hellinger|linf, threshold?}}; correction: none | bh; driftShare; importance: {feature: weight}; task: binary | multiclass | regression | null; sampleRows.
+         */
+        put: {
+            parameters: {
+                query?: {
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deployments/{name}/labels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Labels for served predictions: [{predictionId, label}], up to 100,000 per call, any time later
+         * @description Each label is joined to its prediction in the prediction log. Unknown ids are counted and listed (first 100), never fail the call; a label sent again replaces the earlier one (the last wins, counted as replaced).
+         */
+        post: {
+            parameters: {
+                query?: {
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deployments/{name}/alerts/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A deployment's alert rules with their state */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Project name; 'default' when omitted */
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                name: string;
+                                metric: string;
+                                comparison: string;
+                                threshold: number;
+                                version: number | null;
+                                windows: number;
+                                firingAfter: number;
+                                resolvingAfter: number;
+                                enabled: boolean;
+                                description: string;
+                                webhook: {
+                                    url: string;
+                                    secretSet: boolean;
+                                } | null;
+                                /** @description ok, pending (breaching, not yet for long enough) or firing */
+                                state: string;
+                                silencedUntil: string | null;
+                                acknowledgedAt: string | null;
+                                acknowledgedBy: string | null;
+                                createdAt: string;
+                                createdBy: string;
+                                updatedAt: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create an alert rule on a deployment */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description Project name; 'default' when omitted */
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Letters, digits, '.', '_' and '-' */
+                        name: string;
+                        /** @description operations.(count|errorRate|p50Ms|p95Ms|p99Ms|throughputPerS), drift.(share|weightedShare|datasetDrift|driftedFeatures), drift.features.<feature>.(statistic|drifted|pValue), drift.output.(statistic|drifted|pValue), quality.(missingRate|typeErrorRate|outOfRangeRate|unseenCategoryRate|rejectedRate), quality.features.<feature>.(missingRate|outOfRangeRate|unseenCategoryRate), performance.(accuracy|precision|recall|f1|rocAuc|logLoss|ece|mae|rmse|r2|mape) */
+                        metric: string;
+                        comparison: ">" | ">=" | "<" | "<=";
+                        /** @description The metric breaches when `metric comparison threshold` holds */
+                        threshold: number;
+                        /** @description Only this model version's windows (default: the whole deployment) */
+                        version?: number | null;
+                        /** @description The metric is computed over the latest this many windows together (default 1) */
+                        windows?: number;
+                        /** @description Consecutive breaching windows before the alert fires (default 2) */
+                        firingAfter?: number;
+                        /** @description Consecutive windows without a breach before it resolves (default 2) */
+                        resolvingAfter?: number;
+                        webhook?: {
+                            /** @description http or https URL that receives a signed POST when the alert fires or resolves */
+                            url: string;
+                            /** @description HMAC-SHA256 key for x-steward-signature; never shown again. On PUT, leave out to keep the stored one */
+                            secret?: string;
+                        } | null;
+                        /** @description default true */
+                        enabled?: boolean;
+                        description?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            metric: string;
+                            comparison: string;
+                            threshold: number;
+                            version: number | null;
+                            windows: number;
+                            firingAfter: number;
+                            resolvingAfter: number;
+                            enabled: boolean;
+                            description: string;
+                            webhook: {
+                                url: string;
+                                secretSet: boolean;
+                            } | null;
+                            /** @description ok, pending (breaching, not yet for long enough) or firing */
+                            state: string;
+                            silencedUntil: string | null;
+                            acknowledgedAt: string | null;
+                            acknowledgedBy: string | null;
+                            createdAt: string;
+                            createdBy: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deployments/{name}/alerts/rules/{rule}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An alert rule with its state */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Project name; 'default' when omitted */
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                    rule: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            metric: string;
+                            comparison: string;
+                            threshold: number;
+                            version: number | null;
+                            windows: number;
+                            firingAfter: number;
+                            resolvingAfter: number;
+                            enabled: boolean;
+                            description: string;
+                            webhook: {
+                                url: string;
+                                secretSet: boolean;
+                            } | null;
+                            /** @description ok, pending (breaching, not yet for long enough) or firing */
+                            state: string;
+                            silencedUntil: string | null;
+                            acknowledgedAt: string | null;
+                            acknowledgedBy: string | null;
+                            createdAt: string;
+                            createdBy: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        /** Replace an alert rule's spec (its state, silence and acknowledgement are kept) */
+        put: {
+            parameters: {
+                query?: {
+                    /** @description Project name; 'default' when omitted */
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                    rule: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The rule in the path, or left out */
+                        name?: string;
+                        /** @description operations.(count|errorRate|p50Ms|p95Ms|p99Ms|throughputPerS), drift.(share|weightedShare|datasetDrift|driftedFeatures), drift.features.<feature>.(statistic|drifted|pValue), drift.output.(statistic|drifted|pValue), quality.(missingRate|typeErrorRate|outOfRangeRate|unseenCategoryRate|rejectedRate), quality.features.<feature>.(missingRate|outOfRangeRate|unseenCategoryRate), performance.(accuracy|precision|recall|f1|rocAuc|logLoss|ece|mae|rmse|r2|mape) */
+                        metric: string;
+                        comparison: ">" | ">=" | "<" | "<=";
+                        /** @description The metric breaches when `metric comparison threshold` holds */
+                        threshold: number;
+                        /** @description Only this model version's windows (default: the whole deployment) */
+                        version?: number | null;
+                        /** @description The metric is computed over the latest this many windows together (default 1) */
+                        windows?: number;
+                        /** @description Consecutive breaching windows before the alert fires (default 2) */
+                        firingAfter?: number;
+                        /** @description Consecutive windows without a breach before it resolves (default 2) */
+                        resolvingAfter?: number;
+                        webhook?: {
+                            /** @description http or https URL that receives a signed POST when the alert fires or resolves */
+                            url: string;
+                            /** @description HMAC-SHA256 key for x-steward-signature; never shown again. On PUT, leave out to keep the stored one */
+                            secret?: string;
+                        } | null;
+                        /** @description default true */
+                        enabled?: boolean;
+                        description?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            metric: string;
+                            comparison: string;
+                            threshold: number;
+                            version: number | null;
+                            windows: number;
+                            firingAfter: number;
+                            resolvingAfter: number;
+                            enabled: boolean;
+                            description: string;
+                            webhook: {
+                                url: string;
+                                secretSet: boolean;
+                            } | null;
+                            /** @description ok, pending (breaching, not yet for long enough) or firing */
+                            state: string;
+                            silencedUntil: string | null;
+                            acknowledgedAt: string | null;
+                            acknowledgedBy: string | null;
+                            createdAt: string;
+                            createdBy: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Delete an alert rule with its history and deliveries */
+        delete: {
+            parameters: {
+                query?: {
+                    /** @description Project name; 'default' when omitted */
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                    rule: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deployments/{name}/alerts/rules/{rule}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Acknowledge a firing alert (until it resolves) */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description Project name; 'default' when omitted */
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                    rule: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        comment?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            metric: string;
+                            comparison: string;
+                            threshold: number;
+                            version: number | null;
+                            windows: number;
+                            firingAfter: number;
+                            resolvingAfter: number;
+                            enabled: boolean;
+                            description: string;
+                            webhook: {
+                                url: string;
+                                secretSet: boolean;
+                            } | null;
+                            /** @description ok, pending (breaching, not yet for long enough) or firing */
+                            state: string;
+                            silencedUntil: string | null;
+                            acknowledgedAt: string | null;
+                            acknowledgedBy: string | null;
+                            createdAt: string;
+                            createdBy: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deployments/{name}/alerts/rules/{rule}/silence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Silence a rule: it keeps its state and history but sends no webhooks until the silence ends */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description Project name; 'default' when omitted */
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                    rule: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description ISO 8601 time in the future */
+                        until?: string;
+                        /** @description Or a duration from now (at most 30 days) */
+                        minutes?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            metric: string;
+                            comparison: string;
+                            threshold: number;
+                            version: number | null;
+                            windows: number;
+                            firingAfter: number;
+                            resolvingAfter: number;
+                            enabled: boolean;
+                            description: string;
+                            webhook: {
+                                url: string;
+                                secretSet: boolean;
+                            } | null;
+                            /** @description ok, pending (breaching, not yet for long enough) or firing */
+                            state: string;
+                            silencedUntil: string | null;
+                            acknowledgedAt: string | null;
+                            acknowledgedBy: string | null;
+                            createdAt: string;
+                            createdBy: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        /** End a silence now */
+        delete: {
+            parameters: {
+                query?: {
+                    /** @description Project name; 'default' when omitted */
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                    rule: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            metric: string;
+                            comparison: string;
+                            threshold: number;
+                            version: number | null;
+                            windows: number;
+                            firingAfter: number;
+                            resolvingAfter: number;
+                            enabled: boolean;
+                            description: string;
+                            webhook: {
+                                url: string;
+                                secretSet: boolean;
+                            } | null;
+                            /** @description ok, pending (breaching, not yet for long enough) or firing */
+                            state: string;
+                            silencedUntil: string | null;
+                            acknowledgedAt: string | null;
+                            acknowledgedBy: string | null;
+                            createdAt: string;
+                            createdBy: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deployments/{name}/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Alert history of a deployment, newest first: firing, resolved, acknowledged, silenced */
+        get: {
+            parameters: {
+                query?: {
+                    project?: string;
+                    rule?: string;
+                    /** @description Page size (default 100, at most 1000) */
+                    limit?: number;
+                    /** @description nextCursor from the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                rule: string;
+                                /** @description firing, resolved, acknowledged, silenced or unsilenced */
+                                state: string;
+                                value: number | null;
+                                windowStart: string | null;
+                                windowEnd: string | null;
+                                at: string;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                            /** @description Pass as `cursor` for the next page; null on the last page */
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deployments/{name}/alerts/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Webhook deliveries of a deployment, newest first, with every attempt */
+        get: {
+            parameters: {
+                query?: {
+                    project?: string;
+                    /** @description Page size (default 100, at most 1000) */
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                rule: string;
+                                /** @description alert.fired or alert.resolved */
+                                event: string;
+                                url: string;
+                                /** @description pending, delivered or failed */
+                                status: string;
+                                attempts: number;
+                                lastStatus: number | null;
+                                lastError: string | null;
+                                log: {
+                                    at: string;
+                                    status?: number;
+                                    error?: string;
+                                    ms: number;
+                                }[];
+                                createdAt: string;
+                                updatedAt: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/deployments/{name}/predict": {
         parameters: {
             query?: never;

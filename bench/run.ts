@@ -8,6 +8,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   serving: async () => (await import('./serving.bench.js')).main(),
   shadow: async () => (await import('./shadow.bench.js')).main(),
   trees: async () => (await import('./trees.bench.js')).main(),
+  drift: async () => (await import('./drift.bench.js')).main(),
 };
 
 const name = process.argv[2];

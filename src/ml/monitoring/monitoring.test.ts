@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  binIndex, decodeSample, encodeSample, latencyBucket, latencyQuantileMs, mergeSamples, mergeStats, PREDICTION_COLUMN,
+  Random, binIndex, decodeSample, encodeSample, latencyBucket, latencyQuantileMs, mergeSamples, mergeStats, PREDICTION_COLUMN,
   ProfileBuilder, quantileEdges, samplePrefixChars, sampleColumn, type BinLayout, type ColumnSpec, type Profile,
 } from './profile.js';
 import { binaryMetrics, inferTask, multiclassMetrics, performanceOf, regressionMetrics } from './performance.js';
@@ -162,6 +162,36 @@ describe('profiles', () => {
     expect(Array.from(cut.data)).toEqual(Array.from(p.sample.data.slice(0, 10)));
   });
 
+  it('a batch of columns gives the same profile as the same rows one by one', () => {
+    const data = fx.small.current as Record<string, unknown[]>;
+    const ref = referenceOf(fx.small.reference);
+    const layout = { id: ref.layout, edges: ref.edges };
+    const rowWise = profileOf(data, { layout, sampleSize: 100, seed: 3 });
+    const b = new ProfileBuilder(COLUMNS, { layout, sampleSize: 100, seed: 3 });
+    const n = data.x!.length;
+    const half = 250;
+    const cols = (a: number, z: number) => [Float64Array.from(data.x!.slice(a, z) as number[]), data.k!.slice(a, z), { codes: Int32Array.from(data.b!.slice(a, z), (v) => (v === 'no' ? 0 : 1)), table: ['no', 'yes'] }, data.c!.slice(a, z)];
+    b.addColumns(cols(0, half), half);
+    b.addColumns(cols(half, n), n - half);
+    const batched = b.build();
+    expect(batched.stats).toEqual(rowWise.stats);
+    expect(Array.from(batched.sample.data)).toEqual(Array.from(rowWise.sample.data));
+  });
+
+  it('the reservoir (algorithm L) samples every part of a long stream equally', () => {
+    const n = 1_000_000;
+    const b = new ProfileBuilder([{ name: 'v', kind: 'numeric' }], { sampleSize: 10_000, seed: 11 });
+    const chunk = 100_000;
+    for (let start = 0; start < n; start += chunk) b.addColumns([Float64Array.from({ length: chunk }, (_, i) => start + i)], chunk);
+    const v = sampleColumn(b.build().sample, 'v');
+    expect(v.length).toBe(10_000);
+    const tenths = new Array<number>(10).fill(0);
+    for (const x of v) tenths[Math.floor(x / (n / 10))]!++;
+    // 1,000 expected per tenth; binomial sd ≈ 30: allow 4 sd
+    for (const t of tenths) expect(Math.abs(t - 1000)).toBeLessThan(120);
+    expect(new Set(v).size).toBe(10_000);
+  });
+
   it('merged samples are proportional to the rows of each window', () => {
     const mk = (from: number, count: number) => {
       const b = new ProfileBuilder([{ name: 'v', kind: 'numeric' }], { sampleSize: 500, seed: from + 1 });
@@ -178,6 +208,21 @@ describe('profiles', () => {
     expect(count(2)).toBeLessThanOrEqual(167);
     expect(count(3)).toBeGreaterThanOrEqual(33);
     expect(count(3)).toBeLessThanOrEqual(34);
+  });
+
+  it('binning through the grid equals a binary search, edges and skewed layouts included', () => {
+    const rng = new Random(5);
+    const skewed = Array.from({ length: 5000 }, () => Math.exp(3 * rng.next()) * (rng.next() < 0.3 ? 1 : 100));
+    for (const data of [skewed, Array.from({ length: 300 }, () => rng.below(7)), [1, 2], [0, 0, 0, 1, 1e-300, 1e300]]) {
+      const edges = quantileEdges(data)!;
+      const b = new ProfileBuilder([{ name: 'v', kind: 'numeric' }], { layout: { id: 'l', edges: { v: edges } }, sampleSize: 0 });
+      const probes = [...data, ...edges, ...edges.map((e) => e * (1 + 1e-12)), ...edges.map((e) => e - 1e-9), -1e308, 1e308];
+      b.addColumns([Float64Array.from(probes)], probes.length);
+      const expected = new Array<number>(edges.length === 1 ? 3 : edges.length + 1).fill(0);
+      for (const v of probes) expected[binIndex(edges, v)]!++;
+      const st = b.build().stats.columns.v!;
+      expect(st.kind === 'numeric' && st.bins).toEqual(expected);
+    }
   });
 
   it('bins: under-range, quantile bins, over-range', () => {

@@ -188,14 +188,6 @@ export function latencyQuantileMs(hist: Record<string, number>, q: number): numb
 // ---------------------------------------------------------------------------------------------
 // Building profiles
 
-function emptyColumn(kind: ColumnKind, bins: number): ColumnStats {
-  if (kind === 'categorical') return { kind, count: 0, missing: 0, typeErrors: 0, categories: {}, overflow: 0 };
-  return {
-    kind, count: 0, missing: 0, nonFinite: 0, typeErrors: 0, n: 0, mean: 0, m2: 0, min: null, max: null,
-    bins: bins > 0 ? new Array<number>(bins).fill(0) : null, values: {},
-  };
-}
-
 /** Index of the bin of v for edges e0 < … < ek: 0 below e0, k+1 above ek, else 1 + the interval. */
 export function binIndex(edges: ArrayLike<number>, v: number): number {
   const k = edges.length - 1;
@@ -218,31 +210,189 @@ export function binCount(edges: ArrayLike<number>): number {
 }
 
 /**
- * Folds rows into a profile. Each row is given as a function from column index to raw value (a number,
- * text, boolean or null), so rows can come from parsed log records or from column arrays alike.
+ * Running state of a numeric column. Moments are kept as sums of (x − shift) and (x − shift)² with the
+ * shift set to the first value, which is as accurate as Welford's update for data near that value and
+ * needs no division per value; they become mean and M2 in build().
+ */
+class NumericAccumulator {
+  count = 0;
+  missing = 0;
+  nonFinite = 0;
+  typeErrors = 0;
+  n = 0;
+  shift = 0;
+  s1 = 0;
+  s2 = 0;
+  min = Infinity;
+  max = -Infinity;
+  readonly bins: Float64Array | null;
+  /** Distinct values and their counts while there are at most DISCRETE_LIMIT; null after. */
+  keys: Float64Array | null = new Float64Array(DISCRETE_LIMIT);
+  keyCounts = new Float64Array(DISCRETE_LIMIT);
+  nKeys = 0;
+
+  /**
+   * A uniform grid over [e0, ek] whose cells hold the last interval starting at or before the cell's left
+   * side: a value's bin is found from its cell with a step or two forward instead of a binary search (whose
+   * unpredictable branches dominate the cost of folding a value).
+   */
+  readonly grid: Int32Array | null = null;
+  readonly gridScale: number = 0;
+
+  constructor(readonly edges: Float64Array | null) {
+    this.bins = edges ? new Float64Array(binCount(edges)) : null;
+    if (edges && edges.length > 2) {
+      const k = edges.length - 1;
+      const cells = 4096;
+      const scale = cells / (edges[k]! - edges[0]!);
+      const grid = new Int32Array(cells + 1);
+      let lo = 0;
+      for (let c = 0; c <= cells; c++) {
+        const left = edges[0]! + c / scale;
+        while (lo + 1 < k && edges[lo + 1]! <= left) lo++;
+        grid[c] = lo;
+      }
+      this.grid = grid;
+      this.gridScale = scale;
+    }
+  }
+
+  /** The bin of a finite value. */
+  bin(x: number): number {
+    const edges = this.edges!;
+    const k = edges.length - 1;
+    const e0 = edges[0]!;
+    if (x < e0) return 0;
+    if (x > edges[k]!) return k === 0 ? 2 : k + 1;
+    if (k === 0) return 1;
+    const grid = this.grid;
+    if (grid === null) return x < edges[1]! || k === 1 ? 1 : 2;
+    let lo = grid[Math.floor((x - e0) * this.gridScale)]!;
+    while (lo + 1 < k && edges[lo + 1]! <= x) lo++;
+    // The grid cell can start after x's interval only through rounding at its left side.
+    while (lo > 0 && edges[lo]! > x) lo--;
+    return lo + 1;
+  }
+
+  /** Adds a finite value. */
+  value(x: number): void {
+    if (this.n === 0) this.shift = x;
+    this.n++;
+    const d = x - this.shift;
+    this.s1 += d;
+    this.s2 += d * d;
+    if (x < this.min) this.min = x;
+    if (x > this.max) this.max = x;
+    if (this.bins !== null) this.bins[this.bin(x)]!++;
+    if (this.keys !== null) this.countKey(x);
+  }
+
+  /** Counts a finite value among the distinct ones (until there are too many). */
+  countKey(x: number): void {
+    const keys = this.keys;
+    if (keys !== null) {
+      const v = x === 0 ? 0 : x;
+      const nk = this.nKeys;
+      let i = 0;
+      while (i < nk && keys[i] !== v) i++;
+      if (i < nk) this.keyCounts[i]!++;
+      else if (nk < DISCRETE_LIMIT) {
+        keys[nk] = v;
+        this.keyCounts[nk] = 1;
+        this.nKeys = nk + 1;
+      } else this.keys = null;
+    }
+  }
+
+  stats(): NumericStats {
+    const n = this.n;
+    const mean = n === 0 ? 0 : this.shift + this.s1 / n;
+    const m2 = n === 0 ? 0 : Math.max(0, this.s2 - (this.s1 * this.s1) / n);
+    let values: Record<string, number> | null = null;
+    if (this.keys !== null) {
+      values = {};
+      for (let i = 0; i < this.nKeys; i++) values[numberKey(this.keys[i]!)] = this.keyCounts[i]!;
+    }
+    return {
+      kind: 'numeric', count: this.count, missing: this.missing, nonFinite: this.nonFinite, typeErrors: this.typeErrors,
+      n, mean, m2, min: n === 0 ? null : this.min, max: n === 0 ? null : this.max,
+      bins: this.bins ? Array.from(this.bins) : null, values,
+    };
+  }
+}
+
+class CategoricalAccumulator {
+  count = 0;
+  missing = 0;
+  typeErrors = 0;
+  overflow = 0;
+  readonly categories = new Map<string, number>();
+
+  key(key: string): void {
+    const c = this.categories.get(key);
+    if (c !== undefined) this.categories.set(key, c + 1);
+    else if (this.categories.size < CATEGORY_LIMIT) this.categories.set(key, 1);
+    else this.overflow++;
+  }
+
+  raw(raw: unknown): void {
+    this.count++;
+    if (raw === null || raw === undefined) this.missing++;
+    else if (typeof raw === 'string') this.key(raw);
+    else if (typeof raw === 'number') this.key(numberKey(raw));
+    else if (typeof raw === 'boolean') this.key(raw ? 'true' : 'false');
+    else this.typeErrors++;
+  }
+
+  stats(): CategoricalStats {
+    return { kind: 'categorical', count: this.count, missing: this.missing, typeErrors: this.typeErrors, categories: Object.fromEntries(this.categories), overflow: this.overflow };
+  }
+}
+
+/** Dictionary-encoded categorical values: codes into a table, -1 for a missing value. */
+export interface CodedColumn {
+  codes: Int32Array;
+  table: readonly string[];
+}
+
+/**
+ * One column of a batch for ProfileBuilder.addColumns: a Float64Array for a numeric column (NaN = missing),
+ * raw values (numbers, text, booleans, null) for any column, or dictionary codes for a categorical one.
+ */
+export type ColumnBatch = Float64Array | readonly unknown[] | CodedColumn;
+
+/**
+ * Folds rows into a profile, row by row (`add`) or a batch of columns at a time (`addColumns`, the fast
+ * path). The row sample is a reservoir (Vitter's algorithm L: random numbers only for the rows that enter).
  */
 export class ProfileBuilder {
   readonly columns: ColumnSpec[];
-  private readonly stats: ColumnStats[];
-  private readonly edges: (Float64Array | null)[];
+  private readonly accumulators: (NumericAccumulator | CategoricalAccumulator)[];
   private readonly sampleColumnIndex: number[];
+  /** Position of each column in a sample row (-1 for categorical columns). */
+  private readonly samplePosition: Int32Array;
   private readonly sampleData: Float64Array;
   private sampleRows = 0;
   private seen = 0;
   private readonly random: Random;
   private readonly ops: OperationStats = { errors: 0, rejected: 0, latency: {} };
+  /** Algorithm L state: the index of the next row that enters the full reservoir, and W. */
+  private nextEntry = 0;
+  private w = 0;
 
   constructor(
     columns: ColumnSpec[],
     private readonly options: { layout?: BinLayout | null; sampleSize: number; seed?: number },
   ) {
     this.columns = columns;
-    this.edges = columns.map((c) => {
-      const e = c.kind === 'numeric' ? options.layout?.edges[c.name] : undefined;
-      return e ? Float64Array.from(e) : null;
+    this.accumulators = columns.map((c) => {
+      if (c.kind === 'categorical') return new CategoricalAccumulator();
+      const e = options.layout?.edges[c.name];
+      return new NumericAccumulator(e ? Float64Array.from(e) : null);
     });
-    this.stats = columns.map((c, i) => emptyColumn(c.kind, this.edges[i] ? binCount(this.edges[i]!) : 0));
     this.sampleColumnIndex = columns.flatMap((c, i) => (c.kind === 'numeric' ? [i] : []));
+    this.samplePosition = new Int32Array(columns.length).fill(-1);
+    this.sampleColumnIndex.forEach((c, s) => (this.samplePosition[c] = s));
     this.sampleData = new Float64Array(options.sampleSize * this.sampleColumnIndex.length);
     this.random = new Random(options.seed ?? 1);
   }
@@ -251,28 +401,104 @@ export class ProfileBuilder {
     return this.seen;
   }
 
+  /** The sample slot the next row takes, or -1; advances the row count. */
+  private nextSlot(): number {
+    const k = this.options.sampleSize;
+    const i = this.seen++;
+    if (i < k) {
+      this.sampleRows++;
+      if (i === k - 1) this.scheduleFirst();
+      return i;
+    }
+    if (i !== this.nextEntry) return -1;
+    const slot = this.random.below(k);
+    this.w *= Math.exp(Math.log(this.random.next() || Number.MIN_VALUE) / k);
+    this.nextEntry += this.skip();
+    return slot;
+  }
+
+  private scheduleFirst(): void {
+    const k = this.options.sampleSize;
+    this.w = Math.exp(Math.log(this.random.next() || Number.MIN_VALUE) / k);
+    this.nextEntry = k - 1 + this.skip();
+  }
+
+  private skip(): number {
+    const u = this.random.next() || Number.MIN_VALUE;
+    const d = Math.log(1 - this.w);
+    return d === 0 ? Number.MAX_SAFE_INTEGER : Math.floor(Math.log(u) / d) + 1;
+  }
+
   /** Adds one row; `value(i)` is the raw value of column i. */
   add(value: (column: number) => unknown): void {
-    const { sampleSize } = this.options;
-    // Reservoir sampling (algorithm R): the row takes slot `slot` of the sample, or none.
-    let slot = -1;
-    if (this.seen < sampleSize) slot = this.sampleRows++;
-    else {
-      const j = this.random.below(this.seen + 1);
-      if (j < sampleSize) slot = j;
-    }
-    this.seen++;
+    const slot = this.options.sampleSize > 0 ? this.nextSlot() : (this.seen++, -1);
     const width = this.sampleColumnIndex.length;
-    let s = 0;
-    for (let i = 0; i < this.stats.length; i++) {
+    for (let i = 0; i < this.accumulators.length; i++) {
       const raw = value(i);
-      const st = this.stats[i]!;
-      if (st.kind === 'numeric') {
-        const x = this.addNumeric(st, this.edges[i]!, raw);
-        if (slot >= 0) this.sampleData[slot * width + s] = x;
-        s++;
-      } else addCategorical(st, raw);
+      const acc = this.accumulators[i]!;
+      if (acc instanceof NumericAccumulator) {
+        const x = addRawNumber(acc, raw);
+        if (slot >= 0) this.sampleData[slot * width + this.samplePosition[i]!] = x;
+      } else acc.raw(raw);
     }
+  }
+
+  /** Adds `rows` rows given column by column (one ColumnBatch per column, in order). */
+  addColumns(batch: readonly ColumnBatch[], rows: number): void {
+    if (batch.length !== this.columns.length) throw new Error(`addColumns: ${batch.length} columns given, ${this.columns.length} expected`);
+    // Sample slots first (they depend only on the row count), then one tight loop per column.
+    const slots = new Int32Array(rows);
+    if (this.options.sampleSize > 0) for (let r = 0; r < rows; r++) slots[r] = this.nextSlot();
+    else {
+      slots.fill(-1);
+      this.seen += rows;
+    }
+    const width = this.sampleColumnIndex.length;
+    const sample = this.sampleData;
+    for (let i = 0; i < batch.length; i++) {
+      const col = batch[i]!;
+      const acc = this.accumulators[i]!;
+      const pos = this.samplePosition[i]!;
+      if (acc instanceof NumericAccumulator) {
+        if (col instanceof Float64Array) foldNumbers(acc, col, rows, slots, sample, width, pos); else if (Array.isArray(col)) {
+          for (let r = 0; r < rows; r++) {
+            const x = addRawNumber(acc, col[r]);
+            const slot = slots[r]!;
+            if (slot >= 0) sample[slot * width + pos] = x;
+          }
+        } else throw new Error(`addColumns: column '${this.columns[i]!.name}' is numeric; give numbers, not codes`);
+      } else if (col instanceof Float64Array) {
+        for (let r = 0; r < rows; r++) acc.raw(col[r] !== col[r] ? null : col[r]);
+      } else if (Array.isArray(col)) {
+        for (let r = 0; r < rows; r++) acc.raw(col[r]);
+      } else {
+        const { codes, table } = col as CodedColumn;
+        const counts = new Float64Array(table.length);
+        acc.count += rows;
+        for (let r = 0; r < rows; r++) {
+          const c = codes[r]!;
+          if (c < 0) acc.missing++;
+          else counts[c]!++;
+        }
+        for (let c = 0; c < table.length; c++) {
+          const n = counts[c]!;
+          if (n === 0) continue;
+          const key = table[c]!;
+          const before = acc.categories.get(key);
+          if (before !== undefined) acc.categories.set(key, before + n);
+          else if (acc.categories.size < CATEGORY_LIMIT) acc.categories.set(key, n);
+          else acc.overflow += n;
+        }
+      }
+    }
+  }
+
+  /** Recounts `n` values of a numeric column that were given as missing (NaN) as type errors instead. */
+  typeErrors(column: number, n: number): void {
+    const acc = this.accumulators[column];
+    if (!(acc instanceof NumericAccumulator) || n === 0) return;
+    acc.missing -= n;
+    acc.typeErrors += n;
   }
 
   /** Counts a request that failed (`rejected` when validation refused it). */
@@ -286,43 +512,6 @@ export class ProfileBuilder {
     this.ops.latency[b] = (this.ops.latency[b] ?? 0) + 1;
   }
 
-  private addNumeric(st: NumericStats, edges: Float64Array | null, raw: unknown): number {
-    st.count++;
-    if (raw === null || raw === undefined) {
-      st.missing++;
-      return NaN;
-    }
-    let x: number;
-    if (typeof raw === 'number') x = raw;
-    else if (typeof raw === 'boolean') x = raw ? 1 : 0;
-    else {
-      st.typeErrors++;
-      return NaN;
-    }
-    if (!Number.isFinite(x)) {
-      st.nonFinite++;
-      return NaN;
-    }
-    const n = ++st.n;
-    const d = x - st.mean;
-    st.mean += d / n;
-    st.m2 += d * (x - st.mean);
-    if (st.min === null || x < st.min) st.min = x;
-    if (st.max === null || x > st.max) st.max = x;
-    if (edges !== null && st.bins !== null) {
-      const b = binIndex(edges, x);
-      st.bins[b]!++;
-    }
-    if (st.values !== null) {
-      const key = numberKey(x);
-      const c = st.values[key];
-      if (c !== undefined) st.values[key] = c + 1;
-      else if (Object.keys(st.values).length < DISCRETE_LIMIT) st.values[key] = 1;
-      else st.values = null;
-    }
-    return x;
-  }
-
   /** The profile so far. The sample is shuffled, so that any prefix of it is a uniform sample. */
   build(): Profile {
     const width = this.sampleColumnIndex.length;
@@ -330,7 +519,7 @@ export class ProfileBuilder {
     const data = this.sampleData.slice(0, rows * width);
     shuffleRows(data, width, rows, new Random((this.options.seed ?? 1) ^ 0x5bd1e995));
     const columns: Record<string, ColumnStats> = {};
-    this.columns.forEach((c, i) => (columns[c.name] = structuredClone(this.stats[i]!)));
+    this.columns.forEach((c, i) => (columns[c.name] = this.accumulators[i]!.stats()));
     const sampleColumns = this.sampleColumnIndex.map((i) => this.columns[i]!.name);
     return {
       stats: { rows: this.seen, layout: this.options.layout?.id ?? null, columns, ops: structuredClone(this.ops), sampleColumns },
@@ -339,24 +528,85 @@ export class ProfileBuilder {
   }
 }
 
-function addCategorical(st: CategoricalStats, raw: unknown): void {
-  st.count++;
+/**
+ * The fast path of addColumns for a numeric column: moments, min and max in local variables; bins through
+ * the accumulator's grid; distinct values only until there are too many.
+ */
+function foldNumbers(acc: NumericAccumulator, col: Float64Array, rows: number, slots: Int32Array, sample: Float64Array, width: number, pos: number): void {
+  acc.count += rows;
+  let missing = 0;
+  let nonFinite = 0;
+  let r = 0;
+  // The first finite value fixes the shift; it goes through the general path.
+  while (acc.n === 0 && r < rows) {
+    const x = col[r]!;
+    if (x !== x) missing++;
+    else if (x === Infinity || x === -Infinity) nonFinite++;
+    else acc.value(x);
+    const slot = slots[r]!;
+    if (slot >= 0) sample[slot * width + pos] = x === Infinity || x === -Infinity ? NaN : x;
+    r++;
+  }
+  let n = acc.n;
+  const shift = acc.shift;
+  let s1 = acc.s1;
+  let s2 = acc.s2;
+  let min = acc.min;
+  let max = acc.max;
+  const bins = acc.bins;
+  const discrete = acc.keys !== null;
+  for (; r < rows; r++) {
+    const x = col[r]!;
+    const slot = slots[r]!;
+    if (x !== x) {
+      missing++;
+      if (slot >= 0) sample[slot * width + pos] = NaN;
+      continue;
+    }
+    if (x === Infinity || x === -Infinity) {
+      nonFinite++;
+      if (slot >= 0) sample[slot * width + pos] = NaN;
+      continue;
+    }
+    n++;
+    const d = x - shift;
+    s1 += d;
+    s2 += d * d;
+    if (x < min) min = x;
+    if (x > max) max = x;
+    if (bins !== null) bins[acc.bin(x)]!++;
+    if (discrete && acc.keys !== null) acc.countKey(x);
+    if (slot >= 0) sample[slot * width + pos] = x;
+  }
+  acc.n = n;
+  acc.s1 = s1;
+  acc.s2 = s2;
+  acc.min = min;
+  acc.max = max;
+  acc.missing += missing;
+  acc.nonFinite += nonFinite;
+}
+
+/** Adds a raw value to a numeric column; returns what the sample holds for it (NaN unless finite). */
+function addRawNumber(acc: NumericAccumulator, raw: unknown): number {
+  acc.count++;
   if (raw === null || raw === undefined) {
-    st.missing++;
-    return;
+    acc.missing++;
+    return NaN;
   }
-  let key: string;
-  if (typeof raw === 'string') key = raw;
-  else if (typeof raw === 'number') key = numberKey(raw);
-  else if (typeof raw === 'boolean') key = raw ? 'true' : 'false';
+  let x: number;
+  if (typeof raw === 'number') x = raw;
+  else if (typeof raw === 'boolean') x = raw ? 1 : 0;
   else {
-    st.typeErrors++;
-    return;
+    acc.typeErrors++;
+    return NaN;
   }
-  const c = st.categories[key];
-  if (c !== undefined) st.categories[key] = c + 1;
-  else if (Object.keys(st.categories).length < CATEGORY_LIMIT) st.categories[key] = 1;
-  else st.overflow++;
+  if (!Number.isFinite(x)) {
+    acc.nonFinite++;
+    return NaN;
+  }
+  acc.value(x);
+  return x;
 }
 
 /** The text key of a number in value maps (-0 and 0 are one value). */

@@ -48,6 +48,25 @@ interface OpenWindow {
   builder: ProfileBuilder;
   feature: string[];
   rowsBefore: number;
+  /** Rows buffered column by column, handed to the builder BUFFER_ROWS at a time. */
+  numeric: boolean[];
+  buffers: (Float64Array | unknown[])[];
+  typeErrors: Int32Array;
+  buffered: number;
+}
+
+const BUFFER_ROWS = 2048;
+
+function flush(w: OpenWindow): void {
+  if (w.buffered === 0) return;
+  const n = w.buffered;
+  w.builder.addColumns(w.buffers.map((b) => (b instanceof Float64Array ? b.subarray(0, n) : b.length === n ? b : b.slice(0, n))), n);
+  for (let i = 0; i < w.typeErrors.length; i++) {
+    if (w.typeErrors[i]! > 0) w.builder.typeErrors(i, w.typeErrors[i]!);
+  }
+  w.typeErrors.fill(0);
+  w.buffers = w.buffers.map((b) => (b instanceof Float64Array ? b : []));
+  w.buffered = 0;
 }
 
 /** The value of a logged prediction as the prediction column holds it: arrays of scores give the top class. */
@@ -72,6 +91,8 @@ export class WindowFolder {
   private readonly rowState = new Map<string, { seq: number; rows: number }>();
   records = 0;
   skipped = 0;
+  /** The window the previous record went to (time windows only: row windows count every record). */
+  private last: { project: string; deployment: string; model: string; version: number; timeKind: boolean; window: OpenWindow } | null = null;
 
   constructor(
     private readonly deps: {
@@ -88,25 +109,51 @@ export class WindowFolder {
   add(record: PredictionRecord): void {
     this.records++;
     if (record.shadow) return; // shadows are compared in their own reports later; not folded here
-    const deploymentKey = `${record.project}/${record.deployment}`;
-    const kind = this.deps.kindOf(deploymentKey);
-    const model = kind && this.deps.modelOf(record.project, record.model, record.version);
-    if (!kind || !model) {
-      this.skipped++;
-      return;
-    }
     const failed = record.status === 'error' || record.status === 'rejected';
-    const w = this.windowFor(deploymentKey, record, kind, model, failed);
+    // Consecutive records mostly belong to the same time window of the same version: reuse it.
+    const last = this.last;
+    let w: OpenWindow;
+    if (
+      last !== null && !failed && last.timeKind && record.project === last.project && record.deployment === last.deployment &&
+      record.model === last.model && record.version === last.version && record.time >= last.window.meta.start && record.time < last.window.meta.end
+    ) {
+      w = last.window;
+    } else {
+      const deploymentKey = `${record.project}/${record.deployment}`;
+      const kind = this.deps.kindOf(deploymentKey);
+      const model = kind && this.deps.modelOf(record.project, record.model, record.version);
+      if (!kind || !model) {
+        this.skipped++;
+        return;
+      }
+      w = this.windowFor(deploymentKey, record, kind, model, failed);
+      this.last = { project: record.project, deployment: record.deployment, model: record.model, version: record.version, timeKind: !kind.startsWith('rows:'), window: w };
+    }
     if (failed) {
       w.builder.failure(record.status === 'rejected');
       return;
     }
     const inputs = record.inputs ?? {};
     const features = w.feature;
-    const prediction = predictionValue(record.outputs);
     const n = features.length;
-    w.builder.add((i) => (i < n ? inputs[features[i]!] : prediction));
+    const r = w.buffered++;
+    for (let i = 0; i <= n; i++) {
+      const raw = i < n ? inputs[features[i]!] : predictionValue(record.outputs);
+      const buf = w.buffers[i]!;
+      if (w.numeric[i]) {
+        let x: number;
+        if (typeof raw === 'number') x = raw;
+        else if (raw === null || raw === undefined) x = NaN;
+        else if (typeof raw === 'boolean') x = raw ? 1 : 0;
+        else {
+          x = NaN;
+          w.typeErrors[i]!++;
+        }
+        (buf as Float64Array)[r] = x;
+      } else (buf as unknown[])[r] = raw;
+    }
     w.builder.latency(record.latencyMicros);
+    if (w.buffered === BUFFER_ROWS) flush(w);
   }
 
   private windowFor(deploymentKey: string, r: PredictionRecord, kind: WindowKind, model: FoldModel, failed: boolean): OpenWindow {
@@ -147,6 +194,10 @@ export class WindowFolder {
         builder: new ProfileBuilder(columns, { layout: model.layout, sampleSize: this.deps.sampleRows ?? WINDOW_SAMPLE_ROWS, seed: (seq % 2147483647) + 1 }),
         feature: columns.filter((c) => c.name !== PREDICTION_COLUMN).map((c) => c.name),
         rowsBefore,
+        numeric: columns.map((c) => c.kind === 'numeric'),
+        buffers: columns.map((c) => (c.kind === 'numeric' ? new Float64Array(BUFFER_ROWS) : [])),
+        typeErrors: new Int32Array(columns.length),
+        buffered: 0,
       };
       this.open.set(key, w);
     } else if (kind.startsWith('rows:')) {
@@ -160,11 +211,13 @@ export class WindowFolder {
   drain(): FoldedWindow[] {
     const out: FoldedWindow[] = [];
     for (const w of this.open.values()) {
+      flush(w);
       const profile = w.builder.build();
       out.push({ ...w.meta, rowsSoFar: w.rowsBefore + profile.stats.rows, profile });
     }
     this.open.clear();
     this.rowState.clear();
+    this.last = null;
     return out;
   }
 }

@@ -280,6 +280,8 @@ export interface MonitoringWindowTable {
   closed: number;
   stats: string;
   sample: string;
+  /** The first SAMPLE_HEAD_ROWS rows of the sample. */
+  sample_head: string;
   updated_at: string;
 }
 

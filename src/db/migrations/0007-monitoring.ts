@@ -37,7 +37,8 @@ export function migration0007(dialect: DialectKind): Migration {
         .execute();
       // Window profiles. `stats` is small JSON (counts, bins, moments, categories, latency histogram);
       // `sample` is a row sample (base64 of float64 rows, in random order, so that any prefix is a uniform
-      // sample too) read only as far as a report needs.
+      // sample too); `sample_head` holds its first rows, which is all that a report over many windows needs
+      // from each (databases read a text value whole, so a prefix of `sample` would cost as much as all).
       await db.schema
         .createTable('monitoring_windows')
         .addColumn('id', text, (c) => c.primaryKey())
@@ -51,8 +52,11 @@ export function migration0007(dialect: DialectKind): Migration {
         .addColumn('rows', 'integer', (c) => c.notNull())
         .addColumn('closed', 'integer', (c) => c.notNull().defaultTo(0))
         .addColumn('stats', text, (c) => c.notNull())
-        .addColumn('sample', text, (c) => c.notNull())
+        .addColumn('sample_head', text, (c) => c.notNull())
         .addColumn('updated_at', text, (c) => c.notNull())
+        // Last: SQLite reads a row's columns in order, through the overflow pages of any large value before
+        // the one wanted, so the whole sample comes after everything a report reads.
+        .addColumn('sample', text, (c) => c.notNull())
         .addUniqueConstraint('monitoring_windows_key', ['deployment_id', 'model', 'version', 'kind', 'seq'])
         .execute();
       await db.schema.createIndex('monitoring_windows_range').on('monitoring_windows').columns(['deployment_id', 'start_at']).execute();

@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { Executor } from '../../db/executor.js';
 import type { MonitoringLabelTable, MonitoringReferenceTable, MonitoringWindowTable } from '../../db/schema.js';
 
@@ -6,8 +5,11 @@ export type WindowRow = MonitoringWindowTable;
 export type ReferenceRow = MonitoringReferenceTable;
 export type LabelRow = MonitoringLabelTable;
 
-/** A stored window without its sample, plus the first characters of the sample when asked for. */
-export type WindowHead = Omit<WindowRow, 'sample'> & { sample?: string };
+/** A stored window without its samples, plus a sample with at least the rows asked for. */
+export type WindowHead = Omit<WindowRow, 'sample' | 'sample_head'> & { sample?: string };
+
+/** Rows of a window's sample kept apart in `sample_head`. */
+export const SAMPLE_HEAD_ROWS = 64;
 
 /**
  * Monitoring's tables: per-deployment settings, reference profiles per model version, window profiles,
@@ -24,14 +26,14 @@ export interface MonitoringRepository {
   windowsByKey(keys: { deploymentId: string; model: string; version: number; kind: string; seq: number }[]): Promise<WindowRow[]>;
   putWindow(row: WindowRow, exists: boolean): Promise<void>;
   /** The newest window of each (model, version) of this kind for a deployment. */
-  lastWindows(deploymentId: string, kind: string): Promise<Omit<WindowRow, 'stats' | 'sample'>[]>;
+  lastWindows(deploymentId: string, kind: string): Promise<Omit<WindowRow, 'stats' | 'sample' | 'sample_head'>[]>;
   /**
-   * Windows whose start is in [from, to) (ISO), oldest first, optionally of one version; with the first
-   * `sampleChars` characters of each sample (0: none).
+   * Windows whose start is in [from, to) (ISO), oldest first, optionally of one version; with a sample of at
+   * least `sampleRows` rows of each (its head when that is enough; 0: none).
    */
-  windows(deploymentId: string, range: { from?: string; to?: string; model?: string; version?: number; kind?: string }, sampleChars: number): Promise<WindowHead[]>;
+  windows(deploymentId: string, range: { from?: string; to?: string; model?: string; version?: number; kind?: string }, sampleRows: number): Promise<WindowHead[]>;
   /** Windows not yet closed, for the closing check. */
-  openWindows(): Promise<Omit<WindowRow, 'stats' | 'sample'>[]>;
+  openWindows(): Promise<Omit<WindowRow, 'stats' | 'sample' | 'sample_head'>[]>;
   closeWindow(id: string): Promise<void>;
   cursor(logDir: string): Promise<{ segment: string; offset: number } | undefined>;
   putCursor(logDir: string, segment: string, offset: number, at: string): Promise<void>;
@@ -112,12 +114,12 @@ export class KyselyMonitoringRepository implements MonitoringRepository {
     }
     await this.db
       .updateTable('monitoring_windows')
-      .set({ rows: row.rows, stats: row.stats, sample: row.sample, start_at: row.start_at, end_at: row.end_at, closed: row.closed, updated_at: row.updated_at })
+      .set({ rows: row.rows, stats: row.stats, sample: row.sample, sample_head: row.sample_head, start_at: row.start_at, end_at: row.end_at, closed: row.closed, updated_at: row.updated_at })
       .where('id', '=', row.id)
       .execute();
   }
 
-  async lastWindows(deploymentId: string, kind: string): Promise<Omit<WindowRow, 'stats' | 'sample'>[]> {
+  async lastWindows(deploymentId: string, kind: string): Promise<Omit<WindowRow, 'stats' | 'sample' | 'sample_head'>[]> {
     const rows = await this.db
       .selectFrom('monitoring_windows as w')
       .select(HEAD_COLUMNS.map((c) => `w.${c}` as const))
@@ -139,7 +141,7 @@ export class KyselyMonitoringRepository implements MonitoringRepository {
     return rows.map(numberHead);
   }
 
-  async windows(deploymentId: string, range: { from?: string; to?: string; model?: string; version?: number; kind?: string }, sampleChars: number): Promise<WindowHead[]> {
+  async windows(deploymentId: string, range: { from?: string; to?: string; model?: string; version?: number; kind?: string }, sampleRows: number): Promise<WindowHead[]> {
     let q = this.db
       .selectFrom('monitoring_windows')
       .select([...HEAD_COLUMNS, 'stats'])
@@ -149,12 +151,12 @@ export class KyselyMonitoringRepository implements MonitoringRepository {
     if (range.model !== undefined) q = q.where('model', '=', range.model);
     if (range.version !== undefined) q = q.where('version', '=', range.version);
     if (range.kind !== undefined) q = q.where('kind', '=', range.kind);
-    const withSample = sampleChars > 0 ? q.select(sql<string>`substr(sample, 1, ${sampleChars})`.as('sample')) : q;
+    const withSample = sampleRows <= 0 ? q : sampleRows <= SAMPLE_HEAD_ROWS ? q.select('sample_head as sample') : q.select('sample');
     const rows = (await withSample.orderBy('start_at').orderBy('seq').execute()) as WindowHead[];
     return rows.map((r) => ({ ...numberHead(r), stats: r.stats, ...(r.sample !== undefined ? { sample: r.sample } : {}) }));
   }
 
-  async openWindows(): Promise<Omit<WindowRow, 'stats' | 'sample'>[]> {
+  async openWindows(): Promise<Omit<WindowRow, 'stats' | 'sample' | 'sample_head'>[]> {
     const rows = await this.db.selectFrom('monitoring_windows').select([...HEAD_COLUMNS]).where('closed', '=', 0).execute();
     return rows.map(numberHead);
   }

@@ -9,7 +9,7 @@ import type { MetadataStore, Repositories } from '../../db/metadata-store.js';
 import type { ModelVersionRow, ProjectRow } from '../../db/schema.js';
 import { inferTask, performanceOf, type PerformanceMetrics, type Task } from '../../ml/monitoring/performance.js';
 import {
-  decodeSample, emptyStats, encodeSample, mergeSamples, mergeStats, PREDICTION_COLUMN, samplePrefixChars, type BinLayout,
+  decodeSample, emptyStats, encodeSample, mergeSamples, mergeStats, PREDICTION_COLUMN, type BinLayout,
   type ColumnSpec, type Profile, type ProfileStats, type RowSample,
 } from '../../ml/monitoring/profile.js';
 import {
@@ -33,7 +33,7 @@ import { resolveProject } from '../projects/projects.service.js';
 import type { AlertsService } from './alerts/alerts.service.js';
 import { findPredictions, idTime, readChunk } from './log-tail.js';
 import { DEFAULT_SETTINGS, parseSettings, settingsView, type MonitoringSettings } from './monitoring-settings.js';
-import type { LabelRow, ReferenceRow, WindowHead, WindowRow } from './monitoring.repository.js';
+import { SAMPLE_HEAD_ROWS, type LabelRow, type ReferenceRow, type WindowHead, type WindowRow } from './monitoring.repository.js';
 import {
   checkColumns, columnsOf, describeTable, layoutOf, predictAll, profileColumns, readColumns, REFERENCE_SAMPLE_ROWS, type TableSource,
 } from './profile-data.js';
@@ -568,7 +568,7 @@ export class MonitoringService {
     let sample: RowSample = { columns, rows: 0, data: new Float64Array(0) };
     if (totalRows > 0 && heads.length > 0) {
       const perWindow = Math.max(...heads.map((h) => Math.ceil((settings.sampleRows * h.rows) / totalRows))) + 1;
-      const withSamples = await store.monitoring.windows(deploymentId, { from: from ?? undefined, to: to ?? undefined, version }, samplePrefixChars(Math.min(perWindow, WINDOW_SAMPLE_ROWS), Math.max(1, columns.length)));
+      const withSamples = await store.monitoring.windows(deploymentId, { from: from ?? undefined, to: to ?? undefined, version }, Math.min(perWindow, WINDOW_SAMPLE_ROWS));
       const ids = new Set(heads.map((h) => h.id));
       const parts = withSamples
         .filter((w) => ids.has(w.id))
@@ -827,7 +827,7 @@ function mergeWindow(existing: WindowRow | undefined, w: FoldedWindow, deploymen
   if (!existing) {
     return {
       id: newId(), deployment_id: deploymentId, model: w.model, version: w.version, kind: w.kind, start_at: start, end_at: end, seq: w.seq,
-      rows: w.profile.stats.rows, closed: 0, stats: JSON.stringify(w.profile.stats), sample: encodeSample(w.profile.sample), updated_at: at,
+      rows: w.profile.stats.rows, closed: 0, stats: JSON.stringify(w.profile.stats), ...encodeSamples(w.profile.sample), updated_at: at,
     };
   }
   const before = JSON.parse(existing.stats) as ProfileStats;
@@ -846,11 +846,18 @@ function mergeWindow(existing: WindowRow | undefined, w: FoldedWindow, deploymen
     ...existing,
     rows: stats.rows,
     stats: JSON.stringify(stats),
-    sample: encodeSample(sample),
+    ...encodeSamples(sample),
     start_at: isRows && start < existing.start_at ? start : existing.start_at,
     end_at: isRows && end > existing.end_at ? end : existing.end_at,
     updated_at: at,
   };
+}
+
+/** The whole sample and its first SAMPLE_HEAD_ROWS rows, encoded. */
+function encodeSamples(sample: RowSample): { sample: string; sample_head: string } {
+  const width = sample.columns.length;
+  const head = Math.min(sample.rows, SAMPLE_HEAD_ROWS);
+  return { sample: encodeSample(sample), sample_head: encodeSample({ columns: sample.columns, rows: head, data: sample.data.subarray(0, head * width) }) };
 }
 
 function validationOf(registered: Record<string, unknown>, current: PerformanceMetrics): PerformanceView['validation'] {

@@ -199,7 +199,7 @@ describe('webhook deliveries', () => {
   it('sends at most four at once', async () => {
     const srv = await receiver(() => undefined); // nothing ever answers
     servers.push(srv);
-    f = await alertFixture({ webhooks: { ...FAST, timeoutMs: 500, maxAttempts: 1 } });
+    f = await alertFixture({ webhooks: { ...FAST, timeoutMs: 1500, maxAttempts: 1 } });
     f.alerts.start();
     for (let i = 0; i < 7; i++) {
       const r = await ruleTo(`${srv.url}/slow${i}`, `r${i}`);

@@ -8,6 +8,7 @@ import { ApiError } from './client.js';
 import { adminCommands } from './commands/admin.js';
 import { datasetsCommand } from './commands/datasets.js';
 import { deploymentsCommands } from './commands/deployments.js';
+import { monitoringCommands } from './commands/monitoring.js';
 import { recipesCommand } from './commands/recipes.js';
 import { modelsCommand } from './commands/models.js';
 import { sessionCommands } from './commands/session.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   datasetsCommand(program);
   recipesCommand(program);
   deploymentsCommands(program);
+  monitoringCommands(program);
   adminCommands(program);
   return program;
 }

@@ -222,8 +222,23 @@ export class MonitoringService {
     } else {
       let staged;
       let fileName = 'upload';
+      let declaredFormat: 'csv' | 'parquet' | undefined;
       for await (const part of input.parts) {
-        if (part.kind === 'field') throw invalidField(part.name.slice(0, 100), "is not a field of this upload (send the data as the file field 'file')", 'UNKNOWN_FIELD');
+        if (part.kind === 'field') {
+          if (part.name !== 'metadata') throw invalidField(part.name.slice(0, 100), "is not a field of this upload (send the rows as the file field 'file', and optionally a JSON field 'metadata' {\"format\": \"csv\"|\"parquet\"})", 'UNKNOWN_FIELD');
+          let meta: unknown;
+          try {
+            meta = JSON.parse(part.value);
+          } catch {
+            throw invalidField('metadata', 'must be JSON {"format": "csv"|"parquet"}');
+          }
+          const m = meta as Record<string, unknown> | null;
+          if (m === null || typeof m !== 'object' || Array.isArray(m)) throw invalidField('metadata', 'must be a JSON object');
+          for (const k of Object.keys(m)) if (k !== 'format') throw invalidField(`metadata.${k.slice(0, 50)}`, 'is not a field (format)', 'UNKNOWN_FIELD');
+          if (m.format !== undefined && m.format !== 'csv' && m.format !== 'parquet') throw invalidField('metadata.format', "must be 'csv' or 'parquet'");
+          declaredFormat = m.format as 'csv' | 'parquet' | undefined;
+          continue;
+        }
         if (part.name !== 'file') throw invalidField(part.name.slice(0, 100), "is not a file field of this upload (the data goes in 'file')", 'UNKNOWN_FIELD');
         if (staged) throw invalidField('file', 'only one file can be sent');
         fileName = part.filename || 'upload';
@@ -234,7 +249,7 @@ export class MonitoringService {
         await staged.discard();
         throw invalidField('file', `${fileName} is empty`, 'EMPTY_FILE');
       }
-      const format = /\.parquet$/i.test(fileName) ? 'parquet' : 'csv';
+      const format = declaredFormat ?? (/\.parquet$/i.test(fileName) ? 'parquet' : 'csv');
       source = { path: staged.localPath, format, label: fileName };
       try {
         const table = await describeTable(this.deps.engine, source, 'file');

@@ -174,8 +174,34 @@ describe('profiles', () => {
     b.addColumns(cols(0, half), half);
     b.addColumns(cols(half, n), n - half);
     const batched = b.build();
-    expect(batched.stats).toEqual(rowWise.stats);
+    // Moments agree to rounding (Welford row by row, two-pass batches merged by Chan's formula); all else exactly.
+    const moments = (p: Profile) => Object.values(p.stats.columns).flatMap((c) => (c.kind === 'numeric' ? [c.mean, c.m2] : []));
+    const a = moments(batched);
+    const z = moments(rowWise);
+    a.forEach((v, i) => close(v, z[i]!, 1e-12));
+    const strip = (p: Profile) => JSON.parse(JSON.stringify(p.stats, (k, v) => (k === 'mean' || k === 'm2' ? undefined : v)));
+    expect(strip(batched)).toEqual(strip(rowWise));
     expect(Array.from(batched.sample.data)).toEqual(Array.from(rowWise.sample.data));
+  });
+
+  it('keeps mean and variance accurate far from zero, with an outlier first', () => {
+    // 1e9 + small noise, the first value far off: naive sums of squares lose every digit here.
+    const rng = new Random(8);
+    const xs = [1e12, ...Array.from({ length: 100_000 }, () => 1e9 + rng.next())];
+    const b = new ProfileBuilder([{ name: 'v', kind: 'numeric' }], { sampleSize: 0 });
+    for (let i = 0; i < xs.length; i += 30_000) b.addColumns([Float64Array.from(xs.slice(i, i + 30_000))], Math.min(30_000, xs.length - i));
+    const st = b.build().stats.columns.v!;
+    if (st.kind !== 'numeric') throw new Error('numeric expected');
+    // reference: exact-ish two-pass over the values around 1e9, with the outlier added by Chan's formula
+    const rest = xs.slice(1);
+    const m = rest.reduce((s, v) => s + (v - 1e9), 0) / rest.length + 1e9;
+    const m2rest = rest.reduce((s, v) => s + (v - m) ** 2, 0);
+    const n = xs.length;
+    const delta = 1e12 - m;
+    const mean = m + delta / n;
+    const m2 = m2rest + (delta * delta * rest.length) / n;
+    close(st.mean, mean, 1e-12);
+    close(st.m2, m2, 1e-9);
   });
 
   it('the reservoir (algorithm L) samples every part of a long stream equally', () => {

@@ -210,9 +210,9 @@ export function binCount(edges: ArrayLike<number>): number {
 }
 
 /**
- * Running state of a numeric column. Moments are kept as sums of (x − shift) and (x − shift)² with the
- * shift set to the first value, which is as accurate as Welford's update for data near that value and
- * needs no division per value; they become mean and M2 in build().
+ * Running state of a numeric column. Moments are Welford's (count, mean, M2): updated value by value for
+ * single rows, and for a batch of columns computed by a corrected two-pass over the batch and merged with
+ * Chan's formula (as accurate, and no division per value).
  */
 class NumericAccumulator {
   count = 0;
@@ -220,9 +220,8 @@ class NumericAccumulator {
   nonFinite = 0;
   typeErrors = 0;
   n = 0;
-  shift = 0;
-  s1 = 0;
-  s2 = 0;
+  mean = 0;
+  m2 = 0;
   min = Infinity;
   max = -Infinity;
   readonly bins: Float64Array | null;
@@ -276,11 +275,10 @@ class NumericAccumulator {
 
   /** Adds a finite value. */
   value(x: number): void {
-    if (this.n === 0) this.shift = x;
-    this.n++;
-    const d = x - this.shift;
-    this.s1 += d;
-    this.s2 += d * d;
+    const n = ++this.n;
+    const d = x - this.mean;
+    this.mean += d / n;
+    this.m2 += d * (x - this.mean);
     if (x < this.min) this.min = x;
     if (x > this.max) this.max = x;
     if (this.bins !== null) this.bins[this.bin(x)]!++;
@@ -306,8 +304,8 @@ class NumericAccumulator {
 
   stats(): NumericStats {
     const n = this.n;
-    const mean = n === 0 ? 0 : this.shift + this.s1 / n;
-    const m2 = n === 0 ? 0 : Math.max(0, this.s2 - (this.s1 * this.s1) / n);
+    const mean = this.mean;
+    const m2 = Math.max(0, this.m2);
     let values: Record<string, number> | null = null;
     if (this.keys !== null) {
       values = {};
@@ -536,26 +534,13 @@ function foldNumbers(acc: NumericAccumulator, col: Float64Array, rows: number, s
   acc.count += rows;
   let missing = 0;
   let nonFinite = 0;
-  let r = 0;
-  // The first finite value fixes the shift; it goes through the general path.
-  while (acc.n === 0 && r < rows) {
-    const x = col[r]!;
-    if (x !== x) missing++;
-    else if (x === Infinity || x === -Infinity) nonFinite++;
-    else acc.value(x);
-    const slot = slots[r]!;
-    if (slot >= 0) sample[slot * width + pos] = x === Infinity || x === -Infinity ? NaN : x;
-    r++;
-  }
-  let n = acc.n;
-  const shift = acc.shift;
-  let s1 = acc.s1;
-  let s2 = acc.s2;
+  let n = 0;
+  let sum = 0;
   let min = acc.min;
   let max = acc.max;
   const bins = acc.bins;
   const discrete = acc.keys !== null;
-  for (; r < rows; r++) {
+  for (let r = 0; r < rows; r++) {
     const x = col[r]!;
     const slot = slots[r]!;
     if (x !== x) {
@@ -569,22 +554,36 @@ function foldNumbers(acc: NumericAccumulator, col: Float64Array, rows: number, s
       continue;
     }
     n++;
-    const d = x - shift;
-    s1 += d;
-    s2 += d * d;
+    sum += x;
     if (x < min) min = x;
     if (x > max) max = x;
     if (bins !== null) bins[acc.bin(x)]!++;
     if (discrete && acc.keys !== null) acc.countKey(x);
     if (slot >= 0) sample[slot * width + pos] = x;
   }
-  acc.n = n;
-  acc.s1 = s1;
-  acc.s2 = s2;
   acc.min = min;
   acc.max = max;
   acc.missing += missing;
   acc.nonFinite += nonFinite;
+  if (n === 0) return;
+  // The batch's mean and M2 by the corrected two-pass algorithm, then Chan's merge into the running state.
+  let mean = sum / n;
+  let m2 = 0;
+  let comp = 0;
+  for (let r = 0; r < rows; r++) {
+    const x = col[r]!;
+    if (x !== x || x === Infinity || x === -Infinity) continue;
+    const d = x - mean;
+    m2 += d * d;
+    comp += d;
+  }
+  m2 -= (comp * comp) / n;
+  mean += comp / n;
+  const total = acc.n + n;
+  const delta = mean - acc.mean;
+  acc.mean += (delta * n) / total;
+  acc.m2 += m2 + (delta * delta * acc.n * n) / total;
+  acc.n = total;
 }
 
 /** Adds a raw value to a numeric column; returns what the sample holds for it (NaN unless finite). */

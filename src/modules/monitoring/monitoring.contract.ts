@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, versionUpload, type Harness, type HarnessOptions } from '../../../test/support/harness.js';
+import { createHarness, multipart, versionUpload, type Harness, type HarnessOptions } from '../../../test/support/harness.js';
 import { Random } from '../../ml/monitoring/profile.js';
 import { verifySignature } from './alerts/webhooks.js';
 
@@ -249,6 +249,62 @@ describe('50,000 predictions with a shift in two features from the middle', () =
     const future = await h.app.inject({ method: 'GET', url: '/api/v1/deployments/loans/monitoring?from=2999-01-01T00:00:00Z', headers: viewer });
     expect(future.json().operations.count).toBe(0);
     expect(future.json().drift).toBeNull();
+  });
+});
+
+
+describe('offline monitoring with dataset versions', () => {
+  async function datasetVersion(name: string, rows: Row[]): Promise<number> {
+    await h.app.inject({ method: 'POST', url: '/api/v1/datasets', headers: maintainer, payload: { name } });
+    const { body, contentType } = multipart([{ name: 'file', value: Buffer.from(csv(rows)), filename: `${name}.csv` }]);
+    const r = await h.app.inject({ method: 'POST', url: `/api/v1/datasets/${name}/versions`, headers: { ...maintainer, 'content-type': contentType }, payload: body });
+    expect(r.statusCode, r.body).toBe(201);
+    return r.json().version as number;
+  }
+
+  it('takes a reference from a dataset version and reports a shifted dataset version against it', async () => {
+    await h.app.inject({ method: 'POST', url: '/api/v1/models', headers: maintainer, payload: { name: 'loans-offline' } });
+    const model = new Uint8Array(readFileSync(new URL('../../../test/fixtures/xgboost/named-features.json', import.meta.url)));
+    const { body, contentType } = versionUpload(model, { flavor: 'xgboost-json' });
+    expect((await h.app.inject({ method: 'POST', url: '/api/v1/models/loans-offline/versions', headers: { ...maintainer, 'content-type': contentType }, payload: body })).statusCode).toBe(201);
+
+    const rng = new Random(7);
+    const train = await datasetVersion('train', Array.from({ length: 3000 }, () => row(rng, false)));
+    const later = await datasetVersion('later', Array.from({ length: 2000 }, () => row(rng, true)));
+
+    // bad references: unknown dataset, unknown version, unknown field — 400 naming it, nothing stored
+    for (const [payload, field] of [
+      [{ dataset: 'nope', version: 1 }, /dataset/],
+      [{ dataset: 'train', version: 99 }, /version/],
+      [{ dataset: 'train', version: train, extra: 1 }, /extra/],
+    ] as const) {
+      const r = await h.app.inject({ method: 'POST', url: '/api/v1/models/loans-offline/versions/1/reference', headers: maintainer, payload });
+      expect(r.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(r.json().error.message).toMatch(field);
+    }
+    const early = await h.app.inject({ method: 'POST', url: '/api/v1/models/loans-offline/versions/1/monitoring', headers: viewer, payload: { dataset: 'later', version: later } });
+    expect(early.statusCode).toBe(409);
+
+    const set = await h.app.inject({ method: 'POST', url: '/api/v1/models/loans-offline/versions/1/reference', headers: maintainer, payload: { dataset: 'train', version: train } });
+    expect(set.statusCode, set.body).toBe(202);
+    expect(set.json().reference.source).toMatchObject({ kind: 'dataset', dataset: 'train', version: train });
+    await waitFor('the dataset reference', async () => {
+      const g = (await h.app.inject({ method: 'GET', url: '/api/v1/models/loans-offline/versions/1/reference', headers: viewer })).json();
+      if (g.status === 'FAILED') throw new Error(g.error);
+      return g.status === 'READY' ? g : undefined;
+    });
+
+    const r = await h.app.inject({ method: 'POST', url: '/api/v1/models/loans-offline/versions/1/monitoring', headers: viewer, payload: { dataset: 'later', version: later } });
+    expect(r.statusCode, r.body).toBe(200);
+    const rep = r.json();
+    expect(rep.quality.rows).toBe(2000);
+    expect(rep.drift.features.income.drifted).toBe(true);
+    expect(rep.drift.features.score.drifted).toBe(true);
+    expect(rep.drift.features.age.drifted).toBe(false);
+    expect(rep.drift.features.home_owner.drifted).toBe(false);
+    expect(rep.drift.output.drifted).toBe(true);
+    const same = (await h.app.inject({ method: 'POST', url: '/api/v1/models/loans-offline/versions/1/monitoring', headers: viewer, payload: { dataset: 'train', version: train } })).json();
+    expect(same.drift.driftedFeatures).toBe(0);
   });
 });
 

@@ -32,6 +32,8 @@ export interface MonitoringRepository {
    * least `sampleRows` rows of each (its head when that is enough; 0: none).
    */
   windows(deploymentId: string, range: { from?: string; to?: string; model?: string; version?: number; kind?: string }, sampleRows: number): Promise<WindowHead[]>;
+  /** The samples of these windows (their heads when `sampleRows` ≤ SAMPLE_HEAD_ROWS), by window id. */
+  windowSamples(ids: string[], sampleRows: number): Promise<Map<string, string>>;
   /** Windows not yet closed, for the closing check. */
   openWindows(): Promise<Omit<WindowRow, 'stats' | 'sample' | 'sample_head'>[]>;
   closeWindow(id: string): Promise<void>;
@@ -154,6 +156,19 @@ export class KyselyMonitoringRepository implements MonitoringRepository {
     const withSample = sampleRows <= 0 ? q : sampleRows <= SAMPLE_HEAD_ROWS ? q.select('sample_head as sample') : q.select('sample');
     const rows = (await withSample.orderBy('start_at').orderBy('seq').execute()) as WindowHead[];
     return rows.map((r) => ({ ...numberHead(r), stats: r.stats, ...(r.sample !== undefined ? { sample: r.sample } : {}) }));
+  }
+
+  async windowSamples(ids: string[], sampleRows: number): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const part = ids.slice(i, i + 500);
+      const rows =
+        sampleRows <= SAMPLE_HEAD_ROWS
+          ? await this.db.selectFrom('monitoring_windows').select(['id', 'sample_head as sample']).where('id', 'in', part).execute()
+          : await this.db.selectFrom('monitoring_windows').select(['id', 'sample']).where('id', 'in', part).execute();
+      for (const r of rows) out.set(r.id, r.sample);
+    }
+    return out;
   }
 
   async openWindows(): Promise<Omit<WindowRow, 'stats' | 'sample' | 'sample_head'>[]> {

@@ -566,8 +566,9 @@ export class MonitoringService {
         main = [m!, Number(v)];
       }
     }
+    const parsedStats = heads.map((h) => JSON.parse(h.stats) as ProfileStats);
     let stats = emptyStats();
-    for (const h of heads) stats = mergeStats(stats, JSON.parse(h.stats) as ProfileStats);
+    for (const st of parsedStats) stats = mergeStats(stats, st);
     const dep = await this.deploymentById(deploymentId);
     let refRow: ReferenceRow | undefined;
     let versionRow: ModelVersionRow | undefined;
@@ -583,14 +584,8 @@ export class MonitoringService {
     let sample: RowSample = { columns, rows: 0, data: new Float64Array(0) };
     if (totalRows > 0 && heads.length > 0) {
       const perWindow = Math.max(...heads.map((h) => Math.ceil((settings.sampleRows * h.rows) / totalRows))) + 1;
-      const withSamples = await store.monitoring.windows(deploymentId, { from: from ?? undefined, to: to ?? undefined, version }, Math.min(perWindow, WINDOW_SAMPLE_ROWS));
-      const ids = new Set(heads.map((h) => h.id));
-      const parts = withSamples
-        .filter((w) => ids.has(w.id))
-        .map((w) => {
-          const st = JSON.parse(w.stats) as ProfileStats;
-          return { rows: w.rows, sample: decodeSample(w.sample ?? '', st.sampleColumns) };
-        });
+      const samples = await store.monitoring.windowSamples(heads.map((h) => h.id), Math.min(perWindow, WINDOW_SAMPLE_ROWS));
+      const parts = heads.map((h, i) => ({ rows: h.rows, sample: decodeSample(samples.get(h.id) ?? '', parsedStats[i]!.sampleColumns) }));
       sample = mergeSamples(parts, settings.sampleRows, columns);
     }
     const features = reference

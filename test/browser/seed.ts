@@ -1,8 +1,13 @@
 /**
- * A large catalogue for the browser suite's page-load timings: 100 models × 20 versions (rows written
- * straight into the server's SQLite store, all pointing at one real registered artifact) and 100k
- * predictions sent through a deployment in batches of 1,000 rows.
+ * Data for the browser suite, made through a running server.
+ * - seedCatalogue: a large catalogue for the page-load timings: 100 models × 20 versions (rows written
+ *   straight into the server's SQLite store, all pointing at one real registered artifact) and 100k
+ *   predictions sent through a deployment in batches of 1,000 rows.
+ * - seedMonitoring: a monitored deployment of the xgboost fixture, through the public API only: a
+ *   reference of 2,000 rows, windows of 500 predictions, an alert rule, and 3,000 predictions whose
+ *   last 1,000 have their score shifted, folded into 6 closed windows.
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openDatabase } from '../../src/db/database.js';
 import { createMetadataStore } from '../../src/db/metadata-store.js';
@@ -78,4 +83,95 @@ export async function seedCatalogue(url: string, token: string, home: string, op
     await r.arrayBuffer();
   }
   return { models: options.models, versionsPerModel: options.versions, predictions: options.predictions };
+}
+
+export const MONITORED_FEATURES = ['income', 'age', 'home_owner', 'score'] as const;
+type LoanRow = Record<(typeof MONITORED_FEATURES)[number], number>;
+
+/** A small seeded generator (xorshift32) with standard normals by Box–Muller, so the walk sees the same data each run. */
+function generator(seed: number): { uniform(): number; normal(): number } {
+  let x = seed >>> 0 || 1;
+  const uniform = () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x / 4294967296;
+  };
+  return { uniform, normal: () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform()) };
+}
+
+function loanRows(n: number, seed: number, shiftFrom = Infinity): LoanRow[] {
+  const g = generator(seed);
+  return Array.from({ length: n }, (_, i) => ({
+    income: Math.exp(10 + 0.5 * g.normal()),
+    age: 18 + Math.floor(g.uniform() * 62),
+    home_owner: g.uniform() < 0.4 ? 1 : 0,
+    score: g.normal() + (i >= shiftFrom ? 1.5 : 0),
+  }));
+}
+
+export interface MonitoringSeed {
+  deployment: string;
+  predictions: number;
+  windows: number;
+  rule: string;
+}
+
+async function poll<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`seed: timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export async function seedMonitoring(url: string, token: string, options = { deployment: 'loans', reference: 2000, predictions: 3000, shifted: 1000, window: 500 }): Promise<MonitoringSeed> {
+  const auth = { authorization: `Bearer ${token}` };
+  const json = { ...auth, 'content-type': 'application/json' };
+  const call = async (method: string, path: string, body: unknown, want: number) => {
+    const r = await fetch(`${url}${path}`, { method, headers: json, body: JSON.stringify(body) });
+    if (r.status !== want) throw new Error(`seed: ${method} ${path} gave ${r.status}: ${await r.text()}`);
+    return (await r.json()) as unknown;
+  };
+  const name = options.deployment;
+
+  await call('POST', '/api/v1/models', { name }, 201);
+  const model = new Uint8Array(await readFile(new URL('../fixtures/xgboost/named-features.json', import.meta.url)));
+  const upload = versionUpload(model, { flavor: 'xgboost-json', description: 'loan default, xgboost' });
+  const registered = await fetch(`${url}/api/v1/models/${name}/versions`, { method: 'POST', headers: { ...auth, 'content-type': upload.contentType }, body: upload.body });
+  if (registered.status !== 201) throw new Error(`seed: registering the xgboost model gave ${registered.status}: ${await registered.text()}`);
+  await call('PUT', `/api/v1/deployments/${name}`, { targets: [{ model: name, version: 1, weight: 100 }] }, 201);
+  await call('PUT', `/api/v1/deployments/${name}/monitoring/settings`, { window: `rows:${options.window}` }, 200);
+
+  // The reference: a CSV upload, profiled by a background job.
+  const csv = [MONITORED_FEATURES.join(','), ...loanRows(options.reference, 1).map((r) => MONITORED_FEATURES.map((f) => r[f]).join(','))].join('\n') + '\n';
+  const form = new FormData();
+  form.append('file', new Blob([csv], { type: 'text/csv' }), 'reference.csv');
+  const posted = await fetch(`${url}/api/v1/models/${name}/versions/1/reference`, { method: 'POST', headers: auth, body: form });
+  if (posted.status !== 202) throw new Error(`seed: posting the reference gave ${posted.status}: ${await posted.text()}`);
+  await poll('the reference to be READY', async () => {
+    const r = (await (await fetch(`${url}/api/v1/models/${name}/versions/1/reference`, { headers: auth })).json()) as { status: string; error: string | null };
+    if (r.status === 'FAILED') throw new Error(`seed: the reference failed: ${r.error}`);
+    return r.status === 'READY' ? true : undefined;
+  });
+
+  // Before the predictions, so that it judges every window as it closes.
+  const rule = 'score-drift';
+  await call('POST', `/api/v1/deployments/${name}/alerts/rules`, { name: rule, metric: 'drift.features.score.statistic', comparison: '>=', threshold: 0.5, firingAfter: 1, resolvingAfter: 2, description: 'the score moved by half a standard deviation' }, 201);
+
+  const rows = loanRows(options.predictions, 2, options.predictions - options.shifted);
+  for (let i = 0; i < rows.length; i += 100) await call('POST', `/api/v1/deployments/${name}/predict`, { rows: rows.slice(i, i + 100) }, 200);
+
+  // The server folds the prediction log every STEWARD_MONITORING_FOLD_MS.
+  const windows = options.predictions / options.window;
+  await poll('the predictions to be folded into closed windows', async () => {
+    const r = (await (await fetch(`${url}/api/v1/deployments/${name}/monitoring/windows`, { headers: auth })).json()) as { items: { rows: number; closed: boolean }[] };
+    const closed = r.items.filter((w) => w.closed);
+    return closed.length === windows && closed.reduce((a, w) => a + w.rows, 0) === options.predictions ? true : undefined;
+  });
+  return { deployment: name, predictions: options.predictions, windows, rule };
 }

@@ -2,7 +2,8 @@
  * The newcomer's walk through the web UI in a real headless Chromium (Debian's /usr/bin/chromium, driven
  * by playwright-core; nothing is downloaded): sign in from the address printed at first start, register a
  * model, upload a dataset and see its profile, deploy the model, send predictions and watch the live
- * charts move, change the weights, roll back. Screenshots go to test-artifacts/browser/. Then, on a large
+ * charts move, change the weights, roll back; then the monitoring page of a deployment with a reference, drift
+ * windows and alert rules. Screenshots go to test-artifacts/browser/. Then, on a large
  * catalogue (100 models × 20 versions, 100k logged predictions), the load times of the main pages are
  * measured from the browser's performance timings and reported (not asserted).
  */
@@ -15,7 +16,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linearModel } from '../fixtures/models.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
-import { seedCatalogue } from './seed.js';
+import { MONITORED_FEATURES, seedCatalogue, seedMonitoring } from './seed.js';
 
 const CHROMIUM = process.env.STEWARD_CHROMIUM ?? '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
@@ -30,7 +31,11 @@ let page: Page;
 let token: string;
 let signedInUrl: string;
 
-const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+const shot = async (name: string) => {
+  // From the top, so that the sticky header is not drawn over the middle of a full-page shot.
+  await page.evaluate('window.scrollTo(0, 0)');
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+};
 const byTest = (id: string) => page.getByTestId(id);
 
 async function api(method: string, path: string, body?: unknown): Promise<Response> {
@@ -49,7 +54,8 @@ describe.skipIf(!available)(`web UI walk in headless Chromium${available ? '' : 
     dir = await mkdtemp(join(tmpdir(), 'steward-browser-'));
     await writeFile(join(dir, 'houses.onnx'), linearModel());
     // No STEWARD_ADMIN_TOKEN: the server creates the admin and prints the signed-in address, as at a real first start.
-    server = await startServerProcess(join(dir, 'home'), { STEWARD_ADMIN_TOKEN: '' });
+    // Monitoring folds the prediction log into windows every 250 ms instead of 2 s.
+    server = await startServerProcess(join(dir, 'home'), { STEWARD_ADMIN_TOKEN: '', STEWARD_MONITORING_FOLD_MS: '250' });
     const m = /Open the web UI, signed in: +(\S+)/.exec(server.output());
     if (!m) throw new Error(`no signed-in address in the server output:\n${server.output()}`);
     signedInUrl = m[1]!;
@@ -171,6 +177,72 @@ describe.skipIf(!available)(`web UI walk in headless Chromium${available ? '' : 
     await shot('07-rolled-back');
   });
 
+  it('shows the monitoring of a deployment without a reference, saying how to add one', async () => {
+    await page.goto(`${server.url}/deployments/houses/monitoring`);
+    await byTest('reference-note').waitFor({ timeout: 15_000 });
+    expect(await byTest('reference-note').textContent()).toContain('/api/v1/models/houses/versions/1/reference');
+    expect(Number((await byTest('summary-rows').textContent())!.replace(/,/g, ''))).toBeGreaterThan(100);
+    expect(await byTest('summary-drift').textContent()).toBe('—');
+    await byTest('feature-table-empty').waitFor();
+    await byTest('alert-rules-empty').waitFor();
+    expect(await byTest('error').count()).toBe(0);
+    await shot('08-monitoring-no-reference');
+  });
+
+  it('shows the monitoring of a deployment: summary, drift heatmap, histograms and alerts', async () => {
+    const seeded = await seedMonitoring(server.url, token);
+    await page.goto(`${server.url}/deployments/${seeded.deployment}`);
+    await expect.poll(() => byTest('live-status').textContent(), { timeout: 15_000 }).toMatch(/live/i);
+    await byTest('monitoring-tab').click();
+    await page.waitForURL(new RegExp(`/deployments/${seeded.deployment}/monitoring$`));
+    expect(await byTest('monitoring-tab').getAttribute('aria-current')).toBe('page');
+
+    // The summary counts every prediction; the reference is there, so drift is computed.
+    await expect.poll(() => byTest('summary-rows').textContent(), { timeout: 15_000 }).toBe(seeded.predictions.toLocaleString('en-US'));
+    expect(await byTest('summary-drift').textContent()).toMatch(/%/);
+    expect(await byTest('summary-p99').textContent()).toMatch(/p99 [\d.]+ ms/);
+    expect(await byTest('reference-note').count()).toBe(0);
+
+    // Feature × window heatmap.
+    await expect.poll(() => byTest('drift-heatmap').getAttribute('data-ready'), { timeout: 15_000 }).toBe('true');
+    expect(await byTest('drift-heatmap').getAttribute('aria-label')).toContain(`over ${seeded.windows} windows`);
+
+    // Every feature is tested, and the shifted score drifted.
+    for (const f of MONITORED_FEATURES) await byTest(`feature-row-${f}`).waitFor();
+    expect(await byTest('feature-table').locator('tbody tr').count()).toBe(MONITORED_FEATURES.length + 1);
+    expect(await byTest('feature-row-score').textContent()).toContain('drifted');
+    await shot('09-monitoring');
+
+    // Picking a feature shows its reference and current proportions.
+    await byTest('histogram-feature-select').selectOption('age');
+    await expect.poll(() => byTest('histogram-chart').getAttribute('aria-label'), { timeout: 15_000 }).toContain('proportions of age');
+    await expect.poll(() => byTest('histogram-chart').getAttribute('data-ready'), { timeout: 15_000 }).toBe('true');
+    await byTest('feature-row-score').getByRole('button').click();
+    await expect.poll(() => byTest('histogram-feature-select').inputValue()).toBe('score');
+    expect(await byTest('histogram-summary').textContent()).toMatch(/wasserstein|Wasserstein/);
+    await shot('10-monitoring-histogram');
+
+    // The rule made through the API fired on the shifted windows; another is made with the form.
+    await byTest(`alert-rule-${seeded.rule}`).waitFor();
+    await expect.poll(() => byTest(`alert-state-${seeded.rule}`).textContent(), { timeout: 15_000 }).toBe('firing');
+    await expect.poll(() => byTest('alert-history').textContent(), { timeout: 15_000 }).toContain('firing');
+    await byTest('alert-rule-name').fill('slow-predictions');
+    await byTest('alert-rule-metric').fill('operations.p99Ms');
+    await byTest('alert-rule-comparison').selectOption('>');
+    await byTest('alert-rule-threshold').fill('250');
+    await byTest('alert-rule-submit').click();
+    await byTest('alert-rule-slow-predictions').waitFor({ timeout: 15_000 });
+    expect(await byTest('alert-state-slow-predictions').textContent()).toBe('ok');
+    await byTest(`alert-acknowledge-${seeded.rule}`).click();
+    await expect.poll(() => byTest(`alert-rule-${seeded.rule}`).textContent(), { timeout: 15_000 }).toContain('acknowledged by admin');
+
+    // A narrower range still holds every window (they are minutes old).
+    await byTest('range-1h').click();
+    await page.waitForURL(/\?range=1h$/);
+    await expect.poll(() => byTest('summary-rows').textContent(), { timeout: 15_000 }).toBe(seeded.predictions.toLocaleString('en-US'));
+    await shot('11-monitoring-alerts');
+  }, 120_000);
+
   it('loads the main pages of a large catalogue (100 models × 20 versions, 100k predictions) and reports the times', async () => {
     const seeded = await seedCatalogue(server.url, token, join(dir, 'home'));
     const timings: Record<string, { loadMs: number; readyMs: number }> = {};
@@ -192,6 +264,6 @@ describe.skipIf(!available)(`web UI walk in headless Chromium${available ? '' : 
     console.log(`page timings (ms: load event / key content visible) on ${seeded.models}×${seeded.versionsPerModel} versions, ${seeded.predictions} predictions:`);
     for (const [name, t] of Object.entries(timings)) console.log(`  ${name.padEnd(44)} ${String(t.loadMs).padStart(5)} / ${String(t.readyMs).padStart(5)}`);
     expect(Object.keys(timings)).toHaveLength(5);
-    await shot('08-large-catalogue');
+    await shot('12-large-catalogue');
   }, 300_000);
 });

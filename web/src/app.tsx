@@ -19,6 +19,7 @@ import { DatasetVersionPage } from './pages/datasets/dataset-version-page';
 import { UploadDatasetPage } from './pages/datasets/upload-page';
 import { DeploymentsPage } from './pages/deployments/deployments-page';
 import { DeploymentPage } from './pages/deployments/deployment-page';
+import { MonitoringPage } from './pages/deployments/monitoring-page';
 import { NewDeploymentPage } from './pages/deployments/new-deployment-page';
 import { AdminPage } from './pages/admin/admin-page';
 import { Empty, Loading, PageTitle } from './components/ui';
@@ -227,6 +228,7 @@ const ROUTES: { pattern: string; render: (p: Record<string, string>) => ReactNod
   { pattern: '/deployments', render: () => <DeploymentsPage /> },
   { pattern: '/deployments/new', render: () => <NewDeploymentPage /> },
   { pattern: '/deployments/:name', render: (p) => <DeploymentPage name={p.name!} /> },
+  { pattern: '/deployments/:name/monitoring', render: (p) => <MonitoringPage name={p.name!} /> },
   { pattern: '/admin', render: () => <AdminPage /> },
 ];
 

@@ -54,3 +54,162 @@ export interface PredictAnswer {
   modelVersion: { model: string; version: number };
   revision: number;
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Monitoring. The API describes the report's parts as free-form objects; these follow the server's
+// MonitoringReport and WindowSummary (src/modules/monitoring/monitoring.service.ts) and ColumnDrift,
+// QualityReport and OperationsReport (src/ml/monitoring/report.ts).
+
+export type DriftTest = 'ks' | 'chisquare' | 'z' | 'wasserstein' | 'jensenshannon' | 'psi' | 'hellinger' | 'linf';
+
+/** Proportions per bin or category, each side summing to 1 over the rows with a value. */
+export interface DriftHistogram {
+  labels: string[];
+  reference: number[];
+  current: number[];
+}
+
+export interface ColumnDrift {
+  kind: 'numeric' | 'categorical';
+  test: DriftTest;
+  /** KS D, chi-square, z, or the distance; null when the column has no current value. */
+  statistic: number | null;
+  pValue?: number;
+  /** Benjamini–Hochberg adjusted, when the correction is on. */
+  adjustedPValue?: number;
+  threshold: number;
+  drifted: boolean;
+  effectSize: { measure: string; value: number } | null;
+  referenceRows: number;
+  currentRows: number;
+  defaultTest: boolean;
+  /** 'counts', 'bins' or 'sample'. */
+  basis: string;
+  histogram: DriftHistogram | null;
+}
+
+export interface DriftReport {
+  features: Record<string, ColumnDrift>;
+  /** The model's output ('prediction'). */
+  output: ColumnDrift | null;
+  share: number;
+  weightedShare: number | null;
+  driftedFeatures: number;
+  datasetDrift: boolean;
+  correction: 'none' | 'bh';
+}
+
+export interface FeatureQuality {
+  rows: number;
+  missingRate: number;
+  nonFiniteRate: number;
+  typeErrorRate: number;
+  outOfRangeRate: number | null;
+  unseenCategoryRate: number | null;
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+  std: number | null;
+}
+
+export interface QualityReport {
+  rows: number;
+  missingRate: number;
+  typeErrorRate: number;
+  outOfRangeRate: number;
+  unseenCategoryRate: number;
+  rejected: number;
+  rejectedRate: number;
+  features: Record<string, FeatureQuality>;
+}
+
+export type PerformanceMetric = 'accuracy' | 'precision' | 'recall' | 'f1' | 'rocAuc' | 'logLoss' | 'ece' | 'mae' | 'rmse' | 'r2' | 'mape';
+
+export interface PerformanceView {
+  labeled: number;
+  task: 'binary' | 'multiclass' | 'regression' | null;
+  metrics: Partial<Record<PerformanceMetric, number | null>>;
+  skipped: number;
+  /** The version's registered metrics next to the monitored ones. */
+  validation: Partial<Record<PerformanceMetric, { validation: number; current: number | null; delta: number | null }>>;
+}
+
+export interface OperationsReport {
+  count: number;
+  errors: number;
+  rejected: number;
+  errorRate: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  throughputPerS: number | null;
+}
+
+export interface MonitoringReport {
+  deployment?: string;
+  project: string;
+  model: string | null;
+  version: number | null;
+  from: string | null;
+  to: string | null;
+  windows: number;
+  reference: { model: string; version: number; rows: number; source: unknown; createdAt: string } | null;
+  drift: DriftReport | null;
+  /** Why drift is null (no reference yet, no rows). */
+  driftNote?: string;
+  quality: QualityReport;
+  performance: PerformanceView;
+  operations: OperationsReport;
+}
+
+export interface WindowDrift {
+  share: number;
+  datasetDrift: boolean;
+  features: Record<string, { statistic: number | null; drifted: boolean; test: DriftTest }>;
+  output: { statistic: number | null; drifted: boolean } | null;
+}
+
+export interface WindowSummary {
+  start: string;
+  end: string;
+  /** minute, hour, day or rows:N. */
+  kind: string;
+  seq: number;
+  model: string;
+  version: number;
+  rows: number;
+  closed: boolean;
+  drift: WindowDrift | null;
+  quality: { missingRate: number; outOfRangeRate: number; unseenCategoryRate: number; rejectedRate: number };
+  operations: OperationsReport;
+}
+
+export interface MonitoringSettings {
+  window: string;
+  tests: Record<string, { method: DriftTest; threshold?: number }>;
+  correction: 'none' | 'bh';
+  driftShare: number;
+  importance: Record<string, number> | null;
+  task: 'binary' | 'multiclass' | 'regression' | null;
+  sampleRows: number;
+}
+
+/** GET /api/v1/models/{name}/versions/{version}/reference (columns only when READY). */
+export interface ReferenceView {
+  model: string;
+  version: number;
+  id: string;
+  status: 'PENDING' | 'READY' | 'FAILED' | string;
+  rows: number;
+  source: unknown;
+  error: string | null;
+  jobId: string | null;
+  createdAt: string;
+  createdBy: string;
+  columns: { name: string; kind: string; rows: number; missing: number }[];
+}
+
+export type AlertRule = Ok<'/api/v1/deployments/{name}/alerts/rules', 'get'>['items'][number];
+export type AlertRuleBody = Body<'/api/v1/deployments/{name}/alerts/rules', 'post'>;
+export type AlertEvent = Ok<'/api/v1/deployments/{name}/alerts', 'get'>['items'][number];
+export type AlertDelivery = Ok<'/api/v1/deployments/{name}/alerts/deliveries', 'get'>['items'][number];

@@ -7,6 +7,7 @@ import { roleAtLeast, useSession } from '../../lib/session';
 import { useApi } from '../../lib/use-api';
 import { TableWrap } from '../../components/table';
 import { Badge, ErrorNote, KeyValues, Loading, PageTitle, Section, Success } from '../../components/ui';
+import { DeploymentTabs } from './deployment-tabs';
 import { draftFromSpec, RoutingEditor } from './routing-editor';
 import { TrafficCharts } from './traffic-charts';
 import { TryIt } from './try-it';
@@ -194,6 +195,7 @@ export function DeploymentPage({ name }: { name: string }) {
       >
         {name}
       </PageTitle>
+      <DeploymentTabs name={name} current="overview" />
       <ErrorNote error={deleteError} context="Not deleted" />
       <ErrorNote error={deployment.error} context="Could not load the deployment" onRetry={deployment.reload} />
       {!d && !deployment.error && <Loading what="Loading the deployment" />}

@@ -224,6 +224,16 @@ describe('50,000 predictions with a shift in two features from the middle', () =
     expect(rep.quality.missingRate).toBe(0);
   });
 
+  it('per window: labels fall in the windows of their predictions; each test says its threshold', async () => {
+    const w = await h.app.inject({ method: 'GET', url: '/api/v1/deployments/loans/monitoring/windows', headers: viewer });
+    const items = w.json().items as { seq: number; performance: { labeled: number; metrics: { rocAuc?: number } }; drift: { features: Record<string, { threshold: number; pValue: number | null; test: string }>; output: { test: string } } }[];
+    // labels were sent for the first 25,000 predictions: windows 0–4
+    expect(items.map((x) => x.performance.labeled)).toEqual([5000, 5000, 5000, 5000, 5000, 0, 0, 0, 0, 0]);
+    expect(items[0]!.performance.metrics.rocAuc).toBeGreaterThan(0.5);
+    expect(items[0]!.drift.features.income).toMatchObject({ test: 'wasserstein', threshold: 0.1, pValue: null });
+    expect(items[0]!.drift.output.test).toBe('wasserstein');
+  });
+
   it('counts unknown, duplicate and malformed labels without failing the batch', async () => {
     const batch = [
       { predictionId: ids[0], label: 0 },

@@ -25,6 +25,19 @@ const Report = Type.Object(
   { additionalProperties: true },
 );
 const Loose = Type.Object({}, { additionalProperties: true });
+/** Documents the settings body; the service checks every field and names the one at fault. */
+const SettingsBody = Type.Object(
+  {
+    window: Type.Optional(Type.String({ description: "'minute', 'hour', 'day' or 'rows:N' (every N predictions); applies to new windows" })),
+    tests: Type.Optional(Type.Record(Type.String(), Type.Object({ method: Type.String(), threshold: Type.Optional(Type.Number()) }), { description: "per feature ('prediction' for the output): ks, chisquare, z, wasserstein, jensenshannon, psi, hellinger, linf" })),
+    correction: Type.Optional(Type.String({ description: "'none' or 'bh' (Benjamini–Hochberg)" })),
+    driftShare: Type.Optional(Type.Number({ description: 'dataset drift when at least this share of features drifted (0.5)' })),
+    importance: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Number()), Type.Null()], { description: 'feature weights for the importance-weighted drift share' })),
+    task: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: "'binary', 'multiclass', 'regression', or null (inferred)" })),
+    sampleRows: Type.Optional(Type.Integer({ description: 'rows of the current sample for KS and Wasserstein (10000)' })),
+  },
+  { additionalProperties: true },
+);
 const NameParams = Type.Object({ name: Type.String() });
 const VersionParams = Type.Object({ name: Type.String(), version: Type.Integer({ minimum: 1 }) });
 const ProjectOnly = Type.Object({ project: Type.Optional(Type.String()) });
@@ -130,6 +143,7 @@ export function monitoringRoutes(app: App, monitoring: MonitoringService): void 
           'window: minute | hour | day | rows:N (new windows); tests: {feature|prediction: {method: ks|chisquare|z|wasserstein|jensenshannon|psi|hellinger|linf, threshold?}}; correction: none | bh; driftShare; importance: {feature: weight}; task: binary | multiclass | regression | null; sampleRows.',
         params: NameParams,
         querystring: ProjectOnly,
+        body: SettingsBody,
         response: withErrors({ 200: Loose }, 400, 403, 404),
       },
     },

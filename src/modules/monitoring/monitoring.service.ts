@@ -13,7 +13,7 @@ import {
   type ColumnSpec, type Profile, type ProfileStats, type RowSample,
 } from '../../ml/monitoring/profile.js';
 import {
-  driftReport, operationsReport, qualityReport, type DriftReport, type OperationsReport, type QualityReport, type ReferenceInput,
+  driftReport, operationsReport, qualityReport, type ColumnDrift, type DriftReport, type OperationsReport, type QualityReport, type ReferenceInput,
 } from '../../ml/monitoring/report.js';
 import { isoTime, type Clock } from '../../platform/clock.js';
 import { conflict, DomainError, invalidField, notFound } from '../../platform/errors.js';
@@ -104,9 +104,35 @@ export interface WindowSummary {
   version: number;
   rows: number;
   closed: boolean;
-  drift: { share: number; datasetDrift: boolean; features: Record<string, { statistic: number | null; drifted: boolean; test: string }>; output: { statistic: number | null; drifted: boolean } | null } | null;
+  drift: { share: number; datasetDrift: boolean; features: Record<string, WindowDrift>; output: WindowDrift | null } | null;
   quality: { missingRate: number; outOfRangeRate: number; unseenCategoryRate: number; rejectedRate: number };
+  performance: { labeled: number; task: Task | null; metrics: PerformanceMetrics };
   operations: OperationsReport;
+}
+
+export interface WindowDrift {
+  test: string;
+  statistic: number | null;
+  pValue: number | null;
+  adjustedPValue: number | null;
+  threshold: number;
+  drifted: boolean;
+}
+
+function windowDrift(d: ColumnDrift): WindowDrift {
+  return { test: d.test, statistic: d.statistic, pValue: d.pValue ?? null, adjustedPValue: d.adjustedPValue ?? null, threshold: d.threshold, drifted: d.drifted };
+}
+
+/** What the reports of one request share (read once). */
+interface ReportContext {
+  settings?: MonitoringSettings;
+  dep?: { project: ProjectRow; name: string } | undefined;
+  versions?: Map<string, { versionRow: ModelVersionRow | undefined; refRow: ReferenceRow | undefined }>;
+  labels?: Pick<LabelRow, 'prediction' | 'label' | 'predicted_at' | 'version'>[];
+}
+
+function emptyPerformance(task: Task | null): PerformanceView {
+  return { labeled: 0, task, metrics: {}, skipped: 0, validation: {} };
 }
 
 export interface ClosedWindow {
@@ -551,9 +577,9 @@ export class MonitoringService {
   }
 
   /** One report over these windows (their stats merged; their samples merged proportionally). */
-  private async reportFromHeads(deploymentId: string, heads: WindowHead[], version: number | undefined, from: string | null, to: string | null): Promise<MonitoringReport> {
+  private async reportFromHeads(deploymentId: string, heads: WindowHead[], version: number | undefined, from: string | null, to: string | null, ctx: ReportContext = {}): Promise<MonitoringReport> {
     const { store } = this.deps;
-    const settings = await this.settingsOf(deploymentId);
+    const settings = (ctx.settings ??= await this.settingsOf(deploymentId));
     // The version whose reference the rows are compared with: the one asked for, else the one with most rows.
     const rowsByVersion = new Map<string, number>();
     for (const h of heads) rowsByVersion.set(`${h.model}\u0000${h.version}`, (rowsByVersion.get(`${h.model}\u0000${h.version}`) ?? 0) + h.rows);
@@ -569,13 +595,20 @@ export class MonitoringService {
     const parsedStats = heads.map((h) => JSON.parse(h.stats) as ProfileStats);
     let stats = emptyStats();
     for (const st of parsedStats) stats = mergeStats(stats, st);
-    const dep = await this.deploymentById(deploymentId);
+    const dep = (ctx.dep ??= await this.deploymentById(deploymentId));
     let refRow: ReferenceRow | undefined;
     let versionRow: ModelVersionRow | undefined;
     if (main && dep) {
-      const found = await store.versions.getByNames(dep.project.name, main[0], main[1]);
-      versionRow = found?.version;
-      refRow = found ? await store.monitoring.reference(found.version.id) : undefined;
+      const key = `${main[0]}\u0000${main[1]}`;
+      ctx.versions ??= new Map();
+      let v = ctx.versions.get(key);
+      if (!v) {
+        const found = await store.versions.getByNames(dep.project.name, main[0], main[1]);
+        v = { versionRow: found?.version, refRow: found ? await store.monitoring.reference(found.version.id) : undefined };
+        ctx.versions.set(key, v);
+      }
+      versionRow = v.versionRow;
+      refRow = v.refRow;
     }
     const reference = refRow?.status === 'READY' ? await this.loadReference(refRow) : null;
     // Read just enough of each window's sample for a proportional sample of settings.sampleRows rows.
@@ -603,13 +636,17 @@ export class MonitoringService {
       }
     }
     const quality = qualityReport(features, stats, reference?.input.stats ?? null);
-    const starts = heads.map((h) => Date.parse(h.start_at));
-    const ends = heads.map((h) => Date.parse(h.end_at));
+    // The time the windows cover, within the range asked for: the span for throughput and for labels.
     const now = this.deps.clock.now();
-    const spanFrom = from ? Date.parse(from) : Math.min(...starts);
-    const spanTo = to ? Math.min(Date.parse(to), now) : Math.min(Math.max(...ends), now);
+    const firstStart = Math.min(...heads.map((h) => Date.parse(h.start_at)));
+    const lastEnd = Math.max(...heads.map((h) => Date.parse(h.end_at)));
+    const spanFrom = Math.max(from ? Date.parse(from) : -Infinity, firstStart);
+    const spanTo = Math.min(to ? Date.parse(to) : Infinity, now, lastEnd);
     const seconds = heads.length > 0 && spanTo > spanFrom ? (spanTo - spanFrom) / 1000 : null;
-    const performance = await this.performance(deploymentId, { from, to, model: main?.[0], version }, settings.task, versionRow);
+    const labelsFrom = heads.length > 0 ? new Date(Math.max(from ? Date.parse(from) : -Infinity, firstStart)).toISOString() : from;
+    // Row windows end at their last prediction's time: labels up to and including it.
+    const labelsTo = heads.length > 0 ? new Date(Math.min(to ? Date.parse(to) : Infinity, lastEnd + 1)).toISOString() : to;
+    const performance = heads.length === 0 ? emptyPerformance(settings.task) : await this.performance(deploymentId, { from: labelsFrom, to: labelsTo, model: main?.[0], version }, settings.task, versionRow, ctx);
     return {
       project: dep?.project.name ?? '',
       model: main?.[0] ?? null,
@@ -640,8 +677,10 @@ export class MonitoringService {
     return project ? { project, name: row.name } : undefined;
   }
 
-  private async performance(deploymentId: string, range: { from: string | null; to: string | null; model?: string; version?: number }, task: Task | null, versionRow: ModelVersionRow | undefined): Promise<PerformanceView> {
-    const rows = await this.deps.store.monitoring.labels(deploymentId, { from: range.from ?? undefined, to: range.to ?? undefined, model: range.model, version: range.version });
+  private async performance(deploymentId: string, range: { from: string | null; to: string | null; model?: string; version?: number }, task: Task | null, versionRow: ModelVersionRow | undefined, ctx: ReportContext = {}): Promise<PerformanceView> {
+    const rows = ctx.labels
+      ? ctx.labels.filter((r) => (range.from === null || r.predicted_at >= range.from) && (range.to === null || r.predicted_at < range.to) && (range.version === undefined || r.version === range.version))
+      : await this.deps.store.monitoring.labels(deploymentId, { from: range.from ?? undefined, to: range.to ?? undefined, model: range.model, version: range.version });
     const predictions = rows.map((r) => JSON.parse(r.prediction) as unknown);
     const labels = rows.map((r) => JSON.parse(r.label) as unknown);
     const validationMetrics: Record<string, unknown> = versionRow ? (JSON.parse(versionRow.metrics) as Record<string, unknown>) : {};
@@ -660,17 +699,25 @@ export class MonitoringService {
     if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw invalidField('limit', 'must be an integer from 1 to 500');
     const heads = (await this.deps.store.monitoring.windows(dep.id, { from: from ?? undefined, to: to ?? undefined, version: query.version }, 0)).slice(-limit);
     const items: WindowSummary[] = [];
+    // What every window's report shares is read once: settings, versions and references, and the labels.
+    const ctx: ReportContext = {};
+    if (heads.length > 0) {
+      const first = heads.reduce((m, h) => (h.start_at < m ? h.start_at : m), heads[0]!.start_at);
+      const last = heads.reduce((m, h) => (h.end_at > m ? h.end_at : m), heads[0]!.end_at);
+      ctx.labels = await this.deps.store.monitoring.labels(dep.id, { from: first, to: new Date(Date.parse(last) + 1).toISOString(), version: query.version });
+    }
     for (const h of heads) {
-      const r = await this.reportFromHeads(dep.id, [h], h.version, h.start_at, null);
+      const r = await this.reportFromHeads(dep.id, [h], h.version, null, null, ctx);
       items.push({
         start: h.start_at, end: h.end_at, kind: h.kind, seq: h.seq, model: h.model, version: h.version, rows: h.rows, closed: h.closed === 1,
         drift: r.drift
           ? {
               share: r.drift.share, datasetDrift: r.drift.datasetDrift,
-              features: Object.fromEntries(Object.entries(r.drift.features).map(([f, d]) => [f, { statistic: d.statistic, drifted: d.drifted, test: d.test }])),
-              output: r.drift.output ? { statistic: r.drift.output.statistic, drifted: r.drift.output.drifted } : null,
+              features: Object.fromEntries(Object.entries(r.drift.features).map(([f, d]) => [f, windowDrift(d)])),
+              output: r.drift.output ? windowDrift(r.drift.output) : null,
             }
           : null,
+        performance: { labeled: r.performance.labeled, task: r.performance.task, metrics: r.performance.metrics },
         quality: { missingRate: r.quality.missingRate, outOfRangeRate: r.quality.outOfRangeRate, unseenCategoryRate: r.quality.unseenCategoryRate, rejectedRate: r.quality.rejectedRate },
         operations: r.operations,
       });

@@ -7879,7 +7879,35 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description 'minute', 'hour', 'day' or 'rows:N' (every N predictions); applies to new windows */
+                        window?: string;
+                        /** @description per feature ('prediction' for the output): ks, chisquare, z, wasserstein, jensenshannon, psi, hellinger, linf */
+                        tests?: {
+                            [key: string]: {
+                                method: string;
+                                threshold?: number;
+                            };
+                        };
+                        /** @description 'none' or 'bh' (Benjamini–Hochberg) */
+                        correction?: string;
+                        /** @description dataset drift when at least this share of features drifted (0.5) */
+                        driftShare?: number;
+                        /** @description feature weights for the importance-weighted drift share */
+                        importance?: {
+                            [key: string]: number;
+                        } | null;
+                        /** @description 'binary', 'multiclass', 'regression', or null (inferred) */
+                        task?: string | null;
+                        /** @description rows of the current sample for KS and Wasserstein (10000) */
+                        sampleRows?: number;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
             responses: {
                 /** @description Default Response */
                 200: {

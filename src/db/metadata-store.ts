@@ -55,7 +55,7 @@ function repositories(db: Executor, dialect: DialectKind): Repositories {
     datasets: new KyselyDatasetRepository(db),
     recipes: new KyselyRecipeRepository(db),
     deployments: new KyselyDeploymentRepository(db),
-    monitoring: new KyselyMonitoringRepository(db),
+    monitoring: new KyselyMonitoringRepository(db, dialect),
     alerts: new KyselyAlertRepository(db),
   };
 }

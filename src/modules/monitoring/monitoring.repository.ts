@@ -1,3 +1,4 @@
+import type { DialectKind } from '../../db/database.js';
 import type { Executor } from '../../db/executor.js';
 import type { MonitoringLabelTable, MonitoringReferenceTable, MonitoringWindowTable } from '../../db/schema.js';
 
@@ -7,6 +8,18 @@ export type LabelRow = MonitoringLabelTable;
 
 /** A stored window without its samples, plus a sample with at least the rows asked for. */
 export type WindowHead = Omit<WindowRow, 'sample' | 'sample_head'> & { sample?: string };
+
+export interface WindowRange {
+  /** ISO times: windows starting at or after `from` and before `to`. */
+  from?: string;
+  to?: string;
+  model?: string;
+  version?: number;
+  kind?: string;
+  /** Window numbers, both ends included. */
+  seqFrom?: number;
+  seqTo?: number;
+}
 
 /** Rows of a window's sample kept apart in `sample_head`. */
 export const SAMPLE_HEAD_ROWS = 64;
@@ -31,7 +44,7 @@ export interface MonitoringRepository {
    * Windows whose start is in [from, to) (ISO), oldest first, optionally of one version; with a sample of at
    * least `sampleRows` rows of each (its head when that is enough; 0: none).
    */
-  windows(deploymentId: string, range: { from?: string; to?: string; model?: string; version?: number; kind?: string }, sampleRows: number): Promise<WindowHead[]>;
+  windows(deploymentId: string, range: WindowRange, sampleRows: number): Promise<WindowHead[]>;
   /** The samples of these windows (their heads when `sampleRows` ≤ SAMPLE_HEAD_ROWS), by window id. */
   windowSamples(ids: string[], sampleRows: number): Promise<Map<string, string>>;
   /** Windows not yet closed, for the closing check. */
@@ -48,7 +61,10 @@ export interface MonitoringRepository {
 const HEAD_COLUMNS = ['id', 'deployment_id', 'model', 'version', 'kind', 'start_at', 'end_at', 'seq', 'rows', 'closed', 'updated_at'] as const;
 
 export class KyselyMonitoringRepository implements MonitoringRepository {
-  constructor(private readonly db: Executor) {}
+  constructor(
+    private readonly db: Executor,
+    private readonly dialect: DialectKind = 'sqlite',
+  ) {}
 
   async settings(deploymentId: string): Promise<string | undefined> {
     const r = await this.db.selectFrom('monitoring_settings').select('settings').where('deployment_id', '=', deploymentId).executeTakeFirst();
@@ -93,17 +109,17 @@ export class KyselyMonitoringRepository implements MonitoringRepository {
       const k = list[0]!;
       for (let i = 0; i < list.length; i += 500) {
         const seqs = list.slice(i, i + 500).map((x) => x.seq);
-        out.push(
-          ...(await this.db
-            .selectFrom('monitoring_windows')
-            .selectAll()
-            .where('deployment_id', '=', k.deploymentId)
-            .where('model', '=', k.model)
-            .where('version', '=', k.version)
-            .where('kind', '=', k.kind)
-            .where('seq', 'in', seqs)
-            .execute()),
-        );
+        const q = this.db
+          .selectFrom('monitoring_windows')
+          .selectAll()
+          .where('deployment_id', '=', k.deploymentId)
+          .where('model', '=', k.model)
+          .where('version', '=', k.version)
+          .where('kind', '=', k.kind)
+          .where('seq', 'in', seqs);
+        // Read to be merged and written back: on PostgreSQL, lock the rows so that two processes folding into
+        // the same window take turns instead of overwriting each other's merge (SQLite has one writer anyway).
+        out.push(...(await (this.dialect === 'postgres' ? q.forUpdate() : q).execute()));
       }
     }
     return out.map((r) => ({ ...r, version: Number(r.version), seq: Number(r.seq), rows: Number(r.rows), closed: Number(r.closed) }));
@@ -143,7 +159,7 @@ export class KyselyMonitoringRepository implements MonitoringRepository {
     return rows.map(numberHead);
   }
 
-  async windows(deploymentId: string, range: { from?: string; to?: string; model?: string; version?: number; kind?: string }, sampleRows: number): Promise<WindowHead[]> {
+  async windows(deploymentId: string, range: WindowRange, sampleRows: number): Promise<WindowHead[]> {
     let q = this.db
       .selectFrom('monitoring_windows')
       .select([...HEAD_COLUMNS, 'stats'])
@@ -153,6 +169,8 @@ export class KyselyMonitoringRepository implements MonitoringRepository {
     if (range.model !== undefined) q = q.where('model', '=', range.model);
     if (range.version !== undefined) q = q.where('version', '=', range.version);
     if (range.kind !== undefined) q = q.where('kind', '=', range.kind);
+    if (range.seqFrom !== undefined) q = q.where('seq', '>=', range.seqFrom);
+    if (range.seqTo !== undefined) q = q.where('seq', '<=', range.seqTo);
     const withSample = sampleRows <= 0 ? q : sampleRows <= SAMPLE_HEAD_ROWS ? q.select('sample_head as sample') : q.select('sample');
     const rows = (await withSample.orderBy('start_at').orderBy('seq').execute()) as WindowHead[];
     return rows.map((r) => ({ ...numberHead(r), stats: r.stats, ...(r.sample !== undefined ? { sample: r.sample } : {}) }));

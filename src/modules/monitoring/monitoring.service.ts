@@ -417,6 +417,27 @@ export class MonitoringService {
   }
 
   private async foldAll(): Promise<{ records: number; windows: number; closed: number }> {
+    // What the fold looked up (deployment ids and window kinds, model columns and reference layouts) is
+    // looked up again every 30 s, and after a failure: other processes change settings and references, and
+    // a deployment deleted and made again has a new id.
+    if (this.deps.clock.now() - this.cachedAt > 30_000) this.clearFoldCaches();
+    try {
+      return await this.foldPass();
+    } catch (err) {
+      this.clearFoldCaches();
+      throw err;
+    }
+  }
+
+  private cachedAt = 0;
+
+  private clearFoldCaches(): void {
+    this.kinds.clear();
+    this.foldModels.clear();
+    this.cachedAt = this.deps.clock.now();
+  }
+
+  private async foldPass(): Promise<{ records: number; windows: number; closed: number }> {
     const dir = this.deps.logDir;
     let records = 0;
     let windows = 0;
@@ -556,9 +577,11 @@ export class MonitoringService {
   private async ruleValue(deploymentId: string, w: ClosedWindow, version: number | undefined, metric: string, windows: number): Promise<number | null> {
     const { store } = this.deps;
     // The last `windows` closed windows of this kind up to and including w.
-    const heads = (await store.monitoring.windows(deploymentId, { kind: w.kind, version, to: undefined }, 0)).filter((h) => h.closed === 1 && h.start_at <= w.start && (version !== undefined || !w.kind.startsWith('rows:') || h.version === w.version));
-    const seqs = [...new Set(heads.map((h) => h.seq))].sort((a, b) => a - b).filter((s) => s <= w.seq).slice(-windows);
-    const chosen = heads.filter((h) => seqs.includes(h.seq));
+    // Only the windows numbered w.seq − windows + 1 … w.seq are read.
+    const heads = (await store.monitoring.windows(deploymentId, { kind: w.kind, version, seqFrom: w.seq - windows + 1, seqTo: w.seq }, 0)).filter(
+      (h) => h.closed === 1 && (version !== undefined || !w.kind.startsWith('rows:') || h.version === w.version),
+    );
+    const chosen = heads;
     const report = await this.reportFromHeads(deploymentId, chosen, version, null, null);
     return metricValue(report, metric);
   }

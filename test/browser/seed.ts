@@ -5,7 +5,8 @@
  *   predictions sent through a deployment in batches of 1,000 rows.
  * - seedMonitoring: a monitored deployment of the xgboost fixture, through the public API only: a
  *   reference of 2,000 rows, windows of 500 predictions, an alert rule, and 3,000 predictions whose
- *   last 1,000 have their score shifted, folded into 6 closed windows.
+ *   last 1,000 have their score shifted, folded into 6 closed windows; every other prediction of the
+ *   first 2,000 then gets a label (1 with the predicted probability, from a seeded generator).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -117,6 +118,8 @@ export interface MonitoringSeed {
   predictions: number;
   windows: number;
   rule: string;
+  /** Predictions that were sent a label. */
+  labeled: number;
 }
 
 async function poll<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
@@ -129,7 +132,7 @@ async function poll<T>(what: string, probe: () => Promise<T | undefined>, ms = 6
   }
 }
 
-export async function seedMonitoring(url: string, token: string, options = { deployment: 'loans', reference: 2000, predictions: 3000, shifted: 1000, window: 500 }): Promise<MonitoringSeed> {
+export async function seedMonitoring(url: string, token: string, options = { deployment: 'loans', reference: 2000, predictions: 3000, shifted: 1000, window: 500, labelFirst: 2000 }): Promise<MonitoringSeed> {
   const auth = { authorization: `Bearer ${token}` };
   const json = { ...auth, 'content-type': 'application/json' };
   const call = async (method: string, path: string, body: unknown, want: number) => {
@@ -164,7 +167,11 @@ export async function seedMonitoring(url: string, token: string, options = { dep
   await call('POST', `/api/v1/deployments/${name}/alerts/rules`, { name: rule, metric: 'drift.features.score.statistic', comparison: '>=', threshold: 0.5, firingAfter: 1, resolvingAfter: 2, description: 'the score moved by half a standard deviation' }, 201);
 
   const rows = loanRows(options.predictions, 2, options.predictions - options.shifted);
-  for (let i = 0; i < rows.length; i += 100) await call('POST', `/api/v1/deployments/${name}/predict`, { rows: rows.slice(i, i + 100) }, 200);
+  const served: { id: string; p: number }[] = [];
+  for (let i = 0; i < rows.length; i += 100) {
+    const answer = (await call('POST', `/api/v1/deployments/${name}/predict`, { rows: rows.slice(i, i + 100) }, 200)) as { predictions: number[]; predictionIds: string[] };
+    answer.predictionIds.forEach((id, k) => served.push({ id, p: answer.predictions[k]! }));
+  }
 
   // The server folds the prediction log every STEWARD_MONITORING_FOLD_MS.
   const windows = options.predictions / options.window;
@@ -173,5 +180,11 @@ export async function seedMonitoring(url: string, token: string, options = { dep
     const closed = r.items.filter((w) => w.closed);
     return closed.length === windows && closed.reduce((a, w) => a + w.rows, 0) === options.predictions ? true : undefined;
   });
-  return { deployment: name, predictions: options.predictions, windows, rule };
+
+  // Outcomes for every other prediction of the first windows, once they are in the log (the fold read them).
+  const g = generator(3);
+  const labels = served.slice(0, options.labelFirst).filter((_, i) => i % 2 === 0).map(({ id, p }) => ({ predictionId: id, label: g.uniform() < p ? 1 : 0 }));
+  const stored = (await call('POST', `/api/v1/deployments/${name}/labels`, labels, 200)) as { stored: number; unknown: number };
+  if (stored.stored !== labels.length) throw new Error(`seed: ${stored.stored} of ${labels.length} labels were stored (${stored.unknown} unknown ids)`);
+  return { deployment: name, predictions: options.predictions, windows, rule, labeled: labels.length };
 }

@@ -3,7 +3,7 @@
  * by playwright-core; nothing is downloaded): sign in from the address printed at first start, register a
  * model, upload a dataset and see its profile, deploy the model, send predictions and watch the live
  * charts move, change the weights, roll back; then the monitoring page of a deployment with a reference, drift
- * windows and alert rules. Screenshots go to test-artifacts/browser/. Then, on a large
+ * windows, labels and alert rules. Screenshots go to test-artifacts/browser/. Then, on a large
  * catalogue (100 models × 20 versions, 100k logged predictions), the load times of the main pages are
  * measured from the browser's performance timings and reported (not asserted).
  */
@@ -184,6 +184,7 @@ describe.skipIf(!available)(`web UI walk in headless Chromium${available ? '' : 
     expect(Number((await byTest('summary-rows').textContent())!.replace(/,/g, ''))).toBeGreaterThan(100);
     expect(await byTest('summary-drift').textContent()).toBe('—');
     await byTest('feature-table-empty').waitFor();
+    await byTest('performance-chart-empty').waitFor();
     await byTest('alert-rules-empty').waitFor();
     expect(await byTest('error').count()).toBe(0);
     await shot('08-monitoring-no-reference');
@@ -206,6 +207,13 @@ describe.skipIf(!available)(`web UI walk in headless Chromium${available ? '' : 
     // Feature × window heatmap.
     await expect.poll(() => byTest('drift-heatmap').getAttribute('data-ready'), { timeout: 15_000 }).toBe('true');
     expect(await byTest('drift-heatmap').getAttribute('aria-label')).toContain(`over ${seeded.windows} windows`);
+
+    // The labels sent for the first windows: performance in the summary and window by window.
+    expect(await byTest('summary-card-performance').textContent()).toContain(`${seeded.labeled.toLocaleString('en-US')} labeled predictions, binary`);
+    expect(await byTest('summary-performance').textContent()).toContain('accuracy');
+    await expect.poll(() => byTest('chart-window-performance').getAttribute('data-ready'), { timeout: 15_000 }).toBe('true');
+    expect(await byTest('chart-window-performance').getAttribute('aria-label')).toMatch(/^accuracy, ROC AUC, F1 per window, over \d windows? with [\d,]+ labeled predictions/);
+    expect(await byTest('performance-chart-empty').count()).toBe(0);
 
     // Every feature is tested, and the shifted score drifted.
     for (const f of MONITORED_FEATURES) await byTest(`feature-row-${f}`).waitFor();

@@ -125,10 +125,16 @@ export interface QualityReport {
 
 export type PerformanceMetric = 'accuracy' | 'precision' | 'recall' | 'f1' | 'rocAuc' | 'logLoss' | 'ece' | 'mae' | 'rmse' | 'r2' | 'mape';
 
-export interface PerformanceView {
+export type Task = 'binary' | 'multiclass' | 'regression';
+
+/** Performance of the window's predictions that have labels (metrics empty when labeled is 0). */
+export interface WindowPerformance {
   labeled: number;
-  task: 'binary' | 'multiclass' | 'regression' | null;
+  task: Task | null;
   metrics: Partial<Record<PerformanceMetric, number | null>>;
+}
+
+export interface PerformanceView extends WindowPerformance {
   skipped: number;
   /** The version's registered metrics next to the monitored ones. */
   validation: Partial<Record<PerformanceMetric, { validation: number; current: number | null; delta: number | null }>>;
@@ -162,11 +168,25 @@ export interface MonitoringReport {
   operations: OperationsReport;
 }
 
+/** One column's drift test in one window. */
+export interface WindowColumnDrift {
+  test: DriftTest;
+  /** KS D, chi-square, z, or the distance; null when the window has no value of the column. */
+  statistic: number | null;
+  /** Null for distance tests. */
+  pValue: number | null;
+  /** Benjamini–Hochberg adjusted, when the correction is on; else null. */
+  adjustedPValue: number | null;
+  threshold: number;
+  drifted: boolean;
+}
+
 export interface WindowDrift {
   share: number;
   datasetDrift: boolean;
-  features: Record<string, { statistic: number | null; drifted: boolean; test: DriftTest }>;
-  output: { statistic: number | null; drifted: boolean } | null;
+  features: Record<string, WindowColumnDrift>;
+  /** The model's output ('prediction'). */
+  output: WindowColumnDrift | null;
 }
 
 export interface WindowSummary {
@@ -181,8 +201,12 @@ export interface WindowSummary {
   closed: boolean;
   drift: WindowDrift | null;
   quality: { missingRate: number; outOfRangeRate: number; unseenCategoryRate: number; rejectedRate: number };
+  performance: WindowPerformance;
   operations: OperationsReport;
 }
+
+/** The body of PUT …/monitoring/settings (fields left out keep their value). */
+export type MonitoringSettingsBody = Body<'/api/v1/deployments/{name}/monitoring/settings', 'put'>;
 
 export interface MonitoringSettings {
   window: string;
@@ -190,7 +214,7 @@ export interface MonitoringSettings {
   correction: 'none' | 'bh';
   driftShare: number;
   importance: Record<string, number> | null;
-  task: 'binary' | 'multiclass' | 'regression' | null;
+  task: Task | null;
   sampleRows: number;
 }
 

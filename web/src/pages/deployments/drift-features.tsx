@@ -5,7 +5,7 @@ import { formatNumber } from '../../lib/format';
 import { Chart, type ChartOption } from '../../components/chart';
 import { SortHeader, TableWrap } from '../../components/table';
 import { Badge } from '../../components/ui';
-import { featureRows, firstFeature, isDistanceTest, type FeatureSort } from './monitoring-data';
+import { featureRows, firstFeature, isPValueTest, type FeatureSort } from './monitoring-data';
 
 const TEST_NAMES: Record<string, string> = {
   ks: 'Kolmogorov–Smirnov',
@@ -26,7 +26,7 @@ function pValueText(d: ColumnDrift): string {
 }
 
 function thresholdText(d: ColumnDrift): string {
-  return isDistanceTest(d.test) ? `≥ ${formatNumber(d.threshold)}` : `p ${d.test === 'ks' ? '≤' : '<'} ${formatNumber(d.threshold)}`;
+  return isPValueTest(d.test) ? `p ${d.test === 'ks' ? '≤' : '<'} ${formatNumber(d.threshold)}` : `≥ ${formatNumber(d.threshold)}`;
 }
 
 function Histogram({ name, drift }: { name: string; drift: ColumnDrift }) {
@@ -107,7 +107,7 @@ export function DriftFeatures({ drift }: { drift: DriftReport }) {
               <SortHeader label="Statistic" field="statistic" sort={sort} onSort={(field, order) => setSort({ field: field as FeatureSort['field'], order })} />
               <th scope="col">p-value</th>
               <th scope="col">Drift when</th>
-              <SortHeader label="× threshold" field="score" sort={sort} onSort={(field, order) => setSort({ field: field as FeatureSort['field'], order })} />
+              <SortHeader label="Severity" field="score" sort={sort} onSort={(field, order) => setSort({ field: field as FeatureSort['field'], order })} />
               <th scope="col">Effect size</th>
               <th scope="col">Drift</th>
             </tr>
@@ -128,7 +128,7 @@ export function DriftFeatures({ drift }: { drift: DriftReport }) {
                 <td className="num">{formatNumber(r.drift.statistic)}</td>
                 <td className="num">{pValueText(r.drift)}</td>
                 <td className="nowrap">{thresholdText(r.drift)}</td>
-                <td className="num">{r.score === null ? '—' : Number.isFinite(r.score) ? `${r.score.toFixed(2)}×` : '∞'}</td>
+                <td className="num">{r.score === null ? '—' : Number.isFinite(r.score) ? r.score.toFixed(2) : '∞'}</td>
                 <td className="nowrap">{r.drift.effectSize ? `${r.drift.effectSize.measure} ${formatNumber(r.drift.effectSize.value)}` : '—'}</td>
                 <td>{r.drift.statistic === null ? <span className="muted">not tested</span> : r.drift.drifted ? <Badge tone="bad">drifted</Badge> : <Badge tone="good">ok</Badge>}</td>
               </tr>
@@ -137,7 +137,7 @@ export function DriftFeatures({ drift }: { drift: DriftReport }) {
         </table>
       </TableWrap>
       <p className="muted small">
-        “× threshold” is the statistic over its threshold for distances, and the threshold over the p-value for tests: above 1 is a drift.
+        “Severity” is the statistic over its threshold for distances, and −log10 of the p-value over −log10 of the threshold for tests (as in the heatmap): 1 is the threshold, above it a drift.
         {drift.correction === 'bh' ? ' p-values are adjusted across the features (Benjamini–Hochberg).' : ''}
       </p>
     </div>

@@ -1,10 +1,10 @@
-/** Feature × window drift: each cell is the window's test statistic over its threshold; drifted cells carry a mark. */
+/** Feature × window drift: each cell places the window's test against its threshold (severity, 1 = threshold); drifted cells carry a mark. */
 import { useMemo } from 'react';
-import type { DriftTest, MonitoringSettings, WindowSummary } from '../../api/types';
+import type { WindowSummary } from '../../api/types';
 import { formatNumber, plural } from '../../lib/format';
 import { Chart, type ChartOption } from '../../components/chart';
 import { Empty } from '../../components/ui';
-import { HEAT_MAX, heatmapOf, withOutputTest, type HeatCell } from './monitoring-data';
+import { HEAT_MAX, heatmapOf, type HeatCell } from './monitoring-data';
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -13,14 +13,15 @@ function describeCell(c: HeatCell, feature: string, window: string): string {
   if (c.test === null && c.statistic === null) return `${head}<br/>not tested`;
   if (c.statistic === null) return `${head}<br/>${c.test ?? ''}: no current value`;
   const verdict = c.drifted ? '<strong>drifted</strong>' : 'no drift';
-  if (c.ratio !== null && c.threshold !== null) {
-    return `${head}<br/>${c.test}: ${formatNumber(c.statistic)} (threshold ${formatNumber(c.threshold)}, ${c.ratio.toFixed(2)}×)<br/>${verdict}`;
+  const level = c.ratio === null ? '' : `, severity ${Number.isFinite(c.ratio) ? c.ratio.toFixed(2) : '∞'}`;
+  if (c.pValue !== null) {
+    return `${head}<br/>${c.test ?? 'test'} ${formatNumber(c.statistic)}, ${c.adjusted ? 'adjusted ' : ''}p-value ${formatNumber(c.pValue)} (threshold ${formatNumber(c.threshold)}${level})<br/>${verdict}`;
   }
-  return `${head}<br/>${c.test ?? 'test'} statistic ${formatNumber(c.statistic)}; a p-value test, so the colour shows only whether it drifted<br/>${verdict}`;
+  return `${head}<br/>${c.test ?? 'test'} ${formatNumber(c.statistic)} (threshold ${formatNumber(c.threshold)}${level})<br/>${verdict}`;
 }
 
-export function DriftHeatmap({ windows, settings, order, outputTest }: { windows: WindowSummary[]; settings: MonitoringSettings | undefined; order: string[]; outputTest: DriftTest | undefined }) {
-  const map = useMemo(() => withOutputTest(heatmapOf(windows, settings, order), outputTest, settings), [windows, settings, order, outputTest]);
+export function DriftHeatmap({ windows, order }: { windows: WindowSummary[]; order: string[] }) {
+  const map = useMemo(() => heatmapOf(windows, order), [windows, order]);
   const option = useMemo<ChartOption>(
     () => ({
       grid: { left: 110, right: 16, top: 8, bottom: 64 },
@@ -43,7 +44,7 @@ export function DriftHeatmap({ windows, settings, order, outputTest }: { windows
         bottom: 0,
         itemHeight: 160,
         itemWidth: 10,
-        text: [`${HEAT_MAX}× threshold or more`, '0'],
+        text: [`severity ${HEAT_MAX} or more`, '0'],
         inRange: { color: ['#e6f4ea', '#fdf3e1', '#f59e0b', '#a4231b'] },
       },
       series: [
@@ -86,7 +87,8 @@ export function DriftHeatmap({ windows, settings, order, outputTest }: { windows
         label={`Drift of ${plural(map.rows.length, 'column')} over ${plural(windows.length, 'window')}: ${plural(map.drifted, 'drifted cell')}, dataset drift in ${plural(driftedWindows, 'window')}`}
       />
       <figcaption className="muted small">
-        Each cell is the drift test's statistic over its threshold in one window (1× is the threshold); ▲ and a dark border mark a drift. {plural(map.drifted, 'drifted cell')} in{' '}
+        Each cell is a drift test in one window, placed against its threshold: a distance over its threshold, or −log10 of the p-value over −log10 of the threshold, so 1 is the threshold
+        either way. ▲ and a dark border mark a drift. {plural(map.drifted, 'drifted cell')} in{' '}
         {plural(windows.length, 'window')}; dataset drift in {plural(driftedWindows, 'window')}.
       </figcaption>
     </figure>

@@ -1,9 +1,9 @@
 /**
  * What the monitoring page computes from the API's answers, without React: the time range of the picker,
- * labels of windows, the cells of the drift heatmap (each test's statistic over its threshold), the rows
- * of the feature table, and the headline performance metrics of a task.
+ * labels of windows, the cells of the drift heatmap (each test placed against its threshold), the rows of
+ * the feature table, the headline performance metrics of a task and their series over windows.
  */
-import type { AlertRuleBody, ColumnDrift, DriftTest, MonitoringReport, MonitoringSettings, PerformanceMetric, WindowSummary } from '../../api/types';
+import type { AlertRuleBody, ColumnDrift, DriftTest, MonitoringReport, PerformanceMetric, Task, WindowColumnDrift, WindowSummary } from '../../api/types';
 
 export type RangeKey = '1h' | '1d' | '7d' | 'all';
 
@@ -27,19 +27,36 @@ export function rangeQuery(key: RangeKey, now: number): { from?: string } {
 /** The name the API gives the model's output in settings and tests. */
 export const OUTPUT = 'prediction';
 
-/** Tests whose statistic is compared with a distance threshold (the others compare a p-value). */
-const DISTANCE_DEFAULTS: Partial<Record<DriftTest, number>> = { wasserstein: 0.1, jensenshannon: 0.1, psi: 0.1, hellinger: 0.1, linf: 0.1 };
+/** Tests that answer with a p-value (a drift when it falls to the threshold); the others are distances (a drift when it reaches it). */
+const P_VALUE_TESTS = new Set<DriftTest>(['ks', 'chisquare', 'z']);
 
-export function isDistanceTest(test: DriftTest): boolean {
-  return DISTANCE_DEFAULTS[test] !== undefined;
+export function isPValueTest(test: DriftTest): boolean {
+  return P_VALUE_TESTS.has(test);
 }
 
-/** The distance threshold a window's test was judged with: the settings' one when it chose this test, else the default. Null for p-value tests. */
-export function distanceThreshold(column: string, test: DriftTest, settings: Pick<MonitoringSettings, 'tests'> | undefined): number | null {
-  const fallback = DISTANCE_DEFAULTS[test];
-  if (fallback === undefined) return null;
-  const chosen = settings?.tests[column];
-  return chosen && chosen.method === test && chosen.threshold !== undefined ? chosen.threshold : fallback;
+/** What a drift test needs to be placed against its threshold (a report's ColumnDrift or a window's). */
+export type DriftVerdict = Pick<WindowColumnDrift, 'test' | 'statistic' | 'threshold'> & { pValue?: number | null; adjustedPValue?: number | null };
+
+/** The p-value a test was judged with: the adjusted one when the correction is on. */
+export function judgedPValue(d: DriftVerdict): number | null {
+  return d.adjustedPValue ?? d.pValue ?? null;
+}
+
+/**
+ * How far a test went towards its threshold, 1 being the threshold and above 1 a drift: for p-value tests
+ * −log10(p) / −log10(threshold) (p = 0.05 with a threshold of 0.05 is 1, p = 0.0025 is 2, p = 1 is 0), for
+ * distances |statistic| / threshold. Infinity for p = 0; null when there is nothing to place (no current
+ * value, no p-value, or a threshold that does not allow the ratio).
+ */
+export function severity(d: DriftVerdict): number | null {
+  if (d.statistic === null) return null;
+  if (isPValueTest(d.test)) {
+    const p = judgedPValue(d);
+    if (p === null || !(d.threshold > 0 && d.threshold < 1)) return null;
+    if (p <= 0) return Number.POSITIVE_INFINITY;
+    return Math.max(0, Math.log(Math.min(p, 1)) / Math.log(d.threshold));
+  }
+  return d.threshold > 0 ? Math.abs(d.statistic) / d.threshold : null;
 }
 
 /** Heatmap colour scale: 0 … HEAT_MAX, 1 being the threshold. */
@@ -48,11 +65,14 @@ export const HEAT_MAX = 2;
 export interface HeatCell {
   x: number;
   y: number;
-  /** statistic / threshold clipped to [0, HEAT_MAX] (for p-value tests: 1.25 when drifted, else 0.25); null: not tested. */
+  /** The severity clipped to [0, HEAT_MAX]; 1.25 (drifted) or 0.25 when it has none; null: not tested. */
   value: number | null;
-  /** statistic / threshold before clipping; null for p-value tests. */
+  /** The severity before clipping (see severity()); null when the window gave nothing to place. */
   ratio: number | null;
   statistic: number | null;
+  /** The p-value the window was judged with (adjusted when the correction is on); null for distances. */
+  pValue: number | null;
+  adjusted: boolean;
   threshold: number | null;
   test: DriftTest | null;
   drifted: boolean;
@@ -88,8 +108,15 @@ export function windowLabels(windows: WindowSummary[]): string[] {
   return windows.map((w) => windowLabel(w, several));
 }
 
+function heatCell(x: number, y: number, d: WindowColumnDrift | null | undefined): HeatCell {
+  if (!d) return { x, y, value: null, ratio: null, statistic: null, pValue: null, adjusted: false, threshold: null, test: null, drifted: false };
+  const ratio = severity(d);
+  const value = d.statistic === null ? null : ratio === null ? (d.drifted ? 1.25 : 0.25) : Math.min(HEAT_MAX, ratio);
+  return { x, y, value, ratio, statistic: d.statistic, pValue: isPValueTest(d.test) ? judgedPValue(d) : null, adjusted: d.adjustedPValue !== null, threshold: d.threshold, test: d.test, drifted: d.drifted };
+}
+
 /** Feature × window cells of the windows' drift, features ordered as `order` then as they first appear. */
-export function heatmapOf(windows: WindowSummary[], settings: Pick<MonitoringSettings, 'tests'> | undefined, order: string[] = []): Heatmap {
+export function heatmapOf(windows: WindowSummary[], order: string[] = []): Heatmap {
   const names: string[] = [...order.filter((f) => f !== OUTPUT)];
   const seen = new Set(names);
   for (const w of windows) {
@@ -103,64 +130,19 @@ export function heatmapOf(windows: WindowSummary[], settings: Pick<MonitoringSet
   const hasOutput = windows.some((w) => w.drift?.output);
   const rows = hasOutput ? [...names, OUTPUT] : names;
   const cells: HeatCell[] = [];
-  let drifted = 0;
-  const cell = (x: number, y: number, column: string, d: { statistic: number | null; drifted: boolean; test: DriftTest | null } | undefined): void => {
-    if (!d) {
-      cells.push({ x, y, value: null, ratio: null, statistic: null, threshold: null, test: null, drifted: false });
-      return;
-    }
-    const threshold = d.test ? distanceThreshold(column, d.test, settings) : null;
-    let ratio: number | null = null;
-    let value: number | null;
-    if (d.statistic === null) value = null;
-    else if (threshold !== null && threshold > 0) {
-      ratio = Math.abs(d.statistic) / threshold;
-      value = Math.min(HEAT_MAX, ratio);
-    } else value = d.drifted ? 1.25 : 0.25;
-    if (d.drifted) drifted++;
-    cells.push({ x, y, value, ratio, statistic: d.statistic, threshold, test: d.test, drifted: d.drifted });
-  };
   windows.forEach((w, x) => {
-    names.forEach((f, y) => cell(x, y, f, w.drift?.features[f]));
-    if (hasOutput) {
-      const o = w.drift?.output;
-      // The window summary leaves out the output's test; the report's is the same for every window of a version.
-      cell(x, names.length, OUTPUT, o ? { statistic: o.statistic, drifted: o.drifted, test: null } : undefined);
-    }
+    names.forEach((f, y) => cells.push(heatCell(x, y, w.drift?.features[f])));
+    if (hasOutput) cells.push(heatCell(x, names.length, w.drift?.output));
   });
-  return { windows: windowLabels(windows), rows, cells, drifted };
-}
-
-/** The output's test from the report fills in what the window summaries leave out. */
-export function withOutputTest(map: Heatmap, test: DriftTest | undefined, settings: Pick<MonitoringSettings, 'tests'> | undefined): Heatmap {
-  if (!test) return map;
-  const y = map.rows.indexOf(OUTPUT);
-  if (y < 0) return map;
-  const threshold = distanceThreshold(OUTPUT, test, settings);
-  return {
-    ...map,
-    cells: map.cells.map((c) => {
-      if (c.y !== y || c.statistic === null) return c.y === y ? { ...c, test } : c;
-      const ratio = threshold !== null && threshold > 0 ? Math.abs(c.statistic) / threshold : null;
-      return { ...c, test, threshold, ratio, value: ratio === null ? (c.drifted ? 1.25 : 0.25) : Math.min(HEAT_MAX, ratio) };
-    }),
-  };
+  return { windows: windowLabels(windows), rows, cells, drifted: cells.filter((c) => c.drifted).length };
 }
 
 export interface FeatureRow {
   name: string;
   drift: ColumnDrift;
-  /** statistic / threshold for distance tests; for p-value tests threshold / p-value (above 1: drifted). */
+  /** The test's severity (see severity()): 1 is the threshold, above 1 a drift. */
   score: number | null;
   isOutput: boolean;
-}
-
-function scoreOf(d: ColumnDrift): number | null {
-  if (d.statistic === null) return null;
-  if (isDistanceTest(d.test)) return d.threshold > 0 ? Math.abs(d.statistic) / d.threshold : null;
-  const p = d.adjustedPValue ?? d.pValue;
-  if (p === undefined) return null;
-  return p <= 0 ? Number.POSITIVE_INFINITY : d.threshold / p;
 }
 
 export type FeatureSort = { field: 'name' | 'statistic' | 'score'; order: 'asc' | 'desc' };
@@ -169,7 +151,7 @@ export type FeatureSort = { field: 'name' | 'statistic' | 'score'; order: 'asc' 
 export function featureRows(report: Pick<MonitoringReport, 'drift'> | undefined, sort: FeatureSort = { field: 'name', order: 'asc' }): FeatureRow[] {
   const drift = report?.drift;
   if (!drift) return [];
-  const rows: FeatureRow[] = Object.entries(drift.features).map(([name, d]) => ({ name, drift: d, score: scoreOf(d), isOutput: false }));
+  const rows: FeatureRow[] = Object.entries(drift.features).map(([name, d]) => ({ name, drift: d, score: severity(d), isOutput: false }));
   if (sort.field !== 'name') {
     const key = (r: FeatureRow) => (sort.field === 'score' ? r.score : r.drift.statistic === null ? null : Math.abs(r.drift.statistic));
     const sign = sort.order === 'asc' ? 1 : -1;
@@ -180,7 +162,7 @@ export function featureRows(report: Pick<MonitoringReport, 'drift'> | undefined,
       return ka === kb ? a.name.localeCompare(b.name) : (ka - kb) * sign;
     });
   } else rows.sort((a, b) => a.name.localeCompare(b.name) * (sort.order === 'asc' ? 1 : -1));
-  if (drift.output) rows.push({ name: OUTPUT, drift: drift.output, score: scoreOf(drift.output), isOutput: true });
+  if (drift.output) rows.push({ name: OUTPUT, drift: drift.output, score: severity(drift.output), isOutput: true });
   return rows;
 }
 
@@ -190,7 +172,7 @@ export function firstFeature(report: Pick<MonitoringReport, 'drift'> | undefined
   return rows.find((r) => r.drift.histogram)?.name ?? null;
 }
 
-const HEADLINE: Record<string, PerformanceMetric[]> = {
+const HEADLINE: Record<Task, PerformanceMetric[]> = {
   binary: ['accuracy', 'rocAuc', 'f1'],
   multiclass: ['accuracy', 'f1', 'logLoss'],
   regression: ['mae', 'rmse', 'r2'],
@@ -214,7 +196,7 @@ export interface HeadlineMetric {
 
 /** The main metrics of the task (those computed), each with its validation delta when the version registered it. */
 export function headlineMetrics(performance: MonitoringReport['performance']): HeadlineMetric[] {
-  const wanted = HEADLINE[performance.task ?? ''] ?? (Object.keys(performance.metrics) as PerformanceMetric[]).slice(0, 3);
+  const wanted = performance.task ? HEADLINE[performance.task] : (Object.keys(performance.metrics) as PerformanceMetric[]).slice(0, 3);
   return wanted
     .filter((m) => performance.metrics[m] !== undefined)
     .map((metric) => {
@@ -222,6 +204,60 @@ export function headlineMetrics(performance: MonitoringReport['performance']): H
       const delta = v?.delta ?? null;
       return { metric, value: performance.metrics[metric] ?? null, delta, validation: v?.validation ?? null, worse: delta !== null && (LOWER_IS_BETTER.has(metric) ? delta > 0 : delta < 0) };
     });
+}
+
+/** Metrics on the left axis of the performance chart (scores, 1 at best); the others (losses, errors) go on the right one. */
+const SCORE_METRICS = new Set<PerformanceMetric>(['accuracy', 'precision', 'recall', 'f1', 'rocAuc', 'r2']);
+const METRIC_ORDER = Object.keys(METRIC_LABELS) as PerformanceMetric[];
+
+export interface PerformanceSeries {
+  metric: PerformanceMetric;
+  /** 0: scores (higher is better), 1: losses and errors (lower is better). */
+  axis: 0 | 1;
+  /** One value per labeled window; null where the metric could not be computed (e.g. ROC AUC with one class). */
+  values: (number | null)[];
+}
+
+export interface PerformanceChart {
+  task: Task | null;
+  /** Labels of the windows with labels for this task, in order. */
+  windows: string[];
+  /** Labeled predictions in each of those windows. */
+  labeled: number[];
+  series: PerformanceSeries[];
+  /** Windows left out because their labels were judged as another task. */
+  otherTask: number;
+}
+
+/**
+ * The task's main metrics over the windows that have labels (windows without labels are left out). The
+ * task is the one of most labeled predictions; with none, the first metrics the windows computed.
+ */
+export function performanceChart(windows: WindowSummary[]): PerformanceChart {
+  const labels = windowLabels(windows);
+  const labeled = windows.map((w, i) => ({ w, label: labels[i]! })).filter(({ w }) => w.performance.labeled > 0);
+  const byTask = new Map<Task | null, number>();
+  for (const { w } of labeled) byTask.set(w.performance.task, (byTask.get(w.performance.task) ?? 0) + w.performance.labeled);
+  let task: Task | null = null;
+  let most = -1;
+  for (const [t, n] of byTask) {
+    if (n > most) {
+      task = t;
+      most = n;
+    }
+  }
+  const shown = labeled.filter(({ w }) => w.performance.task === task);
+  const computed = new Set(shown.flatMap(({ w }) => Object.keys(w.performance.metrics) as PerformanceMetric[]));
+  const wanted = task ? HEADLINE[task] : METRIC_ORDER.filter((m) => computed.has(m)).slice(0, 3);
+  return {
+    task,
+    windows: shown.map(({ label }) => label),
+    labeled: shown.map(({ w }) => w.performance.labeled),
+    series: wanted
+      .filter((m) => computed.has(m))
+      .map((metric) => ({ metric, axis: SCORE_METRICS.has(metric) ? 0 : 1, values: shown.map(({ w }) => w.performance.metrics[metric] ?? null) })),
+    otherTask: labeled.length - shown.length,
+  };
 }
 
 /** Metric names an alert rule can watch, for the form's suggestions. */

@@ -1,12 +1,12 @@
 /**
  * The monitoring of a deployment over a time range: a summary (rows, drift, errors, latency, performance
- * from labels), drift of every feature window by window, reference vs current histograms, quality and
- * latency over time, alert rules, and the monitoring settings. Everything comes from the stored window
- * profiles the server folds the prediction log into; nothing here reads raw predictions.
+ * from labels), drift of every feature window by window, reference vs current histograms, performance,
+ * quality and latency over time, alert rules, and the monitoring settings. Everything comes from the stored
+ * window profiles the server folds the prediction log into; nothing here reads raw predictions.
  */
 import { useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import { api, ApiError, buildUrl, rawFetch, uploadForm } from '../../api/client';
-import type { MonitoringReport, MonitoringSettings, ReferenceView, WindowSummary } from '../../api/types';
+import { api, ApiError, buildUrl, uploadForm } from '../../api/client';
+import type { MonitoringReport, MonitoringSettings, MonitoringSettingsBody, ReferenceView, WindowSummary } from '../../api/types';
 import { formatNumber, formatPercent, formatTime, plural } from '../../lib/format';
 import { Link, navigate, path, useLocation } from '../../lib/router';
 import { projectFlag, roleAtLeast, useSession } from '../../lib/session';
@@ -17,6 +17,7 @@ import { DeploymentTabs } from './deployment-tabs';
 import { DriftFeatures } from './drift-features';
 import { DriftHeatmap } from './drift-heatmap';
 import { headlineMetrics, isRangeKey, METRIC_LABELS, RANGES, rangeQuery, type RangeKey } from './monitoring-data';
+import { PerformanceChart } from './performance-chart';
 import { WindowCharts } from './window-charts';
 
 const POLL_MS = 30_000;
@@ -252,9 +253,8 @@ function SettingsForm({ name, settings, canChange, onSaved }: { name: string; se
     setBusy(true);
     setError(undefined);
     setSaved(false);
-    const body = { window: kind === 'rows' ? `rows:${size.trim()}` : kind, correction, driftShare: Number(share) };
-    // The API does not describe this body in its OpenAPI document, so it is sent as plain JSON.
-    rawFetch('PUT', buildUrl('/api/v1/deployments/{name}/monitoring/settings', { name }, { project }), { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }).then(
+    const body: MonitoringSettingsBody = { window: kind === 'rows' ? `rows:${size.trim()}` : kind, correction, driftShare: Number(share) };
+    api.put('/api/v1/deployments/{name}/monitoring/settings', { path: { name }, query: { project }, body }).then(
       () => {
         setBusy(false);
         setSaved(true);
@@ -387,7 +387,7 @@ export function MonitoringPage({ name }: { name: string }) {
           <Section title="Drift over time" testId="drift-over-time">
             <ErrorNote error={windows.error} context="Could not load the windows" onRetry={windows.reload} />
             {!windows.data && !windows.error && <Loading what="Loading the windows" />}
-            {windows.data && <DriftHeatmap windows={items} settings={settings.data} order={order} outputTest={r.drift?.output?.test} />}
+            {windows.data && <DriftHeatmap windows={items} order={order} />}
           </Section>
 
           <Section title="Drift by feature" testId="drift-by-feature">
@@ -398,6 +398,10 @@ export function MonitoringPage({ name }: { name: string }) {
                 <p>{r.driftNote ? `The server says: ${r.driftNote}.` : 'There were no predictions in this range.'}</p>
               </Empty>
             )}
+          </Section>
+
+          <Section title="Performance over time" testId="performance-over-time">
+            {windows.data && <PerformanceChart windows={items} deployment={name} />}
           </Section>
 
           <Section title="Quality and operations over time" testId="quality-over-time">

@@ -231,11 +231,14 @@ class NumericAccumulator {
   nKeys = 0;
 
   /**
-   * A uniform grid over [e0, ek] whose cells hold the last interval starting at or before the cell's left
-   * side: a value's bin is found from its cell with a step or two forward instead of a binary search (whose
-   * unpredictable branches dominate the cost of folding a value).
+   * A uniform grid over [e0, ek] whose cells hold the interval of the cell's left side: a value's bin is read
+   * from its cell instead of found by a binary search, whose unpredictable branches dominate the cost of
+   * folding a value. `gridExact` marks the cells with no edge in them or next to them: there the cell's
+   * interval is the value's (next to an edge, rounding of the cell index could be off by one; those few
+   * cells step to the right interval).
    */
   readonly grid: Int32Array | null = null;
+  readonly gridExact: Uint8Array | null = null;
   readonly gridScale: number = 0;
 
   constructor(readonly edges: Float64Array | null) {
@@ -243,15 +246,24 @@ class NumericAccumulator {
     if (edges && edges.length > 2) {
       const k = edges.length - 1;
       const cells = 4096;
-      const scale = cells / (edges[k]! - edges[0]!);
+      const e0 = edges[0]!;
+      const scale = cells / (edges[k]! - e0);
       const grid = new Int32Array(cells + 1);
+      const hasEdge = new Uint8Array(cells + 2);
       let lo = 0;
       for (let c = 0; c <= cells; c++) {
-        const left = edges[0]! + c / scale;
+        const left = e0 + c / scale;
         while (lo + 1 < k && edges[lo + 1]! <= left) lo++;
         grid[c] = lo;
       }
+      for (let j = 0; j <= k; j++) {
+        const c = Math.min(cells, Math.max(0, Math.floor((edges[j]! - e0) * scale)));
+        hasEdge[c] = 1;
+      }
+      const exact = new Uint8Array(cells + 1);
+      for (let c = 0; c <= cells; c++) exact[c] = hasEdge[c] || (c > 0 && hasEdge[c - 1]) || hasEdge[c + 1] ? 0 : 1;
       this.grid = grid;
+      this.gridExact = exact;
       this.gridScale = scale;
     }
   }
@@ -266,7 +278,9 @@ class NumericAccumulator {
     if (k === 0) return 1;
     const grid = this.grid;
     if (grid === null) return x < edges[1]! || k === 1 ? 1 : 2;
-    let lo = grid[Math.floor((x - e0) * this.gridScale)]!;
+    const c = Math.floor((x - e0) * this.gridScale);
+    let lo = grid[c]!;
+    if (this.gridExact![c] === 1) return lo + 1;
     while (lo + 1 < k && edges[lo + 1]! <= x) lo++;
     // The grid cell can start after x's interval only through rounding at its left side.
     while (lo > 0 && edges[lo]! > x) lo--;
@@ -540,6 +554,14 @@ function foldNumbers(acc: NumericAccumulator, col: Float64Array, rows: number, s
   let max = acc.max;
   const bins = acc.bins;
   const discrete = acc.keys !== null;
+  // bin() inlined, with its constants in locals: this loop runs once per value.
+  const edges = acc.edges;
+  const grid = acc.grid;
+  const exact = acc.gridExact;
+  const scale = acc.gridScale;
+  const k = edges ? edges.length - 1 : 0;
+  const e0 = edges ? edges[0]! : 0;
+  const ek = edges ? edges[k]! : 0;
   for (let r = 0; r < rows; r++) {
     const x = col[r]!;
     const slot = slots[r]!;
@@ -557,7 +579,19 @@ function foldNumbers(acc: NumericAccumulator, col: Float64Array, rows: number, s
     sum += x;
     if (x < min) min = x;
     if (x > max) max = x;
-    if (bins !== null) bins[acc.bin(x)]!++;
+    if (grid !== null) {
+      if (x < e0) bins![0]!++;
+      else if (x > ek) bins![k + 1]!++;
+      else {
+        const c = ((x - e0) * scale) | 0;
+        let lo = grid[c]!;
+        if (exact![c] !== 1) {
+          while (lo + 1 < k && edges![lo + 1]! <= x) lo++;
+          while (lo > 0 && edges![lo]! > x) lo--;
+        }
+        bins![lo + 1]!++;
+      }
+    } else if (bins !== null) bins[acc.bin(x)]!++;
     if (discrete && acc.keys !== null) acc.countKey(x);
     if (slot >= 0) sample[slot * width + pos] = x;
   }

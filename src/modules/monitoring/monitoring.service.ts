@@ -23,7 +23,6 @@ import type { Principal } from '../../platform/principal.js';
 import type { UploadPart } from '../../platform/upload-part.js';
 import { modelSchema } from '../../serving/model-schema.js';
 import type { RuntimeCache } from '../../serving/runtimes.js';
-import type { PredictionRecord } from '../../serving/prediction-log/prediction-log.js';
 import type { Signature } from '../../runtime/signature.js';
 import type { ArtifactStore } from '../../storage/artifact-store.js';
 import { domainEvent } from '../events/domain-event.js';
@@ -31,13 +30,15 @@ import type { JobContext } from '../jobs/job-worker.js';
 import type { JobsService, JobView } from '../jobs/jobs.service.js';
 import { resolveProject } from '../projects/projects.service.js';
 import type { AlertsService } from './alerts/alerts.service.js';
-import { findPredictions, idTime, readChunk } from './log-tail.js';
+import { findPredictions, idTime } from './log-tail.js';
+import type { FoldWorkRequest } from './fold-work.js';
+import { WorkerFoldRunner, type FoldRunner } from './fold-runner.js';
 import { DEFAULT_SETTINGS, parseSettings, settingsView, type MonitoringSettings } from './monitoring-settings.js';
 import { SAMPLE_HEAD_ROWS, type LabelRow, type ReferenceRow, type WindowHead, type WindowRow } from './monitoring.repository.js';
 import {
   checkColumns, columnsOf, describeTable, layoutOf, predictAll, profileColumns, readColumns, REFERENCE_SAMPLE_ROWS, type TableSource,
 } from './profile-data.js';
-import { WINDOW_SAMPLE_ROWS, WindowFolder, type FoldModel, type FoldedWindow, type WindowKind } from './window-folder.js';
+import { WINDOW_SAMPLE_ROWS, type FoldModel, type FoldedWindow, type WindowKind } from './window-folder.js';
 
 export const REFERENCE_JOB = 'monitoring.reference';
 const REFERENCE_FORMAT = 'steward.reference.v1';
@@ -156,6 +157,8 @@ export class MonitoringService {
   private stopped = false;
   /** Set by app wiring: alert rules are evaluated as windows close. */
   alerts: AlertsService | undefined;
+  /** Reads and folds the log off the serving thread. */
+  private readonly fold: FoldRunner;
 
   constructor(
     private readonly deps: {
@@ -171,8 +174,12 @@ export class MonitoringService {
       logDir: string | null;
       /** How long after its end a time window is closed (late records still fold into it until then). */
       closeGraceMs?: number;
+      /** Where fold steps run (default: a worker thread). */
+      foldRunner?: FoldRunner;
     },
-  ) {}
+  ) {
+    this.fold = deps.foldRunner ?? new WorkerFoldRunner();
+  }
 
   // ----------------------------------------------------------------------------------------------
   // Settings
@@ -410,6 +417,7 @@ export class MonitoringService {
     if (this.foldTimer) clearTimeout(this.foldTimer);
     this.foldTimer = null;
     await this.folding?.catch(() => undefined);
+    await this.fold.close();
   }
 
   /** Folds everything logged so far, closes due windows and evaluates alert rules; one pass at a time. */
@@ -448,11 +456,15 @@ export class MonitoringService {
     if (dir) {
       for (;;) {
         const cursor = await this.deps.store.monitoring.cursor(dir);
-        const chunk = await readChunk(dir, cursor, FOLD_CHUNK_BYTES);
-        if (!chunk) break;
-        const r = await this.foldChunk(dir, chunk.records, chunk.next, closed);
-        records += chunk.records.length;
-        windows += r;
+        let result = await this.fold.run(await this.foldRequest(dir, cursor));
+        if (result.kind === 'needs') {
+          await this.resolveFoldTargets(result.deployments, result.models);
+          result = await this.fold.run(await this.foldRequest(dir, cursor));
+          if (result.kind === 'needs') throw new Error(`the fold still lacks ${[...result.deployments, ...result.models].join(', ')}`);
+        }
+        if (result.kind === 'done') break;
+        windows += await this.persistFolded(dir, result.windows, result.next, closed);
+        records += result.records;
         if (this.stopped) break;
       }
     }
@@ -461,50 +473,51 @@ export class MonitoringService {
     return { records, windows, closed: closed.length };
   }
 
-  private async resolveFoldTargets(records: readonly { project: string; deployment: string; model: string; version: number }[]): Promise<void> {
+  /** What the fold worker needs to know: the deployments and model versions looked up so far, and where row windows stand. */
+  private async foldRequest(dir: string, cursor: { segment: string; offset: number } | undefined): Promise<FoldWorkRequest> {
+    const kinds: Record<string, WindowKind | null> = {};
+    const rowStarts: Record<string, { seq: number; rows: number }> = {};
+    for (const [dk, k] of this.kinds) {
+      kinds[dk] = k?.kind ?? null;
+      if (!k || !k.kind.startsWith('rows:')) continue;
+      // Row windows continue from the newest stored window of each (deployment, model, version).
+      for (const w of await this.deps.store.monitoring.lastWindows(k.id, k.kind)) rowStarts[`${dk}\u0000${w.model}\u0000${w.version}\u0000${k.kind}`] = { seq: w.seq, rows: w.rows };
+    }
+    return { dir, cursor, maxBytes: FOLD_CHUNK_BYTES, kinds, models: Object.fromEntries(this.foldModels), rowStarts };
+  }
+
+  /** Looks up deployments ("project/name") and model versions ("project/model/version") the fold met. */
+  private async resolveFoldTargets(deployments: string[], models: string[]): Promise<void> {
     const { store } = this.deps;
-    for (const r of records) {
-      const dk = `${r.project}/${r.deployment}`;
-      if (!this.kinds.has(dk)) {
-        const project = await store.projects.getByName(r.project);
-        const dep = project && (await store.deployments.get(project.id, r.deployment));
-        this.kinds.set(dk, dep ? { id: dep.id, kind: (await this.settingsOf(dep.id)).window } : null);
-      }
-      const mk = `${r.project}/${r.model}/${r.version}`;
-      if (!this.foldModels.has(mk)) {
-        const found = await store.versions.getByNames(r.project, r.model, r.version);
-        let fm: FoldModel | null = null;
-        if (found?.version.signature) {
-          try {
-            const schema = await this.schemaOf(found.version);
-            const refRow = await store.monitoring.reference(found.version.id);
-            const ref = refRow?.status === 'READY' ? await this.loadReference(refRow) : null;
-            fm = { columns: ref?.columns ?? columnsOf(schema), layout: ref?.layout ?? null };
-          } catch {
-            fm = null;
-          }
+    for (const dk of deployments) {
+      if (this.kinds.has(dk)) continue;
+      const [projectName, name] = dk.split('/') as [string, string];
+      const project = await store.projects.getByName(projectName);
+      const dep = project && (await store.deployments.get(project.id, name));
+      this.kinds.set(dk, dep ? { id: dep.id, kind: (await this.settingsOf(dep.id)).window } : null);
+    }
+    for (const mk of models) {
+      if (this.foldModels.has(mk)) continue;
+      const [projectName, model, version] = mk.split('/') as [string, string, string];
+      const found = await store.versions.getByNames(projectName, model, Number(version));
+      let fm: FoldModel | null = null;
+      if (found?.version.signature) {
+        try {
+          const schema = await this.schemaOf(found.version);
+          const refRow = await store.monitoring.reference(found.version.id);
+          const ref = refRow?.status === 'READY' ? await this.loadReference(refRow) : null;
+          fm = { columns: ref?.columns ?? columnsOf(schema), layout: ref?.layout ?? null };
+        } catch {
+          fm = null;
         }
-        this.foldModels.set(mk, fm);
       }
+      this.foldModels.set(mk, fm);
     }
   }
 
-  private async foldChunk(dir: string, records: PredictionRecord[], next: { segment: string; offset: number }, closed: ClosedWindow[]): Promise<number> {
+  /** Merges what one fold step made into the stored windows and advances the cursor, in one transaction. */
+  private async persistFolded(dir: string, folded: FoldedWindow[], next: { segment: string; offset: number }, closed: ClosedWindow[]): Promise<number> {
     const { store, clock } = this.deps;
-    await this.resolveFoldTargets(records);
-    // Row windows continue from the newest stored window of each (deployment, model, version).
-    const rowStarts = new Map<string, { seq: number; rows: number }>();
-    for (const [dk, k] of this.kinds) {
-      if (!k || !k.kind.startsWith('rows:')) continue;
-      for (const w of await store.monitoring.lastWindows(k.id, k.kind)) rowStarts.set(`${dk}\u0000${w.model}\u0000${w.version}\u0000${k.kind}`, { seq: w.seq, rows: w.rows });
-    }
-    const folder = new WindowFolder({
-      kindOf: (dk) => this.kinds.get(dk)?.kind,
-      modelOf: (project, model, version) => this.foldModels.get(`${project}/${model}/${version}`) ?? undefined,
-      rowWindowStart: (key) => rowStarts.get(key),
-    });
-    for (const r of records) folder.add(r);
-    const folded = folder.drain();
     const at = isoTime(clock);
     await store.transaction(async (tx) => {
       const keys = folded.map((w) => ({ deploymentId: this.kinds.get(w.deploymentKey)!.id, model: w.model, version: w.version, kind: w.kind, seq: w.seq }));

@@ -255,6 +255,7 @@ export class MonitoringService {
       if (!dv) throw invalidField('version', `dataset '${b.dataset}' has no version ${b.version}`, 'DATASET_VERSION_NOT_FOUND');
       source = { path: await artifacts.localPath(dv.stored_sha256), format: 'parquet', label: `dataset '${b.dataset}' version ${b.version}` };
       sourceView = { kind: 'dataset', dataset: b.dataset, version: b.version, sha256: dv.stored_sha256 };
+      checkColumns(await describeTable(this.deps.engine, source, 'dataset'), columns, 'dataset', source.label);
     } else {
       let staged;
       let fileName = 'upload';
@@ -298,8 +299,6 @@ export class MonitoringService {
       source = { path: await artifacts.localPath(staged.sha256), format, label: fileName };
       sourceView = { kind: 'upload', fileName, format, sha256: staged.sha256, size: staged.size };
     }
-    const table = await describeTable(this.deps.engine, source, 'dataset');
-    checkColumns(table, columns, 'dataset' in sourceView ? 'dataset' : 'file', source.label);
     const at = isoTime(clock);
     const result = await store.transaction(async (tx) => {
       const id = newId(clock.now());

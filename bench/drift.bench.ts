@@ -38,10 +38,12 @@ import {
   PREDICTION_COLUMN, ProfileBuilder, quantileEdges, type BinLayout, type ColumnSpec, type Profile,
 } from '../src/ml/monitoring/profile.js';
 import { driftReport, qualityReport, type DriftReport, type QualityReport, type ReferenceInput } from '../src/ml/monitoring/report.js';
-import { WindowFolder, type FoldModel } from '../src/modules/monitoring/window-folder.js';
+import type { FoldModel, FoldedWindow } from '../src/modules/monitoring/window-folder.js';
 import { newId } from '../src/platform/ids.js';
 import { PredictionLog, type PredictionRecord } from '../src/serving/prediction-log/prediction-log.js';
-import { readChunk, type LogCursor } from '../src/modules/monitoring/log-tail.js';
+import { planRanges, type LogCursor } from '../src/modules/monitoring/log-tail.js';
+import { mergeFolded } from '../src/modules/monitoring/fold-work.js';
+import { WorkerFoldRunner } from '../src/modules/monitoring/fold-runner.js';
 import { median, printTable } from './support.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -381,28 +383,36 @@ interface FoldResult {
   ms: number;
 }
 
-/** Reads a log directory and folds it into windows (then drains them); `tick` is called every 1,024 records. */
-async function foldLog(dir: string, model: FoldModel, tick?: () => void): Promise<FoldResult> {
-  const started = performance.now();
-  const key = `${PROJECT}/${DEPLOYMENT}`;
-  const folder = new WindowFolder({
-    kindOf: (k) => (k === key ? 'hour' : undefined),
-    modelOf: (p, m, v) => (p === PROJECT && m === MODEL && v === VERSION ? model : undefined),
-  });
-  // The service's path: whole chunks of the log parsed line by line (log-tail.ts), then folded.
-  let cursor: LogCursor | undefined;
-  for (;;) {
-    const chunk = await readChunk(dir, cursor, 8 * 1024 * 1024);
-    if (!chunk) break;
-    for (const record of chunk.records) {
-      folder.add(record);
-      if (tick && (folder.records & 1023) === 0) tick();
+/**
+ * Reads a log directory and folds it into windows, as the monitoring service does: line-aligned ranges of
+ * 2 MB (planRanges), two at a time, parsed and folded by the worker pool, then merged per window.
+ * `tick` is called after every step (the memory sampler).
+ */
+async function foldLog(dir: string, model: FoldModel, pool: WorkerFoldRunner, tick?: () => void): Promise<FoldResult> {
+  {
+    const started = performance.now();
+    const context = { kinds: { [`${PROJECT}/${DEPLOYMENT}`]: 'hour' as const }, models: { [`${PROJECT}/${MODEL}/${VERSION}`]: model }, rowStarts: {} };
+    let cursor: LogCursor | undefined;
+    let records = 0;
+    const parts: FoldedWindow[][] = [];
+    for (;;) {
+      const ranges = await planRanges(dir, cursor, 2 * 1024 * 1024, pool.size);
+      if (ranges.length === 0) break;
+      const results = await Promise.all(ranges.map((range) => pool.run({ ...context, range })));
+      for (const r of results) {
+        if (r.kind !== 'folded') throw new Error('the fold asked for an unknown deployment');
+        records += r.records;
+        // Merged as they come, as the service merges each step into the stored windows.
+        parts.splice(0, parts.length, mergeFolded([...parts, r.windows]));
+      }
+      const last = ranges[ranges.length - 1]!;
+      cursor = { segment: last.segment, offset: last.end };
+      tick?.();
     }
-    cursor = chunk.next;
+    const windows = parts[0] ?? [];
+    const ms = performance.now() - started;
+    return { records, folded: windows.reduce((s, w) => s + w.profile.stats.rows, 0), skipped: records - windows.reduce((s, w) => s + w.profile.stats.rows, 0), windows: windows.length, ms };
   }
-  const windows = folder.drain();
-  const ms = performance.now() - started;
-  return { records: folder.records, folded: windows.reduce((s, w) => s + w.profile.stats.rows, 0), skipped: folder.skipped, windows: windows.length, ms };
 }
 
 interface ChildResult extends FoldResult {
@@ -421,9 +431,11 @@ async function foldChild(dir: string, modelFile: string): Promise<void> {
     if (rss > peak) peak = rss;
   };
   const timer = setInterval(sample, 5);
-  const result = await foldLog(dir, model, sample);
+  const pool = new WorkerFoldRunner();
+  const result = await foldLog(dir, model, pool, sample);
   sample();
   clearInterval(timer);
+  await pool.close();
   const out: ChildResult = { ...result, baselineRssMb: baseline / MB, peakRssMb: peak / MB, maxRssMb: process.resourceUsage().maxRSS / 1024 };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
@@ -513,8 +525,11 @@ export async function main(): Promise<void> {
     const largeBytes = await writeLog(largeDir, current, LOG_ROWS_LARGE);
     const model = foldModel(layout);
     const folds: FoldResult[] = [];
-    await foldLog(logDir, model); // warm-up
-    for (let i = 0; i < ROUNDS; i++) folds.push(await foldLog(logDir, model));
+    // One pool for every run, as a server keeps its workers; the warm-up run also starts them.
+    const pool = new WorkerFoldRunner();
+    for (let i = 0; i < 2; i++) await foldLog(logDir, model, pool); // warm-up: two runs, so both workers have compiled their code
+    for (let i = 0; i < ROUNDS; i++) folds.push(await foldLog(logDir, model, pool));
+    await pool.close();
     for (const f of folds) if (f.records !== LOG_ROWS || f.folded !== LOG_ROWS || f.skipped !== 0 || f.windows !== 24) throw new Error(`fold lost records: ${JSON.stringify(f)}`);
     const foldMs = median(folds.map((f) => f.ms));
 
@@ -547,7 +562,7 @@ export async function main(): Promise<void> {
       qualityRows,
     );
     printTable(
-      'prediction log → hourly windows (one day, 24 windows), readChunk (log-tail) + WindowFolder + drain',
+      'prediction log → hourly windows (one day, 24 windows): 2 MB line-aligned ranges folded by the worker pool (2 threads) and merged, as the service does',
       ['records', 'log MB', 'process', 'runs (ms)', 'rows/s', 'RSS before MB', 'peak RSS MB (5 ms samples)', 'maxRSS MB (kernel)'],
       [
         [LOG_ROWS.toLocaleString('en'), (logBytes / MB).toFixed(0), 'this one, median', folds.map((f) => f.ms.toFixed(0)).join(' '), Math.round(LOG_ROWS / (foldMs / 1000)), '-', '-', '-'],

@@ -1,57 +1,84 @@
 /**
- * Runs fold steps in a worker thread, one at a time. The worker starts on first use and again after it
- * failed; `close` stops it.
+ * Runs fold steps in worker threads: a small pool (one worker per core, at most `size`), each worker one
+ * step at a time. Workers start on first use and again after one failed; `close` stops them.
  */
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { FoldWorkRequest, FoldWorkResult } from './fold-work.js';
 
 export interface FoldRunner {
+  /** How many steps can run at once. */
+  readonly size: number;
   run(request: FoldWorkRequest): Promise<FoldWorkResult>;
   close(): Promise<void>;
 }
 
-export class WorkerFoldRunner implements FoldRunner {
-  private worker: Worker | null = null;
-  private nextId = 0;
-  private pending: { id: number; resolve: (r: FoldWorkResult) => void; reject: (e: unknown) => void } | null = null;
+interface Slot {
+  worker: Worker | null;
+  pending: { id: number; resolve: (r: FoldWorkResult) => void; reject: (e: unknown) => void } | null;
+}
 
-  private start(): Worker {
-    if (this.worker) return this.worker;
+export class WorkerFoldRunner implements FoldRunner {
+  readonly size: number;
+  private readonly slots: Slot[];
+  private readonly queue: { request: FoldWorkRequest; resolve: (r: FoldWorkResult) => void; reject: (e: unknown) => void }[] = [];
+  private nextId = 0;
+
+  constructor(size = Math.max(1, Math.min(2, availableParallelism()))) {
+    this.size = size;
+    this.slots = Array.from({ length: size }, () => ({ worker: null, pending: null }));
+  }
+
+  run(request: FoldWorkRequest): Promise<FoldWorkResult> {
+    return new Promise<FoldWorkResult>((resolve, reject) => {
+      this.queue.push({ request, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (slot.pending || this.queue.length === 0) continue;
+      const job = this.queue.shift()!;
+      const id = ++this.nextId;
+      slot.pending = { id, resolve: job.resolve, reject: job.reject };
+      const w = this.start(slot);
+      // Busy workers keep the process alive (someone awaits their answer); idle ones do not.
+      w.ref();
+      w.postMessage({ id, request: job.request });
+    }
+  }
+
+  private start(slot: Slot): Worker {
+    if (slot.worker) return slot.worker;
     const w = startWorker(new URL('./fold.worker.js', import.meta.url));
+    const settle = (fn: (p: NonNullable<Slot['pending']>) => void) => {
+      const p = slot.pending;
+      slot.pending = null;
+      w.unref();
+      if (p) fn(p);
+      this.dispatch();
+    };
     w.on('message', (m: { id: number; result?: FoldWorkResult; error?: string }) => {
-      const p = this.pending;
-      if (!p || p.id !== m.id) return;
-      this.pending = null;
-      if (m.error !== undefined) p.reject(new Error(`monitoring fold worker: ${m.error}`));
-      else p.resolve(m.result!);
+      if (!slot.pending || slot.pending.id !== m.id) return;
+      settle((p) => (m.error !== undefined ? p.reject(new Error(`monitoring fold worker: ${m.error}`)) : p.resolve(m.result!)));
     });
     const fail = (err: unknown) => {
-      if (this.worker === w) this.worker = null;
-      const p = this.pending;
-      this.pending = null;
-      p?.reject(err instanceof Error ? err : new Error(String(err)));
+      if (slot.worker === w) slot.worker = null;
+      settle((p) => p.reject(err instanceof Error ? err : new Error(String(err))));
     };
     w.on('error', fail);
     w.on('exit', (code) => fail(new Error(`monitoring fold worker exited with code ${code}`)));
     w.unref();
-    this.worker = w;
+    slot.worker = w;
     return w;
   }
 
-  run(request: FoldWorkRequest): Promise<FoldWorkResult> {
-    if (this.pending) return Promise.reject(new Error('a fold step is already running'));
-    const w = this.start();
-    const id = ++this.nextId;
-    return new Promise<FoldWorkResult>((resolve, reject) => {
-      this.pending = { id, resolve, reject };
-      w.postMessage({ id, request });
-    });
-  }
-
   async close(): Promise<void> {
-    const w = this.worker;
-    this.worker = null;
-    if (w) await w.terminate();
+    const workers = this.slots.map((s) => s.worker).filter((w): w is Worker => w !== null);
+    for (const s of this.slots) s.worker = null;
+    for (const job of this.queue.splice(0)) job.reject(new Error('the monitoring fold is closed'));
+    await Promise.all(workers.map((w) => w.terminate()));
   }
 }
 

@@ -1,15 +1,13 @@
 /**
- * One step of the fold, without I/O other than reading the log: read the next chunk of a prediction log
- * after a cursor and fold it into window profiles. Runs in the fold worker thread (fold.worker.ts), so that
- * parsing the log, and the garbage it makes, stay off the serving thread; also callable in-process.
+ * One step of the fold, without I/O other than reading the log: parse a range of a prediction log segment
+ * and fold it into window profiles. Runs in fold worker threads (fold.worker.ts), so that parsing the log,
+ * and the garbage it makes, stay off the serving thread and use the other cores; also callable in-process.
  */
-import { readChunk, type LogCursor } from './log-tail.js';
-import { WindowFolder, type FoldModel, type FoldedWindow, type WindowKind } from './window-folder.js';
+import { mergeSamples, mergeStats } from '../../ml/monitoring/profile.js';
+import { readRange, type LogRange } from './log-tail.js';
+import { WINDOW_SAMPLE_ROWS, WindowFolder, type FoldModel, type FoldedWindow, type WindowKind } from './window-folder.js';
 
-export interface FoldWorkRequest {
-  dir: string;
-  cursor: LogCursor | undefined;
-  maxBytes: number;
+export interface FoldContext {
   /** Window kind per deployment ("project/name"); null: not a deployment (its records are skipped). */
   kinds: Record<string, WindowKind | null>;
   /** Columns and reference layout per model version ("project/model/version"); null: skip its records. */
@@ -18,18 +16,20 @@ export interface FoldWorkRequest {
   rowStarts: Record<string, { seq: number; rows: number }>;
 }
 
+export interface FoldWorkRequest extends FoldContext {
+  range: LogRange;
+}
+
 export type FoldWorkResult =
-  | { kind: 'done' }
   /** Records of deployments or model versions the request did not describe: look them up and ask again. */
   | { kind: 'needs'; deployments: string[]; models: string[] }
-  | { kind: 'folded'; records: number; invalid: number; next: LogCursor; windows: FoldedWindow[] };
+  | { kind: 'folded'; records: number; invalid: number; windows: FoldedWindow[] };
 
 export async function foldWork(req: FoldWorkRequest): Promise<FoldWorkResult> {
-  const chunk = await readChunk(req.dir, req.cursor, req.maxBytes);
-  if (!chunk) return { kind: 'done' };
+  const { records, invalid } = await readRange(req.range);
   const deployments = new Set<string>();
   const models = new Set<string>();
-  for (const r of chunk.records) {
+  for (const r of records) {
     if (r.shadow) continue;
     const dk = `${r.project}/${r.deployment}`;
     if (!(dk in req.kinds)) deployments.add(dk);
@@ -43,6 +43,40 @@ export async function foldWork(req: FoldWorkRequest): Promise<FoldWorkResult> {
     modelOf: (project, model, version) => req.models[`${project}/${model}/${version}`] ?? undefined,
     rowWindowStart: (key) => req.rowStarts[key],
   });
-  for (const r of chunk.records) folder.add(r);
-  return { kind: 'folded', records: chunk.records.length, invalid: chunk.invalid, next: chunk.next, windows: folder.drain() };
+  for (const r of records) folder.add(r);
+  return { kind: 'folded', records: records.length, invalid, windows: folder.drain() };
+}
+
+/** The windows of consecutive ranges folded apart, merged per window (same deployment, version, kind, number). */
+export function mergeFolded(parts: FoldedWindow[][]): FoldedWindow[] {
+  const byKey = new Map<string, FoldedWindow>();
+  for (const windows of parts) {
+    for (const w of windows) {
+      const key = `${w.deploymentKey}\u0000${w.model}\u0000${w.version}\u0000${w.kind}\u0000${w.seq}`;
+      const seen = byKey.get(key);
+      if (!seen) {
+        byKey.set(key, w);
+        continue;
+      }
+      const columns = w.profile.sample.columns.length >= seen.profile.sample.columns.length ? w.profile.sample.columns : seen.profile.sample.columns;
+      const sample = mergeSamples(
+        [
+          { rows: seen.profile.stats.rows, sample: seen.profile.sample },
+          { rows: w.profile.stats.rows, sample: w.profile.sample },
+        ],
+        WINDOW_SAMPLE_ROWS,
+        columns,
+      );
+      const stats = mergeStats(seen.profile.stats, w.profile.stats);
+      stats.sampleColumns = columns;
+      byKey.set(key, {
+        ...seen,
+        start: Math.min(seen.start, w.start),
+        end: Math.max(seen.end, w.end),
+        rowsSoFar: Math.max(seen.rowsSoFar, w.rowsSoFar),
+        profile: { stats, sample },
+      });
+    }
+  }
+  return [...byKey.values()];
 }

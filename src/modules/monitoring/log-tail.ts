@@ -63,26 +63,103 @@ async function readSegment(seg: SegmentFile, offset: number, maxBytes: number): 
       return undefined; // an incomplete last line: wait for it
     }
     end += 1;
-    // Fast path: the whole chunk as one JSON array (one parse instead of one per line). Any damaged line
-    // makes it fail; then the lines are parsed one by one and the damaged ones skipped.
-    const bulk = parseBulk(data.subarray(0, end));
-    if (bulk) return { records: bulk, next: { segment: seg.name, offset: offset + end }, bytes: end, invalid: 0 };
-    const records: PredictionRecord[] = [];
-    let invalid = 0;
-    let start = 0;
-    for (let nl = data.indexOf(NEWLINE, start); nl !== -1 && nl < end; nl = data.indexOf(NEWLINE, start)) {
-      if (nl > start) {
-        try {
-          const r = JSON.parse(data.toString('utf8', start, nl)) as PredictionRecord;
-          if (r && typeof r.id === 'string' && typeof r.time === 'number' && typeof r.deployment === 'string') records.push(r);
-          else invalid++;
-        } catch {
-          invalid++;
-        }
-      }
-      start = nl + 1;
-    }
+    const { records, invalid } = parseLines(data.subarray(0, end));
     return { records, next: { segment: seg.name, offset: offset + end }, bytes: end, invalid };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Records in a buffer of whole NDJSON lines; lines that are not records are counted, not returned. */
+export function parseLines(data: Buffer): { records: PredictionRecord[]; invalid: number } {
+  // Fast path: the whole chunk as one JSON array (one parse instead of one per line). Any damaged line
+  // makes it fail; then the lines are parsed one by one and the damaged ones skipped.
+  const bulk = parseBulk(data);
+  if (bulk) return { records: bulk, invalid: 0 };
+  const records: PredictionRecord[] = [];
+  let invalid = 0;
+  let start = 0;
+  for (let nl = data.indexOf(NEWLINE, start); nl !== -1; nl = data.indexOf(NEWLINE, start)) {
+    if (nl > start) {
+      try {
+        const r = JSON.parse(data.toString('utf8', start, nl)) as PredictionRecord;
+        if (r && typeof r.id === 'string' && typeof r.time === 'number' && typeof r.deployment === 'string') records.push(r);
+        else invalid++;
+      } catch {
+        invalid++;
+      }
+    }
+    start = nl + 1;
+  }
+  return { records, invalid };
+}
+
+/** A byte range of one segment holding whole lines. */
+export interface LogRange {
+  segment: string;
+  path: string;
+  start: number;
+  end: number;
+}
+
+/**
+ * Up to `count` consecutive ranges of about `maxBytes` each after the cursor, each ending at a line end, all
+ * in the first segment that has new lines (so that they can be parsed in parallel and committed together).
+ */
+export async function planRanges(dir: string, cursor: LogCursor | undefined, maxBytes: number, count: number): Promise<LogRange[]> {
+  const at = cursor ? parseSegmentName(cursor.segment)?.sequence ?? -1 : -1;
+  for (const seg of listSegments(dir)) {
+    if (seg.sequence < at) continue;
+    let start = cursor && seg.sequence === at ? cursor.offset : 0;
+    const ranges: LogRange[] = [];
+    while (ranges.length < count) {
+      const end = await lineEnd(seg, start, maxBytes);
+      if (end === undefined) break;
+      ranges.push({ segment: seg.name, path: seg.path, start, end });
+      start = end;
+    }
+    if (ranges.length > 0) return ranges;
+  }
+  return [];
+}
+
+/** The offset after the last whole line in [start, start + maxBytes) of a segment (more for a longer line). */
+async function lineEnd(seg: SegmentFile, start: number, maxBytes: number): Promise<number | undefined> {
+  let handle;
+  try {
+    handle = await open(seg.path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    const size = (await handle.stat()).size;
+    if (size <= start) return undefined;
+    for (let length = Math.min(size - start, maxBytes); ; length = Math.min(size - start, length * 2)) {
+      const buf = Buffer.allocUnsafe(length);
+      const { bytesRead } = await handle.read(buf, 0, length, start);
+      const nl = buf.subarray(0, bytesRead).lastIndexOf(NEWLINE);
+      if (nl >= 0) return start + nl + 1;
+      if (bytesRead >= size - start) return undefined; // an incomplete last line: wait for it
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The records of a range (read whole). */
+export async function readRange(range: LogRange): Promise<{ records: PredictionRecord[]; invalid: number }> {
+  let handle;
+  try {
+    handle = await open(range.path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], invalid: 0 }; // deleted by retention
+    throw err;
+  }
+  try {
+    const buf = Buffer.allocUnsafe(range.end - range.start);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, range.start);
+    return parseLines(buf.subarray(0, bytesRead));
   } finally {
     await handle.close();
   }

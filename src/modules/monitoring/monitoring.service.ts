@@ -30,8 +30,8 @@ import type { JobContext } from '../jobs/job-worker.js';
 import type { JobsService, JobView } from '../jobs/jobs.service.js';
 import { resolveProject } from '../projects/projects.service.js';
 import type { AlertsService } from './alerts/alerts.service.js';
-import { findPredictions, idTime } from './log-tail.js';
-import type { FoldWorkRequest } from './fold-work.js';
+import { findPredictions, idTime, planRanges, type LogRange } from './log-tail.js';
+import { mergeFolded, type FoldContext, type FoldWorkResult } from './fold-work.js';
 import { WorkerFoldRunner, type FoldRunner } from './fold-runner.js';
 import { DEFAULT_SETTINGS, parseSettings, settingsView, type MonitoringSettings } from './monitoring-settings.js';
 import { SAMPLE_HEAD_ROWS, type LabelRow, type ReferenceRow, type WindowHead, type WindowRow } from './monitoring.repository.js';
@@ -455,15 +455,24 @@ export class MonitoringService {
     if (dir) {
       for (;;) {
         const cursor = await this.deps.store.monitoring.cursor(dir);
-        let result = await this.fold.run(await this.foldRequest(dir, cursor));
-        if (result.kind === 'needs') {
-          await this.resolveFoldTargets(result.deployments, result.models);
-          result = await this.fold.run(await this.foldRequest(dir, cursor));
-          if (result.kind === 'needs') throw new Error(`the fold still lacks ${[...result.deployments, ...result.models].join(', ')}`);
+        // Consecutive ranges are parsed and folded in parallel, except while some deployment counts windows
+        // in predictions (rows:N): a window's number then depends on every record before it.
+        const serial = () => [...this.kinds.values()].some((k) => k?.kind.startsWith('rows:'));
+        let ranges = await planRanges(dir, cursor, FOLD_CHUNK_BYTES, serial() ? 1 : this.fold.size);
+        if (ranges.length === 0) break;
+        let results = await this.foldRanges(ranges);
+        const needs = results.filter((r) => r.kind === 'needs');
+        if (needs.length > 0) {
+          await this.resolveFoldTargets(needs.flatMap((r) => r.deployments), needs.flatMap((r) => r.models));
+          if (serial()) ranges = ranges.slice(0, 1);
+          results = await this.foldRanges(ranges);
+          const still = results.find((r) => r.kind === 'needs');
+          if (still) throw new Error(`the fold still lacks ${[...still.deployments, ...still.models].join(', ')}`);
         }
-        if (result.kind === 'done') break;
-        windows += await this.persistFolded(dir, result.windows, result.next, closed);
-        records += result.records;
+        const folded = results.flatMap((r) => (r.kind === 'folded' ? [r] : []));
+        const last = ranges[ranges.length - 1]!;
+        windows += await this.persistFolded(dir, mergeFolded(folded.map((r) => r.windows)), { segment: last.segment, offset: last.end }, closed);
+        records += folded.reduce((n, r) => n + r.records, 0);
         if (this.stopped) break;
       }
     }
@@ -472,8 +481,14 @@ export class MonitoringService {
     return { records, windows, closed: closed.length };
   }
 
-  /** What the fold worker needs to know: the deployments and model versions looked up so far, and where row windows stand. */
-  private async foldRequest(dir: string, cursor: { segment: string; offset: number } | undefined): Promise<FoldWorkRequest> {
+  /** Folds ranges in the worker pool, each with what the workers need to know (looked up so far). */
+  private async foldRanges(ranges: LogRange[]): Promise<FoldWorkResult[]> {
+    const context = await this.foldContext();
+    return Promise.all(ranges.map((range) => this.fold.run({ ...context, range })));
+  }
+
+  /** The deployments and model versions looked up so far, and where row windows stand. */
+  private async foldContext(): Promise<FoldContext> {
     const kinds: Record<string, WindowKind | null> = {};
     const rowStarts: Record<string, { seq: number; rows: number }> = {};
     for (const [dk, k] of this.kinds) {
@@ -482,7 +497,7 @@ export class MonitoringService {
       // Row windows continue from the newest stored window of each (deployment, model, version).
       for (const w of await this.deps.store.monitoring.lastWindows(k.id, k.kind)) rowStarts[`${dk}\u0000${w.model}\u0000${w.version}\u0000${k.kind}`] = { seq: w.seq, rows: w.rows };
     }
-    return { dir, cursor, maxBytes: FOLD_CHUNK_BYTES, kinds, models: Object.fromEntries(this.foldModels), rowStarts };
+    return { kinds, models: Object.fromEntries(this.foldModels), rowStarts };
   }
 
   /** Looks up deployments ("project/name") and model versions ("project/model/version") the fold met. */

@@ -81,6 +81,8 @@ export interface AppDeps {
   monitoringFoldMs?: number;
   /** How long after its end a time window is closed. */
   monitoringCloseGraceMs?: number;
+  /** Worker threads that fold the prediction log (default 1). */
+  monitoringFoldThreads?: number;
   webhooks?: WebhookOptions;
 }
 
@@ -138,7 +140,7 @@ export function createServices(deps: AppDeps, registry: Registry = new Registry(
   const alerts = new AlertsService({ store, clock, logger: deps.logger, webhooks: deps.webhooks });
   const monitoring = new MonitoringService({
     store, artifacts, engine: deps.engine, runtimes, jobs, clock, logger: deps.logger, workDir: deps.workDir,
-    logDir: deps.predictionLogDir ?? null, closeGraceMs: deps.monitoringCloseGraceMs,
+    logDir: deps.predictionLogDir ?? null, closeGraceMs: deps.monitoringCloseGraceMs, foldThreads: deps.monitoringFoldThreads,
   });
   monitoring.alerts = alerts;
   return { jobs, datasets, recipes, auth, projects, models, registration, deployments, inference, live, runtimes, monitoring, alerts };

@@ -30,6 +30,8 @@ export interface ServerConfig {
   readonly ortThreads: number;
   /** How often the prediction log is folded into monitoring windows (ms). */
   readonly monitoringFoldMs: number;
+  /** Worker threads that fold the prediction log. */
+  readonly monitoringFoldThreads: number;
 }
 
 /** Flags given on the command line take precedence over the environment. */
@@ -123,10 +125,12 @@ export function loadServerConfig(flags: ServerFlags = {}, env: Env = process.env
   });
   const ortThreads = parseIntSetting('STEWARD_ORT_THREADS', nonEmpty(env.STEWARD_ORT_THREADS) ?? 1, 1, 256);
   const monitoringFoldMs = parseIntSetting('STEWARD_MONITORING_FOLD_MS', nonEmpty(env.STEWARD_MONITORING_FOLD_MS) ?? 2000, 100, 3_600_000);
+  const monitoringFoldThreads = parseIntSetting('STEWARD_MONITORING_FOLD_THREADS', nonEmpty(env.STEWARD_MONITORING_FOLD_THREADS) ?? 1, 1, 16);
   return Object.freeze({
     predictionLog,
     ortThreads,
     monitoringFoldMs,
+    monitoringFoldThreads,
     home,
     host,
     port,

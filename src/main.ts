@@ -85,6 +85,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       predictionLog: log,
       predictionLogDir: config.predictionLog.dir,
       monitoringFoldMs: config.monitoringFoldMs,
+      monitoringFoldThreads: config.monitoringFoldThreads,
       intraOpThreads: config.ortThreads,
       logger,
       store,

@@ -68,6 +68,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     // Tests fold the log by calling services.monitoring.foldNow() when they need to.
     monitoringFoldMs: options.monitoringFoldMs ?? 0,
     monitoringCloseGraceMs: options.monitoringCloseGraceMs,
+    // Two fold workers in tests, so that the parallel fold is exercised end to end.
+    monitoringFoldThreads: 2,
     webhooks: options.webhooks,
     deploymentSyncMs: options.deploymentSyncMs ?? 60_000,
     natives: { ...NATIVE_FLAVORS, ...options.natives },

@@ -1,6 +1,8 @@
 /**
- * Runs fold steps in worker threads: a small pool (one worker per core, at most `size`), each worker one
- * step at a time. Workers start on first use and again after one failed; `close` stops them.
+ * Runs fold steps in worker threads: a pool of `size` workers (default 1), each one step at a time. More
+ * than one folds faster but takes cores from serving (on two cores, two fold workers halved inference
+ * throughput while the log was folded; one costs nothing measurable: docs/benchmarks.md). Workers start on
+ * first use and again after one failed; `close` stops them.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -24,7 +26,8 @@ export class WorkerFoldRunner implements FoldRunner {
   private readonly queue: { request: FoldWorkRequest; resolve: (r: FoldWorkResult) => void; reject: (e: unknown) => void }[] = [];
   private nextId = 0;
 
-  constructor(size = Math.max(1, Math.min(2, availableParallelism()))) {
+  constructor(size = 1) {
+    if (!Number.isInteger(size) || size < 1 || size > availableParallelism() * 4) throw new Error(`fold worker pool size ${size} is out of range`);
     this.size = size;
     this.slots = Array.from({ length: size }, () => ({ worker: null, pending: null }));
   }

@@ -174,11 +174,13 @@ export class MonitoringService {
       logDir: string | null;
       /** How long after its end a time window is closed (late records still fold into it until then). */
       closeGraceMs?: number;
-      /** Where fold steps run (default: a worker thread). */
+      /** Where fold steps run (default: worker threads, `foldThreads` of them). */
       foldRunner?: FoldRunner;
+      /** Worker threads that fold the log (default 1). */
+      foldThreads?: number;
     },
   ) {
-    this.fold = deps.foldRunner ?? new WorkerFoldRunner();
+    this.fold = deps.foldRunner ?? new WorkerFoldRunner(deps.foldThreads ?? 1);
   }
 
   // ----------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@
  * GET /api/v1/deployments/{name}/monitoring) over all 720 windows.
  */
 import { readFileSync } from 'node:fs';
-import { createHarness, versionUpload, type Harness } from '../test/support/harness.js';
+import { createHarness, multipart, versionUpload, type Harness } from '../test/support/harness.js';
 import { Random } from '../src/ml/monitoring/profile.js';
 import { newId } from '../src/platform/ids.js';
 import type { PredictionRecord } from '../src/serving/prediction-log/prediction-log.js';
@@ -33,13 +33,8 @@ async function setUp(h: Harness, rowsPerWindow: number): Promise<{ foldMs: numbe
   await h.app.inject({ method: 'PUT', url: '/api/v1/deployments/loans', headers: auth, payload: { targets: [{ model: 'loans', version: 1, weight: 100 }] } });
   const rng = new Random(9);
   const csv = ['income,age,home_owner,score', ...Array.from({ length: 5000 }, () => Object.values(row(rng)).join(','))].join('\n');
-  const boundary = 'bench-boundary';
-  const upload = Buffer.concat([
-    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="reference.csv"\r\nContent-Type: text/csv\r\n\r\n`),
-    Buffer.from(csv),
-    Buffer.from(`\r\n--${boundary}--\r\n`),
-  ]);
-  const ref = await h.app.inject({ method: 'POST', url: '/api/v1/models/loans/versions/1/reference', headers: { ...auth, 'content-type': `multipart/form-data; boundary=${boundary}` }, payload: upload });
+  const upload = multipart([{ name: 'file', value: Buffer.from(csv), filename: 'reference.csv', contentType: 'text/csv' }]);
+  const ref = await h.app.inject({ method: 'POST', url: '/api/v1/models/loans/versions/1/reference', headers: { ...auth, 'content-type': upload.contentType }, payload: upload.body });
   if (ref.statusCode !== 202) throw new Error(`reference: ${ref.body}`);
   for (;;) {
     const g = await h.app.inject({ method: 'GET', url: '/api/v1/models/loans/versions/1/reference', headers: auth });

@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import { startWorker } from '../platform/worker-threads.js';
+import type { Worker } from 'node:worker_threads';
 import type { InspectRequest, InspectResult, ModelInspector } from './model-inspector.js';
 
 type Message = InspectRequest | { warmUp: true };
@@ -112,14 +113,4 @@ export class OnnxInspector implements ModelInspector {
     for (const job of this.queue.splice(0)) job.reject(stopped);
     if (w) await w.terminate();
   }
-}
-
-/**
- * Built code runs the compiled .js worker. When running from TypeScript sources (the test suite), the
- * worker is a .ts file, started through a small bootstrap that registers tsx (a development dependency).
- */
-function startWorker(jsUrl: URL): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(jsUrl);
-  const tsEntry = jsUrl.href.replace(/\.js$/, '.ts');
-  return new Worker(new URL('../../test/support/ts-worker.mjs', import.meta.url), { workerData: { tsEntry } });
 }

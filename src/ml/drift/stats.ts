@@ -282,23 +282,28 @@ export function chiSquareDriftPValue(referenceCounts: ArrayLike<number>, current
 
 /**
  * Evidently's two-proportion Z-test on aligned counts of ≤ 2 categories (sorted by value;
- * the indicator is "not the first category"). Returns the two-sided p-value, computed as
- * 2·(1 − Φ(|z|)) as Evidently does. Both sides concentrated on the same single category → 1.
+ * the indicator is "not the first category"): the statistic z and the two-sided p-value, computed as
+ * 2·(1 − Φ(|z|)) as Evidently does. Both sides concentrated on the same single category → z 0, p 1.
  */
-export function zTestPValue(referenceCounts: ArrayLike<number>, currentCounts: ArrayLike<number>): number {
-  if (referenceCounts.length !== currentCounts.length) throw new Error('zTestPValue: length mismatch');
-  if (referenceCounts.length > 2) throw new Error('zTestPValue: more than two categories');
+export function zTest(referenceCounts: ArrayLike<number>, currentCounts: ArrayLike<number>): { z: number; pvalue: number } {
+  if (referenceCounts.length !== currentCounts.length) throw new Error('zTest: length mismatch');
+  if (referenceCounts.length > 2) throw new Error('zTest: more than two categories');
   const nz = (c: ArrayLike<number>) => Array.from(c).flatMap((v, i) => (v > 0 ? [i] : []));
   const r = nz(referenceCounts);
   const c = nz(currentCounts);
-  if (r.length === 1 && c.length === 1 && r[0] === c[0]) return 1;
+  if (r.length === 1 && c.length === 1 && r[0] === c[0]) return { z: 0, pvalue: 1 };
   const n1 = sum(referenceCounts);
   const n2 = sum(currentCounts);
   const p1 = (referenceCounts[1] ?? 0) / n1;
   const p2 = (currentCounts[1] ?? 0) / n2;
   const P = (p1 * n1 + p2 * n2) / (n1 + n2);
   const z = (p1 - p2) / Math.sqrt(P * (1 - P) * (1 / n1 + 1 / n2));
-  return 2 * (1 - normalCdf(Math.abs(z)));
+  return { z, pvalue: 2 * (1 - normalCdf(Math.abs(z))) };
+}
+
+/** The p-value of zTest. */
+export function zTestPValue(referenceCounts: ArrayLike<number>, currentCounts: ArrayLike<number>): number {
+  return zTest(referenceCounts, currentCounts).pvalue;
 }
 
 // ---------------------------------------------------------------------------------------------

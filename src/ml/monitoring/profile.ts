@@ -789,6 +789,25 @@ export function mergeSamples(parts: { rows: number; sample: RowSample }[], targe
   return { columns, rows, data };
 }
 
+/**
+ * Two profiles' rows together: stats merged, samples merged proportionally (at most `sampleRows` rows). The
+ * sample keeps the wider column list (the second on a tie).
+ */
+export function mergeProfiles(a: Profile, b: Profile, sampleRows: number): Profile {
+  const columns = b.sample.columns.length >= a.sample.columns.length ? b.sample.columns : a.sample.columns;
+  const sample = mergeSamples(
+    [
+      { rows: a.stats.rows, sample: a.sample },
+      { rows: b.stats.rows, sample: b.sample },
+    ],
+    sampleRows,
+    columns,
+  );
+  const stats = mergeStats(a.stats, b.stats);
+  stats.sampleColumns = columns;
+  return { stats, sample };
+}
+
 /** Fisher–Yates shuffle of the rows of a row-major array. */
 export function shuffleRows(data: Float64Array, width: number, rows: number, random: Random): void {
   if (width === 0) return;

@@ -14,8 +14,8 @@
  */
 import { DRIFT_TESTS, isDrifted, LARGE_REFERENCE_ROWS, type DriftRule } from '../drift/defaults.js';
 import {
-  benjaminiHochberg, chiSquare, hellingerDistance, jensenShannonDistance, ksTwoSample, lInfinityDistance, normalCdf, psi,
-  wassersteinDistance,
+  benjaminiHochberg, chiSquare, hellingerDistance, jensenShannonDistance, ksTwoSample, lInfinityDistance, psi, wassersteinDistance,
+  zTest,
 } from '../drift/stats.js';
 import {
   binCount, binIndex, latencyQuantileMs, PREDICTION_COLUMN, sampleColumn, type CategoricalStats, type ColumnStats,
@@ -246,19 +246,12 @@ export function columnDrift(name: string, reference: ReferenceInput, current: Cu
   return result;
 }
 
-/** Two-proportion Z-test as Evidently computes it (indicator: the second category), with Cohen's h. */
+/** Evidently's two-proportion Z-test (indicator: the second category), with Cohen's h as its effect size. */
 function twoProportionZ(ref: number[], cur: number[]): { z: number; p: number; h: number } {
-  const n1 = ref.reduce((a, b) => a + b, 0);
-  const n2 = cur.reduce((a, b) => a + b, 0);
-  const p1 = (ref[1] ?? 0) / n1;
-  const p2 = (cur[1] ?? 0) / n2;
-  const h = 2 * Math.asin(Math.sqrt(p1)) - 2 * Math.asin(Math.sqrt(p2));
-  const refOnly = ref.flatMap((v, i) => (v > 0 ? [i] : []));
-  const curOnly = cur.flatMap((v, i) => (v > 0 ? [i] : []));
-  if (refOnly.length === 1 && curOnly.length === 1 && refOnly[0] === curOnly[0]) return { z: 0, p: 1, h };
-  const P = (p1 * n1 + p2 * n2) / (n1 + n2);
-  const z = (p1 - p2) / Math.sqrt(P * (1 - P) * (1 / n1 + 1 / n2));
-  return { z, p: 2 * (1 - normalCdf(Math.abs(z))), h };
+  const p1 = (ref[1] ?? 0) / ref.reduce((a, b) => a + b, 0);
+  const p2 = (cur[1] ?? 0) / cur.reduce((a, b) => a + b, 0);
+  const { z, pvalue } = zTest(ref, cur);
+  return { z, p: pvalue, h: 2 * Math.asin(Math.sqrt(p1)) - 2 * Math.asin(Math.sqrt(p2)) };
 }
 
 /** Drift of every feature and of the output, with the dataset-level share. */

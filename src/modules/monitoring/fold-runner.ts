@@ -4,8 +4,9 @@
  * throughput while the log was folded; one costs nothing measurable: docs/benchmarks.md). Workers start on
  * first use and again after one failed; `close` stops them.
  */
+import { startWorker } from '../../platform/worker-threads.js';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { FoldWorkRequest, FoldWorkResult } from './fold-work.js';
 
 export interface FoldRunner {
@@ -83,14 +84,4 @@ export class WorkerFoldRunner implements FoldRunner {
     for (const job of this.queue.splice(0)) job.reject(new Error('the monitoring fold is closed'));
     await Promise.all(workers.map((w) => w.terminate()));
   }
-}
-
-/**
- * Built code runs the compiled .js worker. From TypeScript sources (the test suite, benches), the worker is
- * a .ts file started through a small bootstrap that registers tsx (a development dependency).
- */
-function startWorker(jsUrl: URL): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(jsUrl);
-  const tsEntry = jsUrl.href.replace(/\.js$/, '.ts');
-  return new Worker(new URL('../../../test/support/ts-worker.mjs', import.meta.url), { workerData: { tsEntry } });
 }

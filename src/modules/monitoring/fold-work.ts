@@ -3,7 +3,7 @@
  * and fold it into window profiles. Runs in fold worker threads (fold.worker.ts), so that parsing the log,
  * and the garbage it makes, stay off the serving thread and use the other cores; also callable in-process.
  */
-import { mergeSamples, mergeStats } from '../../ml/monitoring/profile.js';
+import { mergeProfiles } from '../../ml/monitoring/profile.js';
 import { readRange, type LogRange } from './log-tail.js';
 import { WINDOW_SAMPLE_ROWS, WindowFolder, type FoldModel, type FoldedWindow, type WindowKind } from './window-folder.js';
 
@@ -58,23 +58,12 @@ export function mergeFolded(parts: FoldedWindow[][]): FoldedWindow[] {
         byKey.set(key, w);
         continue;
       }
-      const columns = w.profile.sample.columns.length >= seen.profile.sample.columns.length ? w.profile.sample.columns : seen.profile.sample.columns;
-      const sample = mergeSamples(
-        [
-          { rows: seen.profile.stats.rows, sample: seen.profile.sample },
-          { rows: w.profile.stats.rows, sample: w.profile.sample },
-        ],
-        WINDOW_SAMPLE_ROWS,
-        columns,
-      );
-      const stats = mergeStats(seen.profile.stats, w.profile.stats);
-      stats.sampleColumns = columns;
       byKey.set(key, {
         ...seen,
         start: Math.min(seen.start, w.start),
         end: Math.max(seen.end, w.end),
         rowsSoFar: Math.max(seen.rowsSoFar, w.rowsSoFar),
-        profile: { stats, sample },
+        profile: mergeProfiles(seen.profile, w.profile, WINDOW_SAMPLE_ROWS),
       });
     }
   }

@@ -1,7 +1,7 @@
 /**
- * Reads a prediction log folder from a cursor (segment name + byte offset) onwards, in bounded chunks, so
- * that folding resumes exactly where the last committed pass stopped. Only whole lines are consumed: a
- * line still being written stays for the next pass.
+ * Reads a prediction log folder from a cursor (segment name + byte offset) onwards, in line-aligned ranges,
+ * so that folding resumes exactly where the last committed pass stopped. Only whole lines are consumed: a
+ * line still being written stays for the next pass. Also finds logged predictions by id, for labels.
  */
 import { open } from 'node:fs/promises';
 import type { PredictionRecord } from '../../serving/prediction-log/prediction-log.js';
@@ -12,70 +12,10 @@ export interface LogCursor {
   offset: number;
 }
 
-export interface LogChunk {
-  records: PredictionRecord[];
-  /** Where the next read starts once these records are committed. */
-  next: LogCursor;
-  bytes: number;
-  /** Lines that were not records (damaged); skipped. */
-  invalid: number;
-}
-
 const NEWLINE = 0x0a;
-
-/**
- * The next chunk of records after `cursor` (at most about `maxBytes` of log), or undefined when there is
- * nothing new. A cursor whose segment was deleted by retention continues with the next segment.
- */
-export async function readChunk(dir: string, cursor: LogCursor | undefined, maxBytes: number): Promise<LogChunk | undefined> {
-  const segments = listSegments(dir);
-  if (segments.length === 0) return undefined;
-  const at = cursor ? parseSegmentName(cursor.segment)?.sequence ?? -1 : -1;
-  for (const seg of segments) {
-    if (seg.sequence < at) continue;
-    const offset = cursor && seg.sequence === at ? cursor.offset : 0;
-    const chunk = await readSegment(seg, offset, maxBytes);
-    if (chunk) return chunk;
-    // Nothing new in this segment: move on only if a later segment exists (this one is then complete).
-  }
-  return undefined;
-}
-
-async function readSegment(seg: SegmentFile, offset: number, maxBytes: number): Promise<LogChunk | undefined> {
-  let handle;
-  try {
-    handle = await open(seg.path, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  try {
-    const size = (await handle.stat()).size;
-    if (size <= offset) return undefined;
-    const length = Math.min(size - offset, maxBytes);
-    const buf = Buffer.allocUnsafe(length);
-    const { bytesRead } = await handle.read(buf, 0, length, offset);
-    const data = buf.subarray(0, bytesRead);
-    let end = data.lastIndexOf(NEWLINE);
-    if (end < 0) {
-      // One line longer than maxBytes: read it whole.
-      if (bytesRead < size - offset) return readSegment(seg, offset, maxBytes * 2);
-      return undefined; // an incomplete last line: wait for it
-    }
-    end += 1;
-    const { records, invalid } = parseLines(data.subarray(0, end));
-    return { records, next: { segment: seg.name, offset: offset + end }, bytes: end, invalid };
-  } finally {
-    await handle.close();
-  }
-}
 
 /** Records in a buffer of whole NDJSON lines; lines that are not records are counted, not returned. */
 export function parseLines(data: Buffer): { records: PredictionRecord[]; invalid: number } {
-  // Fast path: the whole chunk as one JSON array (one parse instead of one per line). Any damaged line
-  // makes it fail; then the lines are parsed one by one and the damaged ones skipped.
-  const bulk = parseBulk(data);
-  if (bulk) return { records: bulk, invalid: 0 };
   const records: PredictionRecord[] = [];
   let invalid = 0;
   let start = 0;
@@ -163,26 +103,6 @@ export async function readRange(range: LogRange): Promise<{ records: PredictionR
   } finally {
     await handle.close();
   }
-}
-
-function parseBulk(lines: Buffer): PredictionRecord[] | undefined {
-  const text = Buffer.allocUnsafe(lines.length + 1);
-  text[0] = 0x5b; // [
-  lines.copy(text, 1);
-  // Every newline becomes a comma, the last one the closing bracket; empty lines would make ",," and fail.
-  for (let i = text.indexOf(NEWLINE, 1); i !== -1; i = text.indexOf(NEWLINE, i + 1)) text[i] = 0x2c;
-  text[text.length - 1] = 0x5d; // ]
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (!Array.isArray(parsed)) return undefined;
-  for (const r of parsed as PredictionRecord[]) {
-    if (!r || typeof r.id !== 'string' || typeof r.time !== 'number' || typeof r.deployment !== 'string') return undefined;
-  }
-  return parsed as PredictionRecord[];
 }
 
 /** Epoch ms in a UUIDv7 id (its first 48 bits); NaN when the text is not such an id. */

@@ -34,14 +34,9 @@ function csv(rows: Row[]): string {
   return [FEATURES.join(','), ...rows.map((x) => FEATURES.map((f) => x[f]).join(','))].join('\n') + '\n';
 }
 
+/** A multipart body with one CSV file in the field `file`. */
 function multipartFile(name: string, content: string): { body: Buffer; contentType: string } {
-  const boundary = '----steward-test-boundary';
-  const body = Buffer.concat([
-    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: text/csv\r\n\r\n`),
-    Buffer.from(content),
-    Buffer.from(`\r\n--${boundary}--\r\n`),
-  ]);
-  return { body, contentType: `multipart/form-data; boundary=${boundary}` };
+  return multipart([{ name: 'file', value: Buffer.from(content), filename: name, contentType: 'text/csv' }]);
 }
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {

@@ -6,8 +6,8 @@ export type WindowRow = MonitoringWindowTable;
 export type ReferenceRow = MonitoringReferenceTable;
 export type LabelRow = MonitoringLabelTable;
 
-/** A stored window without its samples, plus a sample with at least the rows asked for. */
-export type WindowHead = Omit<WindowRow, 'sample' | 'sample_head'> & { sample?: string };
+/** A stored window without its samples (read apart with windowSamples). */
+export type WindowHead = Omit<WindowRow, 'sample' | 'sample_head'>;
 
 export interface WindowRange {
   /** ISO times: windows starting at or after `from` and before `to`. */
@@ -40,11 +40,8 @@ export interface MonitoringRepository {
   putWindow(row: WindowRow, exists: boolean): Promise<void>;
   /** The newest window of each (model, version) of this kind for a deployment. */
   lastWindows(deploymentId: string, kind: string): Promise<Omit<WindowRow, 'stats' | 'sample' | 'sample_head'>[]>;
-  /**
-   * Windows whose start is in [from, to) (ISO), oldest first, optionally of one version; with a sample of at
-   * least `sampleRows` rows of each (its head when that is enough; 0: none).
-   */
-  windows(deploymentId: string, range: WindowRange, sampleRows: number): Promise<WindowHead[]>;
+  /** Windows in the range (start in [from, to), ISO), oldest first, without their samples. */
+  windows(deploymentId: string, range: WindowRange): Promise<WindowHead[]>;
   /** The samples of these windows (their heads when `sampleRows` ≤ SAMPLE_HEAD_ROWS), by window id. */
   windowSamples(ids: string[], sampleRows: number): Promise<Map<string, string>>;
   /** Windows not yet closed, for the closing check. */
@@ -159,7 +156,7 @@ export class KyselyMonitoringRepository implements MonitoringRepository {
     return rows.map(numberHead);
   }
 
-  async windows(deploymentId: string, range: WindowRange, sampleRows: number): Promise<WindowHead[]> {
+  async windows(deploymentId: string, range: WindowRange): Promise<WindowHead[]> {
     let q = this.db
       .selectFrom('monitoring_windows')
       .select([...HEAD_COLUMNS, 'stats'])
@@ -171,9 +168,8 @@ export class KyselyMonitoringRepository implements MonitoringRepository {
     if (range.kind !== undefined) q = q.where('kind', '=', range.kind);
     if (range.seqFrom !== undefined) q = q.where('seq', '>=', range.seqFrom);
     if (range.seqTo !== undefined) q = q.where('seq', '<=', range.seqTo);
-    const withSample = sampleRows <= 0 ? q : sampleRows <= SAMPLE_HEAD_ROWS ? q.select('sample_head as sample') : q.select('sample');
-    const rows = (await withSample.orderBy('start_at').orderBy('seq').execute()) as WindowHead[];
-    return rows.map((r) => ({ ...numberHead(r), stats: r.stats, ...(r.sample !== undefined ? { sample: r.sample } : {}) }));
+    const rows = await q.orderBy('start_at').orderBy('seq').execute();
+    return rows.map((r) => numberHead(r));
   }
 
   async windowSamples(ids: string[], sampleRows: number): Promise<Map<string, string>> {

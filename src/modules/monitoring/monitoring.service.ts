@@ -9,7 +9,7 @@ import type { MetadataStore, Repositories } from '../../db/metadata-store.js';
 import type { ModelVersionRow, ProjectRow } from '../../db/schema.js';
 import { inferTask, performanceOf, type PerformanceMetrics, type Task } from '../../ml/monitoring/performance.js';
 import {
-  decodeSample, emptyStats, encodeSample, mergeSamples, mergeStats, PREDICTION_COLUMN, type BinLayout,
+  decodeSample, emptyStats, encodeSample, mergeProfiles, mergeSamples, mergeStats, PREDICTION_COLUMN, type BinLayout,
   type ColumnSpec, type Profile, type ProfileStats, type RowSample,
 } from '../../ml/monitoring/profile.js';
 import {
@@ -610,7 +610,7 @@ export class MonitoringService {
     const { store } = this.deps;
     // The last `windows` closed windows of this kind up to and including w.
     // Only the windows numbered w.seq − windows + 1 … w.seq are read.
-    const heads = (await store.monitoring.windows(deploymentId, { kind: w.kind, version, seqFrom: w.seq - windows + 1, seqTo: w.seq }, 0)).filter(
+    const heads = (await store.monitoring.windows(deploymentId, { kind: w.kind, version, seqFrom: w.seq - windows + 1, seqTo: w.seq })).filter(
       (h) => h.closed === 1 && (version !== undefined || !w.kind.startsWith('rows:') || h.version === w.version),
     );
     const chosen = heads;
@@ -626,7 +626,7 @@ export class MonitoringService {
     const from = parseTime(query.from, 'from');
     const to = parseTime(query.to, 'to');
     if (from && to && from >= to) throw invalidField('to', 'must be after from');
-    const heads = await this.deps.store.monitoring.windows(dep.id, { from: from ?? undefined, to: to ?? undefined, version: query.version }, 0);
+    const heads = await this.deps.store.monitoring.windows(dep.id, { from: from ?? undefined, to: to ?? undefined, version: query.version });
     const report = await this.reportFromHeads(dep.id, heads, query.version, from, to);
     return { deployment: name, ...report, project: project.name };
   }
@@ -719,13 +719,6 @@ export class MonitoringService {
   }
 
   private async deploymentById(id: string): Promise<{ project: ProjectRow; name: string } | undefined> {
-    for (const [dk, k] of this.kinds) {
-      if (k?.id === id) {
-        const [p, n] = dk.split('/');
-        const project = await this.deps.store.projects.getByName(p!);
-        if (project) return { project, name: n! };
-      }
-    }
     const row = await this.deps.store.deployments.getById(id);
     if (!row) return undefined;
     const project = await this.deps.store.projects.getById(row.project_id);
@@ -752,7 +745,7 @@ export class MonitoringService {
     const to = parseTime(query.to, 'to');
     const limit = query.limit ?? 100;
     if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw invalidField('limit', 'must be an integer from 1 to 500');
-    const heads = (await this.deps.store.monitoring.windows(dep.id, { from: from ?? undefined, to: to ?? undefined, version: query.version }, 0)).slice(-limit);
+    const heads = (await this.deps.store.monitoring.windows(dep.id, { from: from ?? undefined, to: to ?? undefined, version: query.version })).slice(-limit);
     const items: WindowSummary[] = [];
     // What every window's report shares is read once: settings, versions and references, and the labels.
     const ctx: ReportContext = {};
@@ -943,17 +936,7 @@ function mergeWindow(existing: WindowRow | undefined, w: FoldedWindow, deploymen
     };
   }
   const before = JSON.parse(existing.stats) as ProfileStats;
-  const stats = mergeStats(before, w.profile.stats);
-  const columns = w.profile.sample.columns.length >= before.sampleColumns.length ? w.profile.sample.columns : before.sampleColumns;
-  const sample = mergeSamples(
-    [
-      { rows: before.rows, sample: decodeSample(existing.sample, before.sampleColumns) },
-      { rows: w.profile.stats.rows, sample: w.profile.sample },
-    ],
-    WINDOW_SAMPLE_ROWS,
-    columns,
-  );
-  stats.sampleColumns = columns;
+  const { stats, sample } = mergeProfiles({ stats: before, sample: decodeSample(existing.sample, before.sampleColumns) }, w.profile, WINDOW_SAMPLE_ROWS);
   return {
     ...existing,
     rows: stats.rows,

@@ -87,6 +87,11 @@ export interface ProfileStats {
   ops: OperationStats;
   /** Numeric columns held by the row sample, in order. */
   sampleColumns: string[];
+  /**
+   * Ids of the first and last prediction folded in (ids sort in the order a process made them), when the
+   * rows were predictions: which labelled predictions belong to the profile when times cannot tell.
+   */
+  ids?: { first: string; last: string };
 }
 
 /** Fixed bin edges per numeric column, made from a reference. */
@@ -742,7 +747,13 @@ export function mergeStats(a: ProfileStats, b: ProfileStats): ProfileStats {
     columns,
     ops: { errors: a.ops.errors + b.ops.errors, rejected: a.ops.rejected + b.ops.rejected, latency },
     sampleColumns: a.sampleColumns.length >= b.sampleColumns.length ? a.sampleColumns : b.sampleColumns,
+    ...mergeIds(a.ids, b.ids),
   };
+}
+
+function mergeIds(a: ProfileStats['ids'], b: ProfileStats['ids']): { ids?: { first: string; last: string } } {
+  if (!a || !b) return a || b ? { ids: (a ?? b)! } : {};
+  return { ids: { first: a.first < b.first ? a.first : b.first, last: a.last > b.last ? a.last : b.last } };
 }
 
 export function emptyStats(): ProfileStats {

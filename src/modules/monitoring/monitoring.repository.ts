@@ -52,7 +52,7 @@ export interface MonitoringRepository {
   /** Labels already stored for these prediction ids. */
   existingLabels(ids: string[]): Promise<Set<string>>;
   putLabels(rows: LabelRow[]): Promise<void>;
-  labels(deploymentId: string, range: { from?: string; to?: string; model?: string; version?: number }): Promise<Pick<LabelRow, 'prediction' | 'label' | 'predicted_at' | 'version'>[]>;
+  labels(deploymentId: string, range: { from?: string; to?: string; model?: string; version?: number }): Promise<Pick<LabelRow, 'prediction_id' | 'prediction' | 'label' | 'predicted_at' | 'version'>[]>;
 }
 
 const HEAD_COLUMNS = ['id', 'deployment_id', 'model', 'version', 'kind', 'start_at', 'end_at', 'seq', 'rows', 'closed', 'updated_at'] as const;
@@ -229,8 +229,8 @@ export class KyselyMonitoringRepository implements MonitoringRepository {
     }
   }
 
-  async labels(deploymentId: string, range: { from?: string; to?: string; model?: string; version?: number }): Promise<Pick<LabelRow, 'prediction' | 'label' | 'predicted_at' | 'version'>[]> {
-    let q = this.db.selectFrom('monitoring_labels').select(['prediction', 'label', 'predicted_at', 'version']).where('deployment_id', '=', deploymentId);
+  async labels(deploymentId: string, range: { from?: string; to?: string; model?: string; version?: number }): Promise<Pick<LabelRow, 'prediction_id' | 'prediction' | 'label' | 'predicted_at' | 'version'>[]> {
+    let q = this.db.selectFrom('monitoring_labels').select(['prediction_id', 'prediction', 'label', 'predicted_at', 'version']).where('deployment_id', '=', deploymentId);
     if (range.from !== undefined) q = q.where('predicted_at', '>=', range.from);
     if (range.to !== undefined) q = q.where('predicted_at', '<', range.to);
     if (range.model !== undefined) q = q.where('model', '=', range.model);

@@ -132,7 +132,7 @@ interface ReportContext {
   settings?: MonitoringSettings;
   dep?: { project: ProjectRow; name: string } | undefined;
   versions?: Map<string, { versionRow: ModelVersionRow | undefined; refRow: ReferenceRow | undefined }>;
-  labels?: Pick<LabelRow, 'prediction' | 'label' | 'predicted_at' | 'version'>[];
+  labels?: Pick<LabelRow, 'prediction_id' | 'prediction' | 'label' | 'predicted_at' | 'version'>[];
 }
 
 function emptyPerformance(task: Task | null): PerformanceView {
@@ -701,7 +701,18 @@ export class MonitoringService {
     const labelsFrom = heads.length > 0 ? new Date(Math.max(from ? Date.parse(from) : -Infinity, firstStart)).toISOString() : from;
     // Row windows end at their last prediction's time: labels up to and including it.
     const labelsTo = heads.length > 0 ? new Date(Math.min(to ? Date.parse(to) : Infinity, lastEnd + 1)).toISOString() : to;
-    const performance = heads.length === 0 ? emptyPerformance(settings.task) : await this.performance(deploymentId, { from: labelsFrom, to: labelsTo, model: main?.[0], version }, settings.task, versionRow, ctx);
+    // Windows of N predictions can start and end in the same millisecond as their neighbours: their labels
+    // are the ones whose prediction ids fall in the window's id range (per version), not just its times.
+    let idRanges: Map<number, { first: string; last: string }> | undefined;
+    if (heads.length > 0 && heads.every((h, i) => h.kind.startsWith('rows:') && parsedStats[i]!.ids !== undefined)) {
+      idRanges = new Map();
+      heads.forEach((h, i) => {
+        const ids = parsedStats[i]!.ids!;
+        const seen = idRanges!.get(h.version);
+        idRanges!.set(h.version, seen ? { first: ids.first < seen.first ? ids.first : seen.first, last: ids.last > seen.last ? ids.last : seen.last } : ids);
+      });
+    }
+    const performance = heads.length === 0 ? emptyPerformance(settings.task) : await this.performance(deploymentId, { from: labelsFrom, to: labelsTo, model: main?.[0], version, idRanges }, settings.task, versionRow, ctx);
     return {
       project: dep?.project.name ?? '',
       model: main?.[0] ?? null,
@@ -725,10 +736,23 @@ export class MonitoringService {
     return project ? { project, name: row.name } : undefined;
   }
 
-  private async performance(deploymentId: string, range: { from: string | null; to: string | null; model?: string; version?: number }, task: Task | null, versionRow: ModelVersionRow | undefined, ctx: ReportContext = {}): Promise<PerformanceView> {
-    const rows = ctx.labels
+  private async performance(
+    deploymentId: string,
+    range: { from: string | null; to: string | null; model?: string; version?: number; idRanges?: Map<number, { first: string; last: string }> },
+    task: Task | null,
+    versionRow: ModelVersionRow | undefined,
+    ctx: ReportContext = {},
+  ): Promise<PerformanceView> {
+    const inTime = ctx.labels
       ? ctx.labels.filter((r) => (range.from === null || r.predicted_at >= range.from) && (range.to === null || r.predicted_at < range.to) && (range.version === undefined || r.version === range.version))
       : await this.deps.store.monitoring.labels(deploymentId, { from: range.from ?? undefined, to: range.to ?? undefined, model: range.model, version: range.version });
+    const ids = range.idRanges;
+    const rows = ids
+      ? inTime.filter((r) => {
+          const span = ids.get(r.version);
+          return span !== undefined && r.prediction_id >= span.first && r.prediction_id <= span.last;
+        })
+      : inTime;
     const predictions = rows.map((r) => JSON.parse(r.prediction) as unknown);
     const labels = rows.map((r) => JSON.parse(r.label) as unknown);
     const validationMetrics: Record<string, unknown> = versionRow ? (JSON.parse(versionRow.metrics) as Record<string, unknown>) : {};

@@ -48,6 +48,9 @@ interface OpenWindow {
   builder: ProfileBuilder;
   feature: string[];
   rowsBefore: number;
+  /** Ids of the first and last prediction folded in. */
+  firstId: string | null;
+  lastId: string | null;
   /** Rows buffered column by column, handed to the builder BUFFER_ROWS at a time. */
   numeric: boolean[];
   buffers: (Float64Array | unknown[])[];
@@ -133,6 +136,8 @@ export class WindowFolder {
       w.builder.failure(record.status === 'rejected');
       return;
     }
+    if (w.firstId === null || record.id < w.firstId) w.firstId = record.id;
+    if (w.lastId === null || record.id > w.lastId) w.lastId = record.id;
     const inputs = record.inputs ?? {};
     const features = w.feature;
     const n = features.length;
@@ -198,6 +203,8 @@ export class WindowFolder {
         buffers: columns.map((c) => (c.kind === 'numeric' ? new Float64Array(BUFFER_ROWS) : [])),
         typeErrors: new Int32Array(columns.length),
         buffered: 0,
+        firstId: null,
+        lastId: null,
       };
       this.open.set(key, w);
     } else if (kind.startsWith('rows:')) {
@@ -213,6 +220,7 @@ export class WindowFolder {
     for (const w of this.open.values()) {
       flush(w);
       const profile = w.builder.build();
+      if (w.firstId !== null && w.lastId !== null) profile.stats.ids = { first: w.firstId, last: w.lastId };
       out.push({ ...w.meta, rowsSoFar: w.rowsBefore + profile.stats.rows, profile });
     }
     this.open.clear();

@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   shadow: async () => (await import('./shadow.bench.js')).main(),
   trees: async () => (await import('./trees.bench.js')).main(),
   drift: async () => (await import('./drift.bench.js')).main(),
+  shap: async () => (await import('./shap.bench.js')).main(),
 };
 
 const name = process.argv[2];

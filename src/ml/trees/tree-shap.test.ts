@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Random } from '../monitoring/profile.js';
 import { TreeEnsembleBuilder, type SourceTree, type TreeEnsemble } from './tree-ensemble.js';
 import { predictMargin } from './tree-evaluator.js';
-import { shapBias, treeShap } from './tree-shap.js';
+import { shapBias, treeShap, treeShapInteractions, treeShapPlan } from './tree-shap.js';
 import { parseXgboostJson } from './xgboost-json.js';
 
 const FIXTURES = new URL('../../../test/fixtures/xgboost/', import.meta.url);
@@ -140,6 +140,94 @@ describe('TreeSHAP', () => {
           const row = ref.contribs[r]![o]!;
           for (let f = 0; f < ref.numFeatures; f++) worst = Math.max(worst, Math.abs(shap.values[(r * ref.numOutputs + o) * ref.numFeatures + f]! - row[f]!));
           worst = Math.max(worst, Math.abs(shap.bias[o]! - row[ref.numFeatures]!));
+        }
+      }
+      expect(worst).toBeLessThanOrEqual(1e-4);
+    });
+  }
+
+  it('gives the same values with the precomputed plan as with the recursive algorithm (within 1e-12)', () => {
+    const rng = new Random(24);
+    for (let trial = 0; trial < 20; trial++) {
+      const features = 2 + rng.below(8);
+      const e = randomEnsemble(rng, 1 + rng.below(20), 1 + rng.below(7), features, 1 + rng.below(3));
+      expect(treeShapPlan(e).planned.every((p) => p === 1)).toBe(true);
+      const rows = 40;
+      const x = Float32Array.from({ length: rows * features }, () => (rng.next() < 0.15 ? NaN : rng.next() * 2 - 1));
+      const planned = treeShap(e, x, rows);
+      const recursive = treeShap(e, x, rows, { algorithm: 'recursive' });
+      for (let i = 0; i < planned.values.length; i++) expect(Math.abs(planned.values[i]! - recursive.values[i]!), `trial ${trial}, value ${i}`).toBeLessThanOrEqual(1e-12);
+    }
+  });
+
+  it('leaves a tree too deep for a table to the recursive algorithm and stays additive', () => {
+    // A chain of 16 splits on distinct features: its deepest leaf would need 16 · 2^16 table entries.
+    const depth = 16;
+    const left: number[] = [];
+    const right: number[] = [];
+    const feature: number[] = [];
+    const threshold: number[] = [];
+    const defaultLeft: number[] = [];
+    const value: number[] = [];
+    const cover: number[] = [];
+    for (let d = 0; d <= depth; d++) {
+      const inner = d < depth;
+      // node 2d is on the chain, 2d + 1 is the leaf hanging off it
+      left.push(inner ? 2 * d + 1 : -1, -1);
+      right.push(inner ? 2 * d + 2 : -1, -1);
+      feature.push(inner ? d : 0, 0);
+      threshold.push(0, 0);
+      defaultLeft.push(d % 2, 0);
+      value.push(inner ? 0 : 1.5, Math.fround(d / 10 - 0.5));
+      cover.push(2 ** (depth - d + 1), 2 ** (depth - d));
+    }
+    // The last chain node is a leaf; drop the unused slot after it.
+    const n = 2 * depth + 1;
+    const chain = { numNodes: n, left: left.slice(0, n), right: right.slice(0, n), feature: feature.slice(0, n), threshold: threshold.slice(0, n), defaultLeft: defaultLeft.slice(0, n), value: value.slice(0, n), cover: cover.slice(0, n), output: 0 };
+    const b = new TreeEnsembleBuilder(18, 1);
+    expect(b.addTree(chain)).toBeUndefined();
+    expect(b.addTree(randomTree(new Random(25), 4, 18, 0))).toBeUndefined();
+    const e = b.finish({ objective: 'regression', sourceObjective: 'test', baseMargin: [0.25] });
+    expect(Array.from(treeShapPlan(e).planned)).toEqual([0, 1]);
+    const rng = new Random(26);
+    const rows = 20;
+    const x = Float32Array.from({ length: 18 * rows }, () => (rng.next() < 0.1 ? NaN : rng.next() * 2 - 1));
+    const shap = treeShap(e, x, rows);
+    const margin = predictMargin(e, x, rows);
+    for (let r = 0; r < rows; r++) {
+      let sum = shap.bias[0]!;
+      for (let f = 0; f < 18; f++) sum += shap.values[r * 18 + f]!;
+      expect(Math.abs(sum - margin[r]!)).toBeLessThan(1e-5);
+    }
+  });
+
+  for (const name of ['binary-logistic', 'multi-softprob', 'reg-squarederror', 'named-features']) {
+    it(`gives interaction values equal to xgboost's pred_interactions within 1e-4 on ${name}`, () => {
+      const { ensemble } = parseXgboostJson(new Uint8Array(readFileSync(new URL(`${name}.json`, FIXTURES))));
+      const exp = JSON.parse(readFileSync(new URL(`${name}.expected.json`, FIXTURES), 'utf8')) as { x: (number | null)[][] };
+      const ref = JSON.parse(readFileSync(new URL(`${name}.contribs.json`, FIXTURES), 'utf8')) as { interactions: number[][][][]; numOutputs: number; numFeatures: number };
+      const rows = ref.interactions.length;
+      const F = ref.numFeatures;
+      const K = ref.numOutputs;
+      const x = Float32Array.from(exp.x.slice(0, rows).flat(), (v) => (v === null ? NaN : v));
+      const got = treeShapInteractions(ensemble, x, rows);
+      const main = treeShap(ensemble, x, rows);
+      let worst = 0;
+      for (let r = 0; r < rows; r++) {
+        for (let o = 0; o < K; o++) {
+          for (let i = 0; i < F; i++) {
+            let rowSum = 0;
+            for (let j = 0; j < F; j++) {
+              const v = got.values[((r * K + o) * F + i) * F + j]!;
+              rowSum += v;
+              worst = Math.max(worst, Math.abs(v - ref.interactions[r]![o]![i]![j]!));
+              // symmetric, as theory says
+              expect(Math.abs(v - got.values[((r * K + o) * F + j) * F + i]!)).toBeLessThan(1e-9);
+            }
+            // each row of Φ sums to that feature's SHAP value
+            expect(Math.abs(rowSum - main.values[(r * K + o) * F + i]!)).toBeLessThan(1e-9);
+          }
+          worst = Math.max(worst, Math.abs(got.bias[o]! - ref.interactions[r]![o]![F]![F]!));
         }
       }
       expect(worst).toBeLessThanOrEqual(1e-4);

@@ -15,6 +15,7 @@
  * in one preallocated buffer (no allocation per node). Cost O(leaves · depth²) per tree and row.
  */
 import { checkTreeEnsemble, type TreeEnsemble } from './tree-ensemble.js';
+import { planTreeRow, planTreeShap, type TreeShapPlan } from './tree-shap-plan.js';
 
 export interface ShapValues {
   rows: number;
@@ -130,9 +131,24 @@ function unwoundSum(p: PathBuffer, at: number, depth: number, index: number): nu
 
 /**
  * Adds one tree's SHAP values for one row to phi[phiAt + feature]. `x` holds the row at x[xAt …].
+ *
+ * With a condition (shap's "conditional" TreeSHAP, used for interaction values), feature `condFeature` is
+ * held known (condition 1) or unknown (condition −1) in every coalition: it never enters the path, and the
+ * share of the tree that a walk carries (the condition fraction) follows the row (known) or the covers
+ * (unknown) at the feature's splits.
  */
-function treeShapRow(e: TreeEnsemble, t: number, x: Float32Array, xAt: number, phi: Float64Array, phiAt: number, p: PathBuffer): void {
-  const recurse = (node: number, at: number, depth: number, zero: number, one: number, feature: number): void => {
+function treeShapRow(
+  e: TreeEnsemble,
+  t: number,
+  x: Float32Array,
+  xAt: number,
+  phi: Float64Array,
+  phiAt: number,
+  p: PathBuffer,
+  condFeature = -1,
+  condition = 0,
+): void {
+  const recurse = (node: number, at: number, depth: number, zero: number, one: number, feature: number, share: number): void => {
     // This level's path: a copy of the parent's (which ends at `at`), then extended.
     const here = at + depth + 1;
     for (let i = 0; i <= depth; i++) {
@@ -141,12 +157,14 @@ function treeShapRow(e: TreeEnsemble, t: number, x: Float32Array, xAt: number, p
       p.one[here + i] = p.one[at + i]!;
       p.weight[here + i] = p.weight[at + i]!;
     }
-    extend(p, here, depth, zero, one, feature);
+    let d = depth;
+    if (condition === 0 || feature !== condFeature) extend(p, here, depth, zero, one, feature);
+    else d = depth - 1;
     const split = e.feature[node]!;
     if (split < 0) {
-      const leaf = e.value[node]!;
-      for (let i = 1; i <= depth; i++) {
-        const w = unwoundSum(p, here, depth, i);
+      const leaf = e.value[node]! * share;
+      for (let i = 1; i <= d; i++) {
+        const w = unwoundSum(p, here, d, i);
         phi[phiAt + p.feature[here + i]!]! += w * (p.one[here + i]! - p.zero[here + i]!) * leaf;
       }
       return;
@@ -159,9 +177,18 @@ function treeShapRow(e: TreeEnsemble, t: number, x: Float32Array, xAt: number, p
     // Without cover (a degenerate node), unknown features split evenly.
     const hotZero = cover > 0 ? e.cover[hot]! / cover : 0.5;
     const coldZero = cover > 0 ? e.cover[cold]! / cover : 0.5;
+    if (condition !== 0 && split === condFeature) {
+      // The held feature stays off the path: known, the row's way takes the whole share; unknown, the
+      // share divides by cover.
+      if (condition > 0) recurse(hot, here, d + 1, 1, 1, split, share);
+      else {
+        recurse(hot, here, d + 1, 1, 1, split, share * hotZero);
+        recurse(cold, here, d + 1, 1, 1, split, share * coldZero);
+      }
+      return;
+    }
     let inZero = 1;
     let inOne = 1;
-    let d = depth;
     // A feature already on the path is taken off first, and its fractions carried into this split.
     let k = 1;
     while (k <= d && p.feature[here + k] !== split) k++;
@@ -171,32 +198,113 @@ function treeShapRow(e: TreeEnsemble, t: number, x: Float32Array, xAt: number, p
       unwind(p, here, d, k);
       d--;
     }
-    recurse(hot, here, d + 1, hotZero * inZero, inOne, split);
-    recurse(cold, here, d + 1, coldZero * inZero, 0, split);
+    recurse(hot, here, d + 1, hotZero * inZero, inOne, split, share);
+    recurse(cold, here, d + 1, coldZero * inZero, 0, split, share);
   };
   // The root level starts the path with a placeholder element (feature -1, fractions 1), as the paper's
   // algorithm does; offset 0 of the buffer stands for the root's (empty) parent path.
-  recurse(e.treeOffsets[t]!, 0, 0, 1, 1, -1);
+  recurse(e.treeOffsets[t]!, 0, 0, 1, 1, -1, 1);
+}
+
+const plans = new WeakMap<TreeEnsemble, TreeShapPlan>();
+
+/** The ensemble's precomputed plan (tree-shap-plan.ts), built once per ensemble object. */
+export function treeShapPlan(e: TreeEnsemble): TreeShapPlan {
+  let plan = plans.get(e);
+  if (!plan) {
+    plan = planTreeShap(e);
+    plans.set(e, plan);
+  }
+  return plan;
+}
+
+function checkInput(e: TreeEnsemble, x: Float32Array, rows: number): number {
+  const problem = checkTreeEnsemble(e);
+  if (problem) throw new Error(`the tree ensemble is inconsistent: ${problem}`);
+  if (x.length < rows * e.numFeatures) throw new Error(`x holds ${x.length} values, fewer than ${rows} rows × ${e.numFeatures} features`);
+  let maxDepth = 0;
+  for (let t = 0; t < e.numTrees; t++) maxDepth = Math.max(maxDepth, e.treeDepth[t]!);
+  return maxDepth;
+}
+
+export interface TreeShapOptions {
+  /** 'plan' (default) uses the precomputed tables where they fit; 'recursive' always runs the paper's algorithm. */
+  algorithm?: 'plan' | 'recursive';
 }
 
 /**
  * SHAP values for `rows` rows of `x` (float32, row-major, numFeatures wide; NaN = missing), for every output,
  * in margin space.
  */
-export function treeShap(e: TreeEnsemble, x: Float32Array, rows: number): ShapValues {
-  const problem = checkTreeEnsemble(e);
-  if (problem) throw new Error(`the tree ensemble is inconsistent: ${problem}`);
+export function treeShap(e: TreeEnsemble, x: Float32Array, rows: number, options: TreeShapOptions = {}): ShapValues {
+  const maxDepth = checkInput(e, x, rows);
   const F = e.numFeatures;
   const K = e.numOutputs;
-  if (x.length < rows * F) throw new Error(`x holds ${x.length} values, fewer than ${rows} rows × ${F} features`);
-  let maxDepth = 0;
-  for (let t = 0; t < e.numTrees; t++) maxDepth = Math.max(maxDepth, e.treeDepth[t]!);
   const path = new PathBuffer(maxDepth + 1);
   const values = new Float64Array(rows * K * F);
-  for (let r = 0; r < rows; r++) {
-    for (let t = 0; t < e.numTrees; t++) {
-      treeShapRow(e, t, x, r * F, values, (r * K + e.treeOutput[t]!) * F, path);
+  const plan = options.algorithm === 'recursive' ? null : treeShapPlan(e);
+  const stackNode = new Int32Array(maxDepth + 2);
+  const stackMask = new Int32Array(maxDepth + 2);
+  // Tree by tree over all rows keeps one tree's nodes and table hot in the cache.
+  for (let t = 0; t < e.numTrees; t++) {
+    const out = e.treeOutput[t]!;
+    if (plan && plan.planned[t] === 1) {
+      for (let r = 0; r < rows; r++) planTreeRow(e, plan, t, x, r * F, values, (r * K + out) * F, stackNode, stackMask);
+    } else {
+      for (let r = 0; r < rows; r++) treeShapRow(e, t, x, r * F, values, (r * K + out) * F, path);
     }
+  }
+  return { rows, numOutputs: K, numFeatures: F, values, bias: shapBias(e) };
+}
+
+export interface ShapInteractions {
+  rows: number;
+  numOutputs: number;
+  numFeatures: number;
+  /** rows × numOutputs × numFeatures × numFeatures: Φ[((r · K + o) · F + i) · F + j]. */
+  values: Float64Array;
+  bias: Float64Array;
+}
+
+/**
+ * SHAP interaction values (Lundberg et al. 2020; xgboost's pred_interactions): for i ≠ j,
+ * Φ_ij = (φ_j with i known − φ_j with i unknown) / 2, and Φ_ii = φ_i − Σ_{j≠i} Φ_ij, so every row of Φ sums
+ * to φ_i and the whole matrix plus the bias to the margin. Cost: 2 · numFeatures conditional TreeSHAP runs.
+ */
+export function treeShapInteractions(e: TreeEnsemble, x: Float32Array, rows: number, onRow?: (done: number) => void): ShapInteractions {
+  const maxDepth = checkInput(e, x, rows);
+  const F = e.numFeatures;
+  const K = e.numOutputs;
+  const path = new PathBuffer(maxDepth + 1);
+  const main = treeShap(e, x, rows).values;
+  const values = new Float64Array(rows * K * F * F);
+  const on = new Float64Array(K * F);
+  const off = new Float64Array(K * F);
+  // Only features some tree splits on can interact.
+  const used = new Uint8Array(F);
+  for (let n = 0; n < e.feature.length; n++) if (e.feature[n]! >= 0) used[e.feature[n]!] = 1;
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < F; i++) {
+      for (let o = 0; o < K; o++) values[((r * K + o) * F + i) * F + i] = main[(r * K + o) * F + i]!;
+      if (!used[i]) continue;
+      on.fill(0);
+      off.fill(0);
+      for (let t = 0; t < e.numTrees; t++) {
+        const o = e.treeOutput[t]! * F;
+        treeShapRow(e, t, x, r * F, on, o, path, i, 1);
+        treeShapRow(e, t, x, r * F, off, o, path, i, -1);
+      }
+      for (let o = 0; o < K; o++) {
+        const row = ((r * K + o) * F + i) * F;
+        for (let j = 0; j < F; j++) {
+          if (j === i) continue;
+          const half = (on[o * F + j]! - off[o * F + j]!) / 2;
+          values[row + j] = half;
+          values[row + i]! -= half;
+        }
+      }
+    }
+    onRow?.(r + 1);
   }
   return { rows, numOutputs: K, numFeatures: F, values, bias: shapBias(e) };
 }

@@ -52,6 +52,8 @@ import { alertRoutes } from './modules/monitoring/alerts/alerts.routes.js';
 import type { WebhookOptions } from './modules/monitoring/alerts/webhooks.js';
 import { MonitoringService } from './modules/monitoring/monitoring.service.js';
 import { monitoringRoutes } from './modules/monitoring/monitoring.routes.js';
+import { ExplainService } from './modules/explain/explain.service.js';
+import { explainRoutes } from './modules/explain/explain.routes.js';
 
 
 export interface AppDeps {
@@ -99,6 +101,7 @@ export interface Services {
   live: LiveDeployments;
   runtimes: RuntimeCache;
   monitoring: MonitoringService;
+  explain: ExplainService;
   alerts: AlertsService;
 }
 
@@ -143,7 +146,8 @@ export function createServices(deps: AppDeps, registry: Registry = new Registry(
     logDir: deps.predictionLogDir ?? null, closeGraceMs: deps.monitoringCloseGraceMs, foldThreads: deps.monitoringFoldThreads,
   });
   monitoring.alerts = alerts;
-  return { jobs, datasets, recipes, auth, projects, models, registration, deployments, inference, live, runtimes, monitoring, alerts };
+  const explain = new ExplainService({ store, artifacts, engine: deps.engine, runtimes, jobs, inference, clock, logger: deps.logger, logDir: deps.predictionLogDir ?? null });
+  return { jobs, datasets, recipes, auth, projects, models, registration, deployments, inference, live, runtimes, monitoring, alerts, explain };
 }
 
 export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
@@ -263,6 +267,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     inferenceRoutes(scoped, services.inference, { name: 'steward', version: STEWARD_VERSION });
     monitoringRoutes(scoped, services.monitoring);
     alertRoutes(scoped, services.alerts);
+    explainRoutes(scoped, services.explain);
   });
   // The web UI at / (public routes: the app in the browser calls the API with the user's token).
   await app.register(async (scope) => registerWebUi(scope as unknown as App));

@@ -2,6 +2,7 @@ import type { Services } from './app.js';
 import { PREPARE_JOB, PROFILE_JOB, SPLIT_JOB } from './modules/datasets/datasets.service.js';
 import type { JobHandler } from './modules/jobs/job-worker.js';
 import { REFERENCE_JOB } from './modules/monitoring/monitoring.service.js';
+import { EXPLAIN_REPORT_JOB } from './modules/explain/explain.service.js';
 
 /** Every kind of background job Steward runs, by type. Features add theirs here. */
 export function jobHandlers(services: Services): Record<string, JobHandler> {
@@ -10,5 +11,6 @@ export function jobHandlers(services: Services): Record<string, JobHandler> {
     [SPLIT_JOB]: (payload, ctx) => services.datasets.runSplitJob(payload, ctx),
     [PREPARE_JOB]: (payload, ctx) => services.datasets.runPrepareJob(payload, ctx),
     [REFERENCE_JOB]: (payload, ctx) => services.monitoring.runReferenceJob(payload, ctx),
+    [EXPLAIN_REPORT_JOB]: (payload, ctx) => services.explain.runReportJob(payload, ctx),
   };
 }

@@ -9,6 +9,7 @@ import { adminCommands } from './commands/admin.js';
 import { datasetsCommand } from './commands/datasets.js';
 import { deploymentsCommands } from './commands/deployments.js';
 import { monitoringCommands } from './commands/monitoring.js';
+import { explainCommands } from './commands/explain.js';
 import { recipesCommand } from './commands/recipes.js';
 import { modelsCommand } from './commands/models.js';
 import { sessionCommands } from './commands/session.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   recipesCommand(program);
   deploymentsCommands(program);
   monitoringCommands(program);
+  explainCommands(program);
   adminCommands(program);
   return program;
 }

@@ -811,6 +811,43 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
       });
     });
 
+    describe('explanation reports', () => {
+      it("keeps a version's reports newest first, updates them, and finds the newest succeeded one", async () => {
+        const store = await fresh();
+        const m = modelRow('scorer', { created: 1 });
+        await store.models.insert(m);
+        const v = versionRow(m.id, 1);
+        await store.versions.insert(v);
+        const ds = { id: newId(ms(2)), project_id: DEFAULT_PROJECT_ID, name: 'rows', description: '', last_version: 1, created_at: iso(2), created_by: 'd', updated_at: iso(2), updated_by: 'd' };
+        await store.datasets.insert(ds);
+        const dv = {
+          id: newId(ms(3)), dataset_id: ds.id, version: 1, sha256: 'a'.repeat(64), source_format: 'csv', source_name: 'rows.csv', source_sha256: 'a'.repeat(64), source_size: 10,
+          stored_sha256: 'b'.repeat(64), stored_size: 10, row_count: 3, schema: '[]', csv: null, source: null, derived_from: null, recipe: null, split: null, description: '',
+          profile_status: 'READY', profile: null, profile_job_id: null, created_at: iso(3), created_by: 'd',
+        };
+        await store.datasets.insertVersion(dv as Parameters<typeof store.datasets.insertVersion>[0]);
+        const report = (seconds: number) => ({
+          id: newId(ms(seconds)), model_version_id: v.id, dataset_version_id: dv.id, status: 'QUEUED', params: '{"rows":10}', job_id: `job-${seconds}`,
+          result_sha256: null, summary: null, error: null, created_at: iso(seconds), created_by: 'maria', finished_at: null,
+        });
+        const a = report(10);
+        const b = report(20);
+        await store.explanations.put(a);
+        await store.explanations.put(b);
+        expect((await store.explanations.byVersion(v.id, 10)).map((r) => r.id)).toEqual([b.id, a.id]);
+        expect((await store.explanations.byVersion(v.id, 1)).map((r) => r.id)).toEqual([b.id]);
+        expect(await store.explanations.latestSucceeded(v.id)).toBeUndefined();
+        await store.explanations.update(a.id, { status: 'SUCCEEDED', result_sha256: 'c'.repeat(64), summary: '{"method":"tree"}', finished_at: iso(30) });
+        await store.explanations.update(b.id, { status: 'FAILED', error: 'no rows' });
+        expect(await store.explanations.get(a.id)).toEqual({ ...a, status: 'SUCCEEDED', result_sha256: 'c'.repeat(64), summary: '{"method":"tree"}', finished_at: iso(30) });
+        expect((await store.explanations.latestSucceeded(v.id))?.id).toBe(a.id);
+        expect(await store.explanations.get(b.id)).toMatchObject({ status: 'FAILED', error: 'no rows' });
+        expect(await store.explanations.get('missing')).toBeUndefined();
+        // A report must belong to a stored version.
+        expect(await failureOf(store.explanations.put({ ...report(40), model_version_id: 'nope' }))).toBeTruthy();
+      });
+    });
+
     describe('aliases', () => {
       it('creates, moves, lists and deletes aliases', async () => {
         const store = await fresh();

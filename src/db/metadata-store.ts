@@ -10,6 +10,7 @@ import { KyselyVersionRepository, type VersionRepository } from '../modules/mode
 import { KyselyProjectRepository, type ProjectRepository } from '../modules/projects/projects.repository.js';
 import { KyselyRecipeRepository, type RecipeRepository } from '../modules/recipes/recipes.repository.js';
 import { KyselyAlertRepository, type AlertRepository } from '../modules/monitoring/alerts/alerts.repository.js';
+import { KyselyExplanationRepository, type ExplanationRepository } from '../modules/explain/explain.repository.js';
 import { ping, type Database, type DialectKind } from './database.js';
 import type { Executor } from './executor.js';
 
@@ -28,6 +29,7 @@ export interface Repositories {
   readonly deployments: DeploymentRepository;
   readonly monitoring: MonitoringRepository;
   readonly alerts: AlertRepository;
+  readonly explanations: ExplanationRepository;
 }
 
 /**
@@ -57,6 +59,7 @@ function repositories(db: Executor, dialect: DialectKind): Repositories {
     deployments: new KyselyDeploymentRepository(db),
     monitoring: new KyselyMonitoringRepository(db, dialect),
     alerts: new KyselyAlertRepository(db),
+    explanations: new KyselyExplanationRepository(db),
   };
 }
 

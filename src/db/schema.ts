@@ -242,6 +242,25 @@ export interface DeploymentAliasBindingTable {
   alias: string;
 }
 
+export interface ExplanationReportTable {
+  id: string;
+  model_version_id: string;
+  dataset_version_id: string;
+  /** QUEUED, RUNNING, SUCCEEDED or FAILED. */
+  status: string;
+  /** JSON: the parameters the report was asked with. */
+  params: string;
+  job_id: string;
+  /** The report's JSON in the artifact store, once it succeeded. */
+  result_sha256: string | null;
+  /** JSON: method and top features, small enough for lists and policies. */
+  summary: string | null;
+  error: string | null;
+  created_at: string;
+  created_by: string;
+  finished_at: string | null;
+}
+
 export interface MonitoringSettingsTable {
   deployment_id: string;
   /** JSON, see modules/monitoring/monitoring-settings.ts. */
@@ -381,6 +400,7 @@ export interface DB {
   alert_rules: AlertRuleTable;
   alert_events: AlertEventTable;
   webhook_deliveries: WebhookDeliveryTable;
+  explanation_reports: ExplanationReportTable;
 }
 
 export type ProjectRow = Selectable<ProjectTable>;

@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import ort from 'onnxruntime-node';
+import type { TreeEnsemble } from '../ml/trees/tree-ensemble.js';
 import { datatypeFromOrt, type Signature, type V2Datatype } from '../runtime/signature.js';
 import { modelSchema, type ModelSchema } from './model-schema.js';
 import { allocate, type Tensor } from './tensors.js';
@@ -16,6 +17,8 @@ export interface ModelRuntime {
   /** Runs a batch; `inputs` follow schema.inputs. Returns the tensor outputs (null where an output is not a tensor). */
   run(inputs: Tensor[], rows: number): Promise<(Tensor | null)[]>;
   close(): Promise<void>;
+  /** The tree ensemble a native tree runtime evaluates (for exact TreeSHAP); absent otherwise. */
+  readonly trees?: TreeEnsemble;
 }
 
 export interface RuntimeOptions {
@@ -75,6 +78,8 @@ export interface NativeModel {
   signature: Signature;
   acceptsMissing: boolean;
   run(inputs: Tensor[], rows: number): (Tensor | null)[];
+  /** Set by tree models: explanations use it for exact TreeSHAP. */
+  ensemble?: TreeEnsemble;
 }
 
 /** Parses a native model's bytes; registered per flavor by whoever provides the evaluator. */
@@ -82,12 +87,14 @@ export type NativeLoader = (bytes: Uint8Array) => NativeModel;
 
 class NativeRuntime implements ModelRuntime {
   readonly schema: ModelSchema;
+  readonly trees?: TreeEnsemble;
   constructor(
     readonly key: string,
     readonly flavor: string,
     private readonly model: NativeModel,
   ) {
     this.schema = modelSchema(model.signature, { acceptsMissing: model.acceptsMissing });
+    if (model.ensemble) this.trees = model.ensemble;
   }
   async run(inputs: Tensor[], rows: number): Promise<(Tensor | null)[]> {
     return this.model.run(inputs, rows);

@@ -194,7 +194,7 @@ async function confirm(question: string): Promise<boolean> {
   }
 }
 
-async function readSource(file: string): Promise<string> {
+export async function readSource(file: string): Promise<string> {
   if (file !== '-') return readFile(file, 'utf8');
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);

@@ -7,6 +7,7 @@ import { migration0004 } from './0004-lineage.js';
 import { migration0005 } from './0005-recipes.js';
 import { migration0006 } from './0006-deployments.js';
 import { migration0007 } from './0007-monitoring.js';
+import { migration0008 } from './0008-explanations.js';
 
 /**
  * Forward-only migrations, applied in name order. Never edit or remove one that has shipped: add a new one.
@@ -20,5 +21,6 @@ export function allMigrations(dialect: DialectKind): Record<string, Migration> {
     '0005-recipes': migration0005(dialect),
     '0006-deployments': migration0006(dialect),
     '0007-monitoring': migration0007(dialect),
+    '0008-explanations': migration0008(dialect),
   };
 }

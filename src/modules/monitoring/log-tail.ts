@@ -118,13 +118,15 @@ export interface FoundPrediction {
   model: string;
   version: number;
   outputs: unknown;
+  /** The request's inputs, when asked for. */
+  inputs?: Record<string, unknown>;
 }
 
 /**
  * Finds the primary (non-shadow, successful) records of these ids, reading only the segments whose time span
  * can hold them (ids carry their time). Lines are matched on the id before they are parsed.
  */
-export async function findPredictions(dir: string, ids: Set<string>, times: { min: number; max: number }): Promise<Map<string, FoundPrediction>> {
+export async function findPredictions(dir: string, ids: Set<string>, times: { min: number; max: number }, options: { inputs?: boolean } = {}): Promise<Map<string, FoundPrediction>> {
   const found = new Map<string, FoundPrediction>();
   const segments = listSegments(dir);
   for (let i = 0; i < segments.length && found.size < ids.size; i++) {
@@ -154,7 +156,7 @@ export async function findPredictions(dir: string, ids: Set<string>, times: { mi
           try {
             const r = JSON.parse(text.toString('utf8', start, nl)) as PredictionRecord;
             if (!r.shadow && (r.status === undefined || r.status === 'ok')) {
-              found.set(id, { time: r.time, deployment: r.deployment, project: r.project, model: r.model, version: r.version, outputs: r.outputs });
+              found.set(id, { time: r.time, deployment: r.deployment, project: r.project, model: r.model, version: r.version, outputs: r.outputs, ...(options.inputs ? { inputs: r.inputs } : {}) });
             }
           } catch {
             /* a damaged line: the id stays unknown */

@@ -181,6 +181,13 @@ describe('50,000 predictions with a shift in two features from the middle', () =
       expect(win.drift.features.age!.drifted, `age in window ${win.seq}`).toBe(false);
       expect(win.drift.features.home_owner!.drifted, `home_owner in window ${win.seq}`).toBe(false);
     }
+    // Attribution drift (mean |SHAP| per feature against the reference's): every shifted window moved more
+    // of the model's attribution than any unshifted one.
+    const shifts = (w.json().items as { seq: number; attribution: { shift: number; features: Record<string, { reference: number; current: number }> } }[]).map((x) => ({ seq: x.seq, shift: x.attribution.shift, score: x.attribution.features.score! }));
+    const moved = shifts.filter((x) => x.seq >= 5 && x.seq <= 7).map((x) => x.shift);
+    const still = shifts.filter((x) => x.seq < 5 || x.seq > 7).map((x) => x.shift);
+    expect(Math.min(...moved)).toBeGreaterThan(Math.max(...still));
+    expect(shifts[0]!.score.reference).toBeGreaterThan(0);
 
     const history = await h.app.inject({ method: 'GET', url: '/api/v1/deployments/loans/alerts', headers: viewer });
     const states = (history.json().items as { state: string }[]).map((e) => e.state).reverse();

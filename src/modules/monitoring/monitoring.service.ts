@@ -31,6 +31,8 @@ import type { JobsService, JobView } from '../jobs/jobs.service.js';
 import { resolveProject } from '../projects/projects.service.js';
 import type { AlertsService } from './alerts/alerts.service.js';
 import { findPredictions, idTime, planRanges, type LogRange } from './log-tail.js';
+import { attributionDrift, meanAbsShap, type AttributionDrift } from './attribution.js';
+import { importanceOf } from '../explain/explain.repository.js';
 import { mergeFolded, type FoldContext, type FoldWorkResult } from './fold-work.js';
 import { WorkerFoldRunner, type FoldRunner } from './fold-runner.js';
 import { DEFAULT_SETTINGS, parseSettings, settingsView, type MonitoringSettings } from './monitoring-settings.js';
@@ -48,6 +50,10 @@ const REFERENCE_FORMAT = 'steward.reference.v1';
  */
 const FOLD_CHUNK_BYTES = 2 * 1024 * 1024;
 export const MAX_LABELS = 100_000;
+/** Rows explained for attribution drift: of the reference sample, of a range's sample, of each window's. */
+const REFERENCE_ATTRIBUTION_ROWS = 2000;
+const CURRENT_ATTRIBUTION_ROWS = 1000;
+const WINDOW_ATTRIBUTION_ROWS = 200;
 
 interface StoredReference {
   format: typeof REFERENCE_FORMAT;
@@ -78,6 +84,11 @@ export interface MonitoringReport {
   drift: DriftReport | null;
   /** Why drift is null (no reference yet, no rows). */
   driftNote?: string;
+  /** Where the importance-weighted drift share's weights came from. */
+  importanceSource?: 'settings' | 'explanation';
+  /** Feature-attribution drift (tree models), or null with `attributionNote` saying why. */
+  attribution: AttributionDrift | null;
+  attributionNote?: string;
   quality: QualityReport;
   performance: PerformanceView;
   operations: OperationsReport;
@@ -109,6 +120,8 @@ export interface WindowSummary {
   rows: number;
   closed: boolean;
   drift: { share: number; datasetDrift: boolean; features: Record<string, WindowDrift>; output: WindowDrift | null } | null;
+  /** Mean |SHAP| per feature in the window against the reference's (tree models). */
+  attribution: { shift: number; features: Record<string, { reference: number; current: number; change: number }> } | null;
   quality: { missingRate: number; outOfRangeRate: number; unseenCategoryRate: number; rejectedRate: number };
   performance: { labeled: number; task: Task | null; metrics: PerformanceMetrics };
   operations: OperationsReport;
@@ -133,6 +146,10 @@ interface ReportContext {
   dep?: { project: ProjectRow; name: string } | undefined;
   versions?: Map<string, { versionRow: ModelVersionRow | undefined; refRow: ReferenceRow | undefined }>;
   labels?: Pick<LabelRow, 'prediction_id' | 'prediction' | 'label' | 'predicted_at' | 'version'>[];
+  /** Rows of the current sample explained for attribution drift. */
+  attributionRows?: number;
+  /** Caches the window's attribution under this key (a window id and its row count). */
+  attributionKey?: string;
 }
 
 function emptyPerformance(task: Task | null): PerformanceView {
@@ -681,15 +698,31 @@ export class MonitoringService {
       : Object.keys(stats.columns).filter((c) => c !== PREDICTION_COLUMN);
     let drift: DriftReport | null = null;
     let driftNote: string | undefined;
+    let attribution: AttributionDrift | null = null;
+    let attributionNote: string | undefined;
+    // Drift weights: the settings' when given, else the mean |SHAP| of the version's newest explanation report.
+    let importance = settings.importance ?? undefined;
+    let importanceSource: 'settings' | 'explanation' | undefined = importance ? 'settings' : undefined;
+    if (!importance && versionRow) {
+      const explained = importanceOf(await store.explanations.latestSucceeded(versionRow.id));
+      if (explained) {
+        importance = explained;
+        importanceSource = 'explanation';
+      }
+    }
     if (!reference) driftNote = main ? `version ${main[1]} of '${main[0]}' has no ready reference` : 'no predictions in this range';
     else if (stats.rows === 0) driftNote = 'no predictions in this range';
     else {
       try {
-        drift = driftReport(features, reference.input, { stats, sample }, { tests: settings.tests, correction: settings.correction, driftShare: settings.driftShare, importance: settings.importance ?? undefined });
+        drift = driftReport(features, reference.input, { stats, sample }, { tests: settings.tests, correction: settings.correction, driftShare: settings.driftShare, importance });
       } catch (err) {
         driftNote = (err as Error).message;
       }
+      const a = await this.attributionOf(versionRow, reference, features, sample, ctx);
+      attribution = a.drift;
+      attributionNote = a.note;
     }
+    if (!attribution && attributionNote === undefined) attributionNote = driftNote;
     const quality = qualityReport(features, stats, reference?.input.stats ?? null);
     // The time the windows cover, within the range asked for: the span for throughput and for labels.
     const now = this.deps.clock.now();
@@ -723,10 +756,54 @@ export class MonitoringService {
       reference: reference && refRow && main ? { model: main[0], version: main[1], rows: reference.rows, source: JSON.parse(refRow.source), createdAt: refRow.created_at } : null,
       drift,
       ...(driftNote ? { driftNote } : {}),
+      ...(importanceSource && drift ? { importanceSource } : {}),
+      attribution,
+      ...(attributionNote ? { attributionNote } : {}),
       quality,
       performance,
       operations: operationsReport(stats, seconds),
     };
+  }
+
+  private readonly referenceAttribution = new Map<string, { values: Float64Array; rows: number } | null>();
+  private readonly windowAttribution = new Map<string, { values: Float64Array; rows: number } | null>();
+
+  /**
+   * Attribution drift of the current sample against the reference sample, with exact TreeSHAP (tree models
+   * only). The reference's side is computed once per reference; a window's once per (window, rows).
+   */
+  private async attributionOf(versionRow: ModelVersionRow | undefined, reference: LoadedReference, features: string[], sample: RowSample, ctx: ReportContext): Promise<{ drift: AttributionDrift | null; note?: string }> {
+    if (!versionRow) return { drift: null, note: 'the model version is unknown' };
+    if (versionRow.flavor !== 'xgboost-json') return { drift: null, note: `attribution drift needs exact TreeSHAP: version ${versionRow.version} is a ${versionRow.flavor} model` };
+    const cacheKey = ctx.attributionKey;
+    if (this.referenceAttribution.has(reference.id) && cacheKey && this.windowAttribution.has(cacheKey)) {
+      const ref = this.referenceAttribution.get(reference.id)!;
+      const cur = this.windowAttribution.get(cacheKey)!;
+      return ref && cur ? { drift: attributionDrift(features, ref, cur) } : { drift: null, note: 'the samples do not hold every feature' };
+    }
+    const runtime = await this.deps.runtimes.acquire({ sha256: versionRow.artifact_sha256, flavor: versionRow.flavor, signature: versionRow.signature ? (JSON.parse(versionRow.signature) as Signature) : null });
+    try {
+      const e = runtime.trees;
+      if (!e) return { drift: null, note: 'the runtime is not a tree model' };
+      let ref = this.referenceAttribution.get(reference.id);
+      if (ref === undefined) {
+        ref = meanAbsShap(e, features, reference.input.sample, REFERENCE_ATTRIBUTION_ROWS);
+        if (this.referenceAttribution.size > 32) this.referenceAttribution.delete(this.referenceAttribution.keys().next().value!);
+        this.referenceAttribution.set(reference.id, ref);
+      }
+      let cur = cacheKey ? this.windowAttribution.get(cacheKey) : undefined;
+      if (cur === undefined) {
+        cur = meanAbsShap(e, features, sample, ctx.attributionRows ?? CURRENT_ATTRIBUTION_ROWS);
+        if (cacheKey) {
+          if (this.windowAttribution.size > 4096) this.windowAttribution.delete(this.windowAttribution.keys().next().value!);
+          this.windowAttribution.set(cacheKey, cur);
+        }
+      }
+      if (!ref || !cur) return { drift: null, note: 'the samples do not hold every feature' };
+      return { drift: attributionDrift(features, ref, cur) };
+    } finally {
+      await this.deps.runtimes.release(runtime);
+    }
   }
 
   private async deploymentById(id: string): Promise<{ project: ProjectRow; name: string } | undefined> {
@@ -779,6 +856,8 @@ export class MonitoringService {
       ctx.labels = await this.deps.store.monitoring.labels(dep.id, { from: first, to: new Date(Date.parse(last) + 1).toISOString(), version: query.version });
     }
     for (const h of heads) {
+      ctx.attributionRows = WINDOW_ATTRIBUTION_ROWS;
+      ctx.attributionKey = `${h.id}:${h.rows}`;
       const r = await this.reportFromHeads(dep.id, [h], h.version, null, null, ctx);
       items.push({
         start: h.start_at, end: h.end_at, kind: h.kind, seq: h.seq, model: h.model, version: h.version, rows: h.rows, closed: h.closed === 1,
@@ -789,6 +868,7 @@ export class MonitoringService {
               output: r.drift.output ? windowDrift(r.drift.output) : null,
             }
           : null,
+        attribution: r.attribution ? { shift: r.attribution.shift, features: r.attribution.features } : null,
         performance: { labeled: r.performance.labeled, task: r.performance.task, metrics: r.performance.metrics },
         quality: { missingRate: r.quality.missingRate, outOfRangeRate: r.quality.outOfRangeRate, unseenCategoryRate: r.quality.unseenCategoryRate, rejectedRate: r.quality.rejectedRate },
         operations: r.operations,
@@ -831,6 +911,7 @@ export class MonitoringService {
       project: found.project.name, model, version, from: null, to: null, windows: 0,
       reference: { model, version, rows: reference.rows, source: JSON.parse(refRow.source), createdAt: refRow.created_at },
       drift: driftReport(features, reference.input, profile, { correction: settings.correction, driftShare: settings.driftShare }),
+      ...(await this.attributionOf(found.version, reference, features, profile.sample, {}).then((a) => ({ attribution: a.drift, ...(a.note ? { attributionNote: a.note } : {}) }))),
       quality: qualityReport(features, profile.stats, reference.input.stats),
       performance: { labeled: 0, task: null, metrics: {}, skipped: 0, validation: {} },
       operations: operationsReport(profile.stats, null),

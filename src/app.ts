@@ -54,6 +54,7 @@ import { MonitoringService } from './modules/monitoring/monitoring.service.js';
 import { monitoringRoutes } from './modules/monitoring/monitoring.routes.js';
 import { ExplainService } from './modules/explain/explain.service.js';
 import { explainRoutes } from './modules/explain/explain.routes.js';
+import { TreeShapPool } from './modules/explain/tree-shap-pool.js';
 
 
 export interface AppDeps {
@@ -85,6 +86,8 @@ export interface AppDeps {
   monitoringCloseGraceMs?: number;
   /** Worker threads that fold the prediction log (default 1). */
   monitoringFoldThreads?: number;
+  /** Worker threads for TreeSHAP (default: min(2, cores); 0 runs it on the event loop). */
+  explainThreads?: number;
   webhooks?: WebhookOptions;
 }
 
@@ -102,6 +105,7 @@ export interface Services {
   runtimes: RuntimeCache;
   monitoring: MonitoringService;
   explain: ExplainService;
+  shapPool: TreeShapPool;
   alerts: AlertsService;
 }
 
@@ -141,13 +145,14 @@ export function createServices(deps: AppDeps, registry: Registry = new Registry(
   models.followAliases({ onAliasMoved: (tx, actor, modelId, alias, version) => deployments.onAliasMoved(tx, actor, modelId, alias, version), afterAliasMoved: () => void deployments.sync() });
   const inference = new InferenceService({ live, log: deps.predictionLog, metrics: servingMetrics, traffic, logger: deps.logger });
   const alerts = new AlertsService({ store, clock, logger: deps.logger, webhooks: deps.webhooks });
+  const shapPool = new TreeShapPool(deps.explainThreads);
   const monitoring = new MonitoringService({
-    store, artifacts, engine: deps.engine, runtimes, jobs, clock, logger: deps.logger, workDir: deps.workDir,
+    store, artifacts, engine: deps.engine, runtimes, jobs, clock, logger: deps.logger, workDir: deps.workDir, shapPool,
     logDir: deps.predictionLogDir ?? null, closeGraceMs: deps.monitoringCloseGraceMs, foldThreads: deps.monitoringFoldThreads,
   });
   monitoring.alerts = alerts;
-  const explain = new ExplainService({ store, artifacts, engine: deps.engine, runtimes, jobs, inference, clock, logger: deps.logger, logDir: deps.predictionLogDir ?? null });
-  return { jobs, datasets, recipes, auth, projects, models, registration, deployments, inference, live, runtimes, monitoring, alerts, explain };
+  const explain = new ExplainService({ store, artifacts, engine: deps.engine, runtimes, jobs, inference, clock, logger: deps.logger, logDir: deps.predictionLogDir ?? null, shapPool });
+  return { jobs, datasets, recipes, auth, projects, models, registration, deployments, inference, live, runtimes, monitoring, alerts, explain, shapPool };
 }
 
 export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
@@ -281,6 +286,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     await services.alerts.stop();
     await services.live.closeAll();
     await services.runtimes.closeAll();
+    await services.shapPool.close();
   });
 
   await app.ready();

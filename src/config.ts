@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 /**
  * The one place that reads process.env. Everything else receives a frozen config object.
  */
@@ -32,6 +33,8 @@ export interface ServerConfig {
   readonly monitoringFoldMs: number;
   /** Worker threads that fold the prediction log. */
   readonly monitoringFoldThreads: number;
+  /** Worker threads for TreeSHAP (0: on the event loop). */
+  readonly explainThreads: number;
 }
 
 /** Flags given on the command line take precedence over the environment. */
@@ -126,11 +129,13 @@ export function loadServerConfig(flags: ServerFlags = {}, env: Env = process.env
   const ortThreads = parseIntSetting('STEWARD_ORT_THREADS', nonEmpty(env.STEWARD_ORT_THREADS) ?? 1, 1, 256);
   const monitoringFoldMs = parseIntSetting('STEWARD_MONITORING_FOLD_MS', nonEmpty(env.STEWARD_MONITORING_FOLD_MS) ?? 2000, 100, 3_600_000);
   const monitoringFoldThreads = parseIntSetting('STEWARD_MONITORING_FOLD_THREADS', nonEmpty(env.STEWARD_MONITORING_FOLD_THREADS) ?? 1, 1, 16);
+  const explainThreads = parseIntSetting('STEWARD_EXPLAIN_THREADS', nonEmpty(env.STEWARD_EXPLAIN_THREADS) ?? Math.min(2, availableParallelism()), 0, 64);
   return Object.freeze({
     predictionLog,
     ortThreads,
     monitoringFoldMs,
     monitoringFoldThreads,
+    explainThreads,
     home,
     host,
     port,

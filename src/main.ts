@@ -86,6 +86,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       predictionLogDir: config.predictionLog.dir,
       monitoringFoldMs: config.monitoringFoldMs,
       monitoringFoldThreads: config.monitoringFoldThreads,
+      explainThreads: config.explainThreads,
       intraOpThreads: config.ortThreads,
       logger,
       store,

@@ -30,7 +30,9 @@ import type { JobsService } from '../jobs/jobs.service.js';
 import { findPredictions, idTime } from '../monitoring/log-tail.js';
 import { checkColumns, columnsOf, describeTable, readColumns, type TableSource } from '../monitoring/profile-data.js';
 import { resolveProject } from '../projects/projects.service.js';
+import type { TreeEnsemble } from '../../ml/trees/tree-ensemble.js';
 import type { ExplanationReportRow } from './explain.repository.js';
+import type { TreeShapPool } from './tree-shap-pool.js';
 import { batchModel, Dictionaries, explainMatrix, featureMatrix, featureNames, outputShape, rowValues, runMatrix, type RowExplanation } from './explainer.js';
 
 export const EXPLAIN_REPORT_JOB = 'explain.report';
@@ -122,8 +124,11 @@ export class ExplainService {
       clock: Clock;
       logger: Logger;
       logDir: string | null;
+      shapPool: TreeShapPool;
     },
   ) {}
+
+  private readonly pooledShap = (e: TreeEnsemble, x: Float32Array, rows: number) => this.deps.shapPool.treeShap(e, x, rows);
 
   // ----------------------------------------------------------------------------------------------
   // Explaining requests and logged predictions
@@ -201,7 +206,7 @@ export class ExplainService {
     const x = featureMatrix(schema, batch, dict);
     const outputs = await runtime.run(batch.inputs, batch.rows);
     const predictions = predictionsOf(schema, outputs, batch.rows);
-    const e = await explainMatrix(runtime, x, batch.rows, dict, { background, backgroundHint: hint, nsamples: opts.nsamples, seed: opts.seed });
+    const e = await explainMatrix(runtime, x, batch.rows, dict, { treeShap: this.pooledShap, background, backgroundHint: hint, nsamples: opts.nsamples, seed: opts.seed });
     const { values: _values, ...rest } = e;
     return { ...rest, values: Array.from({ length: batch.rows }, (_, r) => rowValues(schema, x, r, dict)), predictions };
   }
@@ -438,6 +443,7 @@ export class ExplainService {
     await ctx.progress(0.1, `explaining ${sampleRows} rows with ${exact ? 'TreeSHAP' : 'KernelSHAP'}`);
     let lastReport = 0;
     const e = await explainMatrix(runtime, x, sampleRows, dict, {
+      treeShap: this.pooledShap,
       background,
       seed: params.seed,
       onProgress: (done, total) => {

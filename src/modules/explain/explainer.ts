@@ -12,7 +12,8 @@
 import { kernelShap, type Background, type Link } from '../../ml/explain/kernel-shap.js';
 import type { BatchModel } from '../../ml/explain/model.js';
 import { predictMargin } from '../../ml/trees/tree-evaluator.js';
-import { treeShap } from '../../ml/trees/tree-shap.js';
+import type { TreeEnsemble } from '../../ml/trees/tree-ensemble.js';
+import { treeShap, type ShapValues } from '../../ml/trees/tree-shap.js';
 import { invalidField } from '../../platform/errors.js';
 import type { DecodedBatch } from '../../serving/decode.js';
 import type { ModelSchema } from '../../serving/model-schema.js';
@@ -201,6 +202,8 @@ function nested(values: Float64Array, rows: number, K: number, F: number): numbe
 }
 
 export interface ExplainOptions {
+  /** Computes TreeSHAP (a worker pool's, to keep it off the event loop); default: inline. */
+  treeShap?: (e: TreeEnsemble, x: Float32Array, rows: number) => Promise<ShapValues>;
   /** Needed unless the runtime is a tree model. */
   background?: Background | null;
   /** Why there is no background (said in the 400 when KernelSHAP needs one). */
@@ -218,7 +221,7 @@ export async function explainMatrix(runtime: ModelRuntime, x: Float64Array, rows
   if (runtime.trees) {
     const e = runtime.trees;
     const x32 = Float32Array.from(x);
-    const shap = treeShap(e, x32, rows);
+    const shap = options.treeShap ? await options.treeShap(e, x32, rows) : treeShap(e, x32, rows);
     const K = e.numOutputs;
     const margin = predictMargin(e, x32, rows);
     let worst = 0;

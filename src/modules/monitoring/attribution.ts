@@ -9,7 +9,7 @@
  */
 import type { RowSample } from '../../ml/monitoring/profile.js';
 import type { TreeEnsemble } from '../../ml/trees/tree-ensemble.js';
-import { treeShap } from '../../ml/trees/tree-shap.js';
+import { treeShap, type ShapValues } from '../../ml/trees/tree-shap.js';
 
 export interface AttributionDrift {
   method: 'tree';
@@ -20,7 +20,13 @@ export interface AttributionDrift {
 }
 
 /** Mean |SHAP| per feature (summed over outputs) over the first `maxRows` rows of a sample; null when a feature has no column. */
-export function meanAbsShap(e: TreeEnsemble, features: string[], sample: RowSample, maxRows: number): { values: Float64Array; rows: number } | null {
+export async function meanAbsShap(
+  e: TreeEnsemble,
+  features: string[],
+  sample: RowSample,
+  maxRows: number,
+  shap: (e: TreeEnsemble, x: Float32Array, rows: number) => Promise<ShapValues> = async (a, b, c) => treeShap(a, b, c),
+): Promise<{ values: Float64Array; rows: number } | null> {
   const F = features.length;
   if (F !== e.numFeatures) return null;
   const index = features.map((f) => sample.columns.indexOf(f));
@@ -30,10 +36,10 @@ export function meanAbsShap(e: TreeEnsemble, features: string[], sample: RowSamp
   const C = sample.columns.length;
   const x = new Float32Array(rows * F);
   for (let r = 0; r < rows; r++) for (let f = 0; f < F; f++) x[r * F + f] = sample.data[r * C + index[f]!]!;
-  const shap = treeShap(e, x, rows);
+  const values = (await shap(e, x, rows)).values;
   const K = e.numOutputs;
   const out = new Float64Array(F);
-  for (let r = 0; r < rows; r++) for (let o = 0; o < K; o++) for (let f = 0; f < F; f++) out[f]! += Math.abs(shap.values[(r * K + o) * F + f]!);
+  for (let r = 0; r < rows; r++) for (let o = 0; o < K; o++) for (let f = 0; f < F; f++) out[f]! += Math.abs(values[(r * K + o) * F + f]!);
   for (let f = 0; f < F; f++) out[f]! /= rows;
   return { values: out, rows };
 }

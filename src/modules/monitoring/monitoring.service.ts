@@ -33,6 +33,9 @@ import type { AlertsService } from './alerts/alerts.service.js';
 import { findPredictions, idTime, planRanges, type LogRange } from './log-tail.js';
 import { attributionDrift, meanAbsShap, type AttributionDrift } from './attribution.js';
 import { importanceOf } from '../explain/explain.repository.js';
+import type { TreeShapPool } from '../explain/tree-shap-pool.js';
+import type { TreeEnsemble } from '../../ml/trees/tree-ensemble.js';
+import { treeShap } from '../../ml/trees/tree-shap.js';
 import { mergeFolded, type FoldContext, type FoldWorkResult } from './fold-work.js';
 import { WorkerFoldRunner, type FoldRunner } from './fold-runner.js';
 import { DEFAULT_SETTINGS, parseSettings, settingsView, type MonitoringSettings } from './monitoring-settings.js';
@@ -195,6 +198,8 @@ export class MonitoringService {
       foldRunner?: FoldRunner;
       /** Worker threads that fold the log (default 1). */
       foldThreads?: number;
+      /** Computes TreeSHAP for attribution drift off the event loop (inline without it). */
+      shapPool?: TreeShapPool;
     },
   ) {
     this.fold = deps.foldRunner ?? new WorkerFoldRunner(deps.foldThreads ?? 1);
@@ -765,6 +770,7 @@ export class MonitoringService {
     };
   }
 
+  private readonly pooledShap = (e: TreeEnsemble, x: Float32Array, rows: number) => (this.deps.shapPool ? this.deps.shapPool.treeShap(e, x, rows) : Promise.resolve(treeShap(e, x, rows)));
   private readonly referenceAttribution = new Map<string, { values: Float64Array; rows: number } | null>();
   private readonly windowAttribution = new Map<string, { values: Float64Array; rows: number } | null>();
 
@@ -787,13 +793,13 @@ export class MonitoringService {
       if (!e) return { drift: null, note: 'the runtime is not a tree model' };
       let ref = this.referenceAttribution.get(reference.id);
       if (ref === undefined) {
-        ref = meanAbsShap(e, features, reference.input.sample, REFERENCE_ATTRIBUTION_ROWS);
+        ref = await meanAbsShap(e, features, reference.input.sample, REFERENCE_ATTRIBUTION_ROWS, this.pooledShap);
         if (this.referenceAttribution.size > 32) this.referenceAttribution.delete(this.referenceAttribution.keys().next().value!);
         this.referenceAttribution.set(reference.id, ref);
       }
       let cur = cacheKey ? this.windowAttribution.get(cacheKey) : undefined;
       if (cur === undefined) {
-        cur = meanAbsShap(e, features, sample, ctx.attributionRows ?? CURRENT_ATTRIBUTION_ROWS);
+        cur = await meanAbsShap(e, features, sample, ctx.attributionRows ?? CURRENT_ATTRIBUTION_ROWS, this.pooledShap);
         if (cacheKey) {
           if (this.windowAttribution.size > 4096) this.windowAttribution.delete(this.windowAttribution.keys().next().value!);
           this.windowAttribution.set(cacheKey, cur);

@@ -41,6 +41,8 @@ export interface TreeShapPlan {
   /** Per node: where the leaf's distinct features start in `features`. */
   featuresAt: Int32Array;
   features: Int32Array;
+  /** Per leaf, parallel to `features`: each distinct feature's zero fraction on the leaf's path. */
+  zeros: Float64Array;
   /** Per leaf and mask: the k contributions, at tableAt + mask · k + i. */
   table: Float64Array;
   maxDepth: number;
@@ -135,6 +137,7 @@ export function planTreeShap(e: TreeEnsemble): TreeShapPlan {
 
   const table = new Float64Array(total);
   const features = new Int32Array(featureCount);
+  const zeros = new Float64Array(featureCount);
   const w = new Float64Array(64);
   const o = new Float64Array(32);
   let tableNext = 0;
@@ -148,6 +151,7 @@ export function planTreeShap(e: TreeEnsemble): TreeShapPlan {
       width[n] = k;
       featuresAt[n] = featNext;
       features.set(feats, featNext);
+      zeros.set(zs, featNext);
       featNext += k;
       if (!planned[t]) continue;
       tableAt[n] = tableNext;
@@ -162,7 +166,7 @@ export function planTreeShap(e: TreeEnsemble): TreeShapPlan {
       tableNext += k << k;
     }
   }
-  return { planned, bit, fresh, tableAt, width, featuresAt, features, table, maxDepth };
+  return { planned, bit, fresh, tableAt, width, featuresAt, features, zeros, table, maxDepth };
 }
 
 function maxDistinct(paths: Int32Array[], e: TreeEnsemble, t: number): number {
@@ -214,5 +218,81 @@ export function planTreeRow(
     const at = tableAt[n]! + mask * k;
     const fa = featuresAt[n]!;
     for (let i = 0; i < k; i++) phi[phiAt + features[fa + i]!]! += table[at + i]!;
+  }
+}
+
+/**
+ * Adds tree t's SHAP interaction values Φ_cj (c ≠ j) for one row to phi[phiAt + c · F + j] (F = numFeatures;
+ * the diagonal is left to the caller: φ_c − Σ_j Φ_cj).
+ *
+ * Conditioning on feature c known or unknown (as shap's conditional TreeSHAP does) changes only the leaves
+ * with c on their path: c leaves the path, and the leaf's share becomes o_c (known) or z_c (unknown). So
+ * Φ_cj = ½ Σ over those leaves of (o_c − z_c) · value · (o_j − z_j) · UNWOUND_SUM_j(path without c), with
+ * the path's weights rebuilt without c at each leaf: O(k³) per leaf instead of 2 · F TreeSHAP runs.
+ * Works on every tree (planned or not: only the per-leaf feature lists and zero fractions are used).
+ */
+export function planInteractionsRow(
+  e: TreeEnsemble,
+  plan: TreeShapPlan,
+  t: number,
+  x: Float32Array,
+  xAt: number,
+  phi: Float64Array,
+  phiAt: number,
+  stackNode: Int32Array,
+  stackMask: Int32Array,
+): void {
+  const { feature, threshold, left, right, defaultLeft, value } = e;
+  const { bit, fresh, width, featuresAt, features, zeros } = plan;
+  const F = e.numFeatures;
+  const z = new Float64Array(32);
+  const o = new Float64Array(32);
+  const w = new Float64Array(34);
+  stackNode[0] = e.treeOffsets[t]!;
+  stackMask[0] = 0;
+  let sp = 1;
+  while (sp > 0) {
+    sp--;
+    let n = stackNode[sp]!;
+    let mask = stackMask[sp]!;
+    let f = feature[n]!;
+    while (f >= 0) {
+      const v = x[xAt + f]!;
+      const l = left[n]!;
+      const goLeft = v !== v ? defaultLeft[n] === 1 : v < threshold[n]!;
+      const b = bit[n]!;
+      stackNode[sp] = goLeft ? right[n]! : l;
+      stackMask[sp] = mask & ~b;
+      sp++;
+      if (fresh[n] === 1) mask |= b;
+      n = goLeft ? l : right[n]!;
+      f = feature[n]!;
+    }
+    const k = width[n]!;
+    if (k < 2) continue;
+    const fa = featuresAt[n]!;
+    const leaf = value[n]!;
+    for (let c = 0; c < k; c++) {
+      const oc = (mask >> c) & 1;
+      const zc = zeros[fa + c]!;
+      const scale = ((oc - zc) * leaf) / 2;
+      if (scale === 0) continue;
+      // The path without c, in order.
+      let m = 0;
+      for (let i = 0; i < k; i++) {
+        if (i === c) continue;
+        z[m] = zeros[fa + i]!;
+        o[m] = (mask >> i) & 1;
+        m++;
+      }
+      pathWeights(z, o, m, w);
+      const row = phiAt + features[fa + c]! * F;
+      m = 0;
+      for (let j = 0; j < k; j++) {
+        if (j === c) continue;
+        phi[row + features[fa + j]!]! += scale * (o[m]! - z[m]!) * unwoundSum(w, k - 1, z[m]!, o[m]!);
+        m++;
+      }
+    }
   }
 }

@@ -160,6 +160,20 @@ describe('TreeSHAP', () => {
     }
   });
 
+  it('gives the same interaction values from the leaves as by conditional passes, on random trees with repeated features and missing values', () => {
+    const rng = new Random(27);
+    for (let trial = 0; trial < 15; trial++) {
+      const features = 2 + rng.below(7);
+      const K = 1 + rng.below(2);
+      const e = randomEnsemble(rng, 1 + rng.below(8), 1 + rng.below(6), features, K);
+      const rows = 6;
+      const x = Float32Array.from({ length: rows * features }, () => (rng.next() < 0.15 ? NaN : rng.next() * 2 - 1));
+      const a = treeShapInteractions(e, x, rows);
+      const b = treeShapInteractions(e, x, rows, { algorithm: 'recursive' });
+      for (let i = 0; i < a.values.length; i++) expect(Math.abs(a.values[i]! - b.values[i]!), `trial ${trial}, value ${i}`).toBeLessThanOrEqual(1e-10);
+    }
+  });
+
   it('leaves a tree too deep for a table to the recursive algorithm and stays additive', () => {
     // A chain of 16 splits on distinct features: its deepest leaf would need 16 · 2^16 table entries.
     const depth = 16;
@@ -211,6 +225,8 @@ describe('TreeSHAP', () => {
       const K = ref.numOutputs;
       const x = Float32Array.from(exp.x.slice(0, rows).flat(), (v) => (v === null ? NaN : v));
       const got = treeShapInteractions(ensemble, x, rows);
+      const recursive = treeShapInteractions(ensemble, x, rows, { algorithm: 'recursive' });
+      for (let i = 0; i < got.values.length; i++) expect(Math.abs(got.values[i]! - recursive.values[i]!)).toBeLessThan(1e-9);
       const main = treeShap(ensemble, x, rows);
       let worst = 0;
       for (let r = 0; r < rows; r++) {

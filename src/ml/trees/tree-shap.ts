@@ -15,7 +15,7 @@
  * in one preallocated buffer (no allocation per node). Cost O(leaves · depth²) per tree and row.
  */
 import { checkTreeEnsemble, type TreeEnsemble } from './tree-ensemble.js';
-import { planTreeRow, planTreeShap, type TreeShapPlan } from './tree-shap-plan.js';
+import { planInteractionsRow, planTreeRow, planTreeShap, type TreeShapPlan } from './tree-shap-plan.js';
 
 export interface ShapValues {
   rows: number;
@@ -269,42 +269,60 @@ export interface ShapInteractions {
 /**
  * SHAP interaction values (Lundberg et al. 2020; xgboost's pred_interactions): for i ≠ j,
  * Φ_ij = (φ_j with i known − φ_j with i unknown) / 2, and Φ_ii = φ_i − Σ_{j≠i} Φ_ij, so every row of Φ sums
- * to φ_i and the whole matrix plus the bias to the margin. Cost: 2 · numFeatures conditional TreeSHAP runs.
+ * to φ_i and the whole matrix plus the bias to the margin.
+ *
+ * By default from the leaves directly (tree-shap-plan.ts, planInteractionsRow: only leaves with i on their
+ * path change when i is held); `algorithm: 'recursive'` runs 2 · numFeatures conditional TreeSHAP passes
+ * per row as shap and xgboost do (also used for trees with more than 30 distinct features on a path).
  */
-export function treeShapInteractions(e: TreeEnsemble, x: Float32Array, rows: number, onRow?: (done: number) => void): ShapInteractions {
+export function treeShapInteractions(e: TreeEnsemble, x: Float32Array, rows: number, options: TreeShapOptions & { onRow?: (done: number) => void } = {}): ShapInteractions {
   const maxDepth = checkInput(e, x, rows);
   const F = e.numFeatures;
   const K = e.numOutputs;
   const path = new PathBuffer(maxDepth + 1);
-  const main = treeShap(e, x, rows).values;
+  const main = treeShap(e, x, rows, options).values;
   const values = new Float64Array(rows * K * F * F);
-  const on = new Float64Array(K * F);
-  const off = new Float64Array(K * F);
-  // Only features some tree splits on can interact.
-  const used = new Uint8Array(F);
-  for (let n = 0; n < e.feature.length; n++) if (e.feature[n]! >= 0) used[e.feature[n]!] = 1;
+  const plan = treeShapPlan(e);
+  const stackNode = new Int32Array(maxDepth + 2);
+  const stackMask = new Int32Array(maxDepth + 2);
+  // Trees the direct method takes (at most 30 distinct features on any path: the mask is an int).
+  const direct = new Uint8Array(e.numTrees);
+  for (let t = 0; t < e.numTrees; t++) {
+    if (options.algorithm === 'recursive') continue;
+    let widest = 0;
+    for (let n = e.treeOffsets[t]!; n < e.treeOffsets[t + 1]!; n++) if (e.feature[n]! < 0) widest = Math.max(widest, plan.width[n]!);
+    direct[t] = widest <= 30 ? 1 : 0;
+  }
+  const on = new Float64Array(F);
+  const off = new Float64Array(F);
   for (let r = 0; r < rows; r++) {
-    for (let i = 0; i < F; i++) {
-      for (let o = 0; o < K; o++) values[((r * K + o) * F + i) * F + i] = main[(r * K + o) * F + i]!;
-      if (!used[i]) continue;
-      on.fill(0);
-      off.fill(0);
-      for (let t = 0; t < e.numTrees; t++) {
-        const o = e.treeOutput[t]! * F;
-        treeShapRow(e, t, x, r * F, on, o, path, i, 1);
-        treeShapRow(e, t, x, r * F, off, o, path, i, -1);
+    for (let t = 0; t < e.numTrees; t++) {
+      const out = e.treeOutput[t]!;
+      const at = (r * K + out) * F * F;
+      if (direct[t]) {
+        planInteractionsRow(e, plan, t, x, r * F, values, at, stackNode, stackMask);
+        continue;
       }
-      for (let o = 0; o < K; o++) {
-        const row = ((r * K + o) * F + i) * F;
-        for (let j = 0; j < F; j++) {
-          if (j === i) continue;
-          const half = (on[o * F + j]! - off[o * F + j]!) / 2;
-          values[row + j] = half;
-          values[row + i]! -= half;
-        }
+      const used = new Set<number>();
+      for (let n = e.treeOffsets[t]!; n < e.treeOffsets[t + 1]!; n++) if (e.feature[n]! >= 0) used.add(e.feature[n]!);
+      for (const i of used) {
+        on.fill(0);
+        off.fill(0);
+        treeShapRow(e, t, x, r * F, on, 0, path, i, 1);
+        treeShapRow(e, t, x, r * F, off, 0, path, i, -1);
+        for (let j = 0; j < F; j++) if (j !== i) values[at + i * F + j]! += (on[j]! - off[j]!) / 2;
       }
     }
-    onRow?.(r + 1);
+    // The diagonal: what of φ_i the pairs do not take.
+    for (let o = 0; o < K; o++) {
+      const base = (r * K + o) * F * F;
+      for (let i = 0; i < F; i++) {
+        let rest = 0;
+        for (let j = 0; j < F; j++) if (j !== i) rest += values[base + i * F + j]!;
+        values[base + i * F + i] = main[(r * K + o) * F + i]! - rest;
+      }
+    }
+    options.onRow?.(r + 1);
   }
   return { rows, numOutputs: K, numFeatures: F, values, bias: shapBias(e) };
 }

@@ -98,6 +98,22 @@ describe('explaining requests', () => {
     expect(e.values[0]).toEqual(exp.x[0]!.map((v) => (v === null ? null : Math.fround(v))));
   });
 
+  it("gives xgboost's own SHAP interaction values (within 1e-4) when asked, and refuses them for a model without trees", async () => {
+    const exp = JSON.parse(readFileSync(new URL('named-features.expected.json', XGB), 'utf8')) as { x: (number | null)[][] };
+    const ref = JSON.parse(readFileSync(new URL('named-features.contribs.json', XGB), 'utf8')) as { interactions: number[][][][] };
+    const rows = exp.x.slice(0, 8).map((r) => Object.fromEntries(FEATURES.map((f, i) => [f, r[i]])));
+    const r = await h.app.inject({ method: 'POST', url: '/api/v1/deployments/loans/explain', headers: viewer, payload: { rows, interactions: true } });
+    expect(r.statusCode, r.body).toBe(200);
+    const inter = r.json().interactions as number[][][][];
+    expect(inter).toHaveLength(8);
+    let worst = 0;
+    inter.forEach((row, i) => row[0]!.forEach((line, a) => line.forEach((v, b) => (worst = Math.max(worst, Math.abs(v - ref.interactions[i]![0]![a]![b]!))))));
+    expect(worst).toBeLessThanOrEqual(1e-4);
+    const onnx = await h.app.inject({ method: 'POST', url: '/api/v1/deployments/mlp/explain', headers: viewer, payload: { rows: [{ f0: 0, f1: 0, f2: 0, f3: 0 }], interactions: true } });
+    expect(onnx.statusCode).toBe(400);
+    expect(onnx.json().error.message).toMatch(/interaction values need exact TreeSHAP/);
+  });
+
   it('refuses bad input with a 400 naming the field, and anonymous callers even on a public deployment', async () => {
     const bad = await h.app.inject({ method: 'POST', url: '/api/v1/deployments/loans/explain', headers: viewer, payload: { rows: [{ income: 1, age: 2, home_owner: 0, score: 1, colour: 'red' }] } });
     expect(bad.statusCode).toBe(400);

@@ -17,6 +17,7 @@ const Explanation = Type.Object(
     values: Type.Array(Type.Array(Type.Union([Type.Number(), Type.String(), Type.Null()])), { description: '[row][feature]: the values explained' }),
     predictions: Type.Array(Type.Unknown()),
     additivityError: Type.Number({ description: 'max |Σ shap + bias − output| over rows and outputs' }),
+    interactions: Type.Optional(Type.Array(Type.Array(Type.Array(Type.Array(Type.Number()))), { description: 'With "interactions": true (tree models, up to 100 rows): [row][output][feature][feature]; each row of a matrix sums to that feature\'s SHAP value' })),
   },
   { additionalProperties: true },
 );
@@ -72,7 +73,7 @@ export function explainRoutes(app: App, explain: ExplainService): void {
         tags: ['explanations'],
         summary: 'Explain a request exactly as the deployment would serve it (SHAP values per row, output and feature)',
         description:
-          "Body: /predict's ({\"rows\": [...]} or {\"columns\": {...}}), optionally with \"background\": {\"rows\": [...]} (KernelSHAP's background; default: the background of the version's newest explanation report), \"nsamples\" and \"seed\". " +
+          "Body: /predict's ({\"rows\": [...]} or {\"columns\": {...}}), optionally with \"background\": {\"rows\": [...]} (KernelSHAP's background; default: the background of the version's newest explanation report), \"nsamples\", \"seed\" and \"interactions\": true (SHAP interaction values, tree models). " +
           'Tree models get exact TreeSHAP in margin space; other models KernelSHAP (the answer says so in `note`). Needs a token even on a public deployment. Nothing is logged.',
         params: Type.Object({ name: Type.String() }),
         querystring: ProjectOnly,

@@ -40,6 +40,7 @@ const REPORT_FORMAT = 'steward.explanation.v1';
 /** Rows one request may explain: exact TreeSHAP is cheap, KernelSHAP is not. */
 export const MAX_TREE_ROWS = 10_000;
 export const MAX_KERNEL_ROWS = 100;
+export const MAX_INTERACTION_ROWS = 100;
 const MAX_BACKGROUND_ROWS = 1_000;
 const METRICS = ['roc_auc', 'accuracy', 'log_loss', 'rmse', 'mse', 'mae', 'r2'] as const;
 type MetricName = (typeof METRICS)[number];
@@ -57,6 +58,8 @@ export interface Explanation extends RowExplanation {
   model: { name: string; version: number };
   values: (number | string | null)[][];
   predictions: unknown[];
+  /** SHAP interaction values [row][output][feature][feature], when asked for (tree models). */
+  interactions?: number[][][][];
 }
 
 export interface ReportParams {
@@ -138,9 +141,10 @@ export class ExplainService {
     if (!principal) throw unauthenticated('missing Authorization header: explanations need a token, even for a public deployment');
     const b = body as Record<string, unknown> | null;
     if (b === null || typeof b !== 'object' || Array.isArray(b)) throw invalidField('body', 'must be a JSON object {"rows": [...]} (as for /predict), optionally with "background", "nsamples" and "seed"');
-    const { background, nsamples, seed, ...request } = b;
+    const { background, nsamples, seed, interactions, ...request } = b;
     const decode = stewardDecoder(request);
-    const opts = kernelOptions(nsamples, seed);
+    const opts = { ...kernelOptions(nsamples, seed), interactions: interactions === true };
+    if (interactions !== undefined && typeof interactions !== 'boolean') throw invalidField('interactions', 'must be true or false');
     const revision = this.deps.inference.revision(projectName, deployment);
     const target = this.deps.inference.target(revision);
     const runtime = target.runtime;
@@ -179,11 +183,13 @@ export class ExplainService {
     batch: DecodedBatch,
     versionId: string | null,
     backgroundBody: unknown,
-    opts: { nsamples?: number; seed: number },
+    opts: { nsamples?: number; seed: number; interactions?: boolean },
   ): Promise<Omit<Explanation, 'model'>> {
     const schema = runtime.schema;
     featureNames(schema);
     const exact = runtime.trees !== undefined;
+    if (opts.interactions && !exact) throw invalidField('interactions', `SHAP interaction values need exact TreeSHAP: this is a ${runtime.flavor} model, not a tree model`);
+    if (opts.interactions && batch.rows > MAX_INTERACTION_ROWS) throw invalidField('rows', `explains at most ${MAX_INTERACTION_ROWS} rows per request with interaction values (got ${batch.rows})`, 'TOO_MANY_ROWS');
     const limit = exact ? MAX_TREE_ROWS : MAX_KERNEL_ROWS;
     if (batch.rows > limit) throw invalidField('rows', `explains at most ${limit} rows per request with ${exact ? 'TreeSHAP' : 'KernelSHAP'} (got ${batch.rows}); use an explanation report for a dataset`, 'TOO_MANY_ROWS');
     let dict = new Dictionaries();
@@ -208,7 +214,16 @@ export class ExplainService {
     const predictions = predictionsOf(schema, outputs, batch.rows);
     const e = await explainMatrix(runtime, x, batch.rows, dict, { treeShap: this.pooledShap, background, backgroundHint: hint, nsamples: opts.nsamples, seed: opts.seed });
     const { values: _values, ...rest } = e;
-    return { ...rest, values: Array.from({ length: batch.rows }, (_, r) => rowValues(schema, x, r, dict)), predictions };
+    const out: Omit<Explanation, 'model'> = { ...rest, values: Array.from({ length: batch.rows }, (_, r) => rowValues(schema, x, r, dict)), predictions };
+    if (opts.interactions) {
+      const inter = await this.deps.shapPool.treeShapInteractions(runtime.trees!, Float32Array.from(x), batch.rows);
+      const F = inter.numFeatures;
+      const K = inter.numOutputs;
+      out.interactions = Array.from({ length: batch.rows }, (_, r) =>
+        Array.from({ length: K }, (_, o) => Array.from({ length: F }, (_, i) => Array.from(inter.values.subarray(((r * K + o) * F + i) * F, ((r * K + o) * F + i + 1) * F)))),
+      );
+    }
+    return out;
   }
 
   private backgroundFromBody(schema: ModelSchema, body: unknown, dict: Dictionaries, seed: number): Background {

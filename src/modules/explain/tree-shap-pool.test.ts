@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { treeShap } from '../../ml/trees/tree-shap.js';
+import { treeShap, treeShapInteractions } from '../../ml/trees/tree-shap.js';
 import { parseXgboostJson } from '../../ml/trees/xgboost-json.js';
 import { TreeShapPool } from './tree-shap-pool.js';
 
@@ -33,6 +33,14 @@ describe('TreeShapPool', () => {
     expect(Array.from(got.bias)).toEqual(Array.from(want.bias));
     // the caller's rows are untouched (copied to the workers, not transferred)
     expect(x.length).toBe(301 * e.numFeatures);
+  });
+
+  it('computes interaction values in the workers equal to inline ones', async () => {
+    const e = load('multi-softprob');
+    const x = rows(9, e.numFeatures, 4);
+    const got = await pool.treeShapInteractions(e, x, 9);
+    expect(got.values).toEqual(treeShapInteractions(e, x, 9).values);
+    expect(got.values.length).toBe(9 * e.numOutputs * e.numFeatures * e.numFeatures);
   });
 
   it('keeps answering when more ensembles pass through than a worker keeps', async () => {

@@ -10,7 +10,7 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { TreeEnsemble } from '../../ml/trees/tree-ensemble.js';
-import { shapBias, treeShap, type ShapValues } from '../../ml/trees/tree-shap.js';
+import { shapBias, treeShap, treeShapInteractions, type ShapInteractions, type ShapValues } from '../../ml/trees/tree-shap.js';
 import { startWorker } from '../../platform/worker-threads.js';
 
 interface Pending {
@@ -39,8 +39,17 @@ export class TreeShapPool {
   }
 
   /** SHAP values of `rows` rows (as treeShap), computed by the workers. */
-  async treeShap(e: TreeEnsemble, x: Float32Array, rows: number): Promise<ShapValues> {
-    if (this.size === 0 || rows === 0) return treeShap(e, x, rows);
+  treeShap(e: TreeEnsemble, x: Float32Array, rows: number): Promise<ShapValues> {
+    return this.split(e, x, rows, false);
+  }
+
+  /** SHAP interaction values of `rows` rows (as treeShapInteractions), computed by the workers. */
+  treeShapInteractions(e: TreeEnsemble, x: Float32Array, rows: number): Promise<ShapInteractions> {
+    return this.split(e, x, rows, true);
+  }
+
+  private async split(e: TreeEnsemble, x: Float32Array, rows: number, interactions: boolean): Promise<ShapValues> {
+    if (this.size === 0 || rows === 0) return interactions ? treeShapInteractions(e, x, rows) : treeShap(e, x, rows);
     if (this.closed) throw new Error('the TreeSHAP pool is closed');
     let key = this.keys.get(e);
     if (!key) {
@@ -48,7 +57,7 @@ export class TreeShapPool {
       this.keys.set(e, key);
     }
     const F = e.numFeatures;
-    const width = e.numOutputs * F;
+    const width = e.numOutputs * F * (interactions ? F : 1);
     const parts = Math.min(this.size, rows);
     const per = Math.ceil(rows / parts);
     const values = new Float64Array(rows * width);
@@ -57,14 +66,14 @@ export class TreeShapPool {
         const first = p * per;
         const count = Math.min(per, rows - first);
         if (count <= 0) return;
-        const part = await this.run(this.slots[p]!, key, e, x.slice(first * F, (first + count) * F), count);
+        const part = await this.run(this.slots[p]!, key, e, x.slice(first * F, (first + count) * F), count, interactions);
         values.set(part, first * width);
       }),
     );
     return { rows, numOutputs: e.numOutputs, numFeatures: F, values, bias: shapBias(e) };
   }
 
-  private run(slot: Slot, key: string, e: TreeEnsemble, x: Float32Array, rows: number): Promise<Float64Array> {
+  private run(slot: Slot, key: string, e: TreeEnsemble, x: Float32Array, rows: number, interactions: boolean): Promise<Float64Array> {
     return new Promise<Float64Array>((resolve, reject) => {
       const send = (withEnsemble: boolean) => {
         const w = this.start(slot);
@@ -76,7 +85,7 @@ export class TreeShapPool {
         slot.pending.set(id, { resolve, reject, retry: () => send(true) });
         w.ref();
         // The rows are copied, not transferred, so that a retry can send them again.
-        w.postMessage({ id, key, ensemble, x, rows });
+        w.postMessage({ id, key, ensemble, x, rows, interactions });
       };
       send(false);
     });

@@ -151,7 +151,7 @@ export function createServices(deps: AppDeps, registry: Registry = new Registry(
     logDir: deps.predictionLogDir ?? null, closeGraceMs: deps.monitoringCloseGraceMs, foldThreads: deps.monitoringFoldThreads,
   });
   monitoring.alerts = alerts;
-  const explain = new ExplainService({ store, artifacts, engine: deps.engine, runtimes, jobs, inference, clock, logger: deps.logger, logDir: deps.predictionLogDir ?? null, shapPool });
+  const explain = new ExplainService({ store, artifacts, engine: deps.engine, runtimes, jobs, inference, clock, logger: deps.logger, logDir: deps.predictionLogDir ?? null, shapPool, referenceSample: (id) => monitoring.referenceSample(id) });
   return { jobs, datasets, recipes, auth, projects, models, registration, deployments, inference, live, runtimes, monitoring, alerts, explain, shapPool };
 }
 

@@ -317,9 +317,22 @@ describe('global explanation reports', () => {
     expect(m.attribution.features.score.current).toBeGreaterThan(m.attribution.features.score.reference);
   });
 
-  it("reuses a report's background to explain an ONNX model's requests", async () => {
+  it("explains an ONNX model's requests over its monitoring reference's rows until a report exists", async () => {
     const data = Array.from({ length: 200 }, () => [0, 1, 2, 3].map(() => Number((rnd() * 2 - 1).toFixed(4))));
     await datasetVersion('mlp-rows', ['f0', 'f1', 'f2', 'f3'], data);
+    expect((await h.app.inject({ method: 'POST', url: '/api/v1/models/mlp/versions/1/reference', headers: maintainer, payload: { dataset: 'mlp-rows', version: 1 } })).statusCode).toBe(202);
+    await waitFor('the reference', async () => {
+      const g = (await h.app.inject({ method: 'GET', url: '/api/v1/models/mlp/versions/1/reference', headers: viewer })).json();
+      if (g.status === 'FAILED') throw new Error(g.error);
+      return g.status === 'READY' ? true : undefined;
+    });
+    const e = await h.app.inject({ method: 'POST', url: '/api/v1/deployments/mlp/explain', headers: viewer, payload: { rows: [{ f0: 0.1, f1: 0.2, f2: 0.3, f3: 0.4 }], nsamples: 14 } });
+    expect(e.statusCode, e.body).toBe(200);
+    expect(e.json().note).toMatch(/100 background rows \(k-means of the monitoring reference's rows\)/);
+    expect(e.json().additivityError).toBeLessThan(1e-9);
+  });
+
+  it("reuses a report's background to explain an ONNX model's requests", async () => {
     const r = await h.app.inject({ method: 'POST', url: '/api/v1/models/mlp/versions/1/explanations', headers: maintainer, payload: { dataset: 'mlp-rows', version: 1, rows: 20, background: 10 } });
     expect(r.statusCode, r.body).toBe(202);
     const report = await finished('mlp', r.json().id);

@@ -30,6 +30,7 @@ import type { JobsService } from '../jobs/jobs.service.js';
 import { findPredictions, idTime } from '../monitoring/log-tail.js';
 import { checkColumns, columnsOf, describeTable, readColumns, type TableSource } from '../monitoring/profile-data.js';
 import { resolveProject } from '../projects/projects.service.js';
+import type { RowSample } from '../../ml/monitoring/profile.js';
 import type { TreeEnsemble } from '../../ml/trees/tree-ensemble.js';
 import type { ExplanationReportRow } from './explain.repository.js';
 import type { TreeShapPool } from './tree-shap-pool.js';
@@ -128,6 +129,8 @@ export class ExplainService {
       logger: Logger;
       logDir: string | null;
       shapPool: TreeShapPool;
+      /** The row sample of a model version's monitoring reference (numeric columns), if it has one. */
+      referenceSample?: (modelVersionId: string) => Promise<{ id: string; sample: RowSample } | null>;
     },
   ) {}
 
@@ -194,15 +197,21 @@ export class ExplainService {
     if (batch.rows > limit) throw invalidField('rows', `explains at most ${limit} rows per request with ${exact ? 'TreeSHAP' : 'KernelSHAP'} (got ${batch.rows}); use an explanation report for a dataset`, 'TOO_MANY_ROWS');
     let dict = new Dictionaries();
     let background: Background | null = null;
-    let hint = 'send "background": {"rows": [...]} with the request, or create an explanation report for this model version on a dataset (its background summary is reused)';
+    let source: string | undefined;
+    let hint = 'send "background": {"rows": [...]} with the request, create an explanation report for this model version on a dataset (its background summary is reused), or set its monitoring reference';
     if (!exact) {
       if (backgroundBody !== undefined) {
         background = this.backgroundFromBody(schema, backgroundBody, dict, opts.seed);
+        source = 'k-means of the background sent';
       } else if (versionId) {
         const stored = await this.storedBackground(versionId);
         if (stored) {
           dict = Dictionaries.fromJSON(stored.dictionaries);
           background = stored.background;
+          source = "k-means of the newest explanation report's dataset";
+        } else {
+          background = await this.referenceBackground(schema, versionId);
+          if (background) source = "k-means of the monitoring reference's rows";
         }
       } else hint = 'send "background": {"rows": [...]}';
     } else if (backgroundBody !== undefined) {
@@ -212,7 +221,7 @@ export class ExplainService {
     const x = featureMatrix(schema, batch, dict);
     const outputs = await runtime.run(batch.inputs, batch.rows);
     const predictions = predictionsOf(schema, outputs, batch.rows);
-    const e = await explainMatrix(runtime, x, batch.rows, dict, { treeShap: this.pooledShap, background, backgroundHint: hint, nsamples: opts.nsamples, seed: opts.seed });
+    const e = await explainMatrix(runtime, x, batch.rows, dict, { treeShap: this.pooledShap, background, backgroundHint: hint, backgroundSource: source, nsamples: opts.nsamples, seed: opts.seed });
     const { values: _values, ...rest } = e;
     const out: Omit<Explanation, 'model'> = { ...rest, values: Array.from({ length: batch.rows }, (_, r) => rowValues(schema, x, r, dict)), predictions };
     if (opts.interactions) {
@@ -246,6 +255,34 @@ export class ExplainService {
     const bg = stored.background.rows > 0 ? { background: { rows: stored.background.rows, x: Float64Array.from(stored.background.x, (v) => (v === null ? NaN : v)), weights: Float64Array.from(stored.background.weights) }, dictionaries: stored.background.dictionaries } : null;
     if (this.backgrounds.size > 32) this.backgrounds.delete(this.backgrounds.keys().next().value!);
     this.backgrounds.set(key, bg);
+    return bg;
+  }
+
+  /**
+   * A background from the version's monitoring reference: k-means centres of its row sample (which holds
+   * the numeric columns only, so models with text features do without).
+   */
+  private async referenceBackground(schema: ModelSchema, versionId: string): Promise<Background | null> {
+    if (!this.deps.referenceSample) return null;
+    const features = schema.features!;
+    if (features.some((f) => f.datatype === 'BYTES')) return null;
+    const ref = await this.deps.referenceSample(versionId);
+    if (!ref) return null;
+    const key = `reference:${ref.id}`;
+    if (this.backgrounds.has(key)) return this.backgrounds.get(key)?.background ?? null;
+    const { sample } = ref;
+    const index = features.map((f) => sample.columns.indexOf(f.name));
+    let bg: Background | null = null;
+    if (!index.some((i) => i < 0) && sample.rows > 0) {
+      const F = features.length;
+      const C = sample.columns.length;
+      const rows = Math.min(sample.rows, 10_000);
+      const x = new Float64Array(rows * F);
+      for (let r = 0; r < rows; r++) for (let f = 0; f < F; f++) x[r * F + f] = sample.data[r * C + index[f]!]!;
+      bg = summarizeBackground(x, rows, F, { method: 'kmeans', size: 100, seed: 0 });
+    }
+    if (this.backgrounds.size > 32) this.backgrounds.delete(this.backgrounds.keys().next().value!);
+    this.backgrounds.set(key, bg ? { background: bg, dictionaries: {} } : null);
     return bg;
   }
 

@@ -208,6 +208,8 @@ export interface ExplainOptions {
   background?: Background | null;
   /** Why there is no background (said in the 400 when KernelSHAP needs one). */
   backgroundHint?: string;
+  /** Where the background came from, for the note. */
+  backgroundSource?: string;
   nsamples?: number;
   seed?: number;
   onProgress?(done: number, total: number): void;
@@ -244,7 +246,7 @@ export async function explainMatrix(runtime: ModelRuntime, x: Float64Array, rows
   const shape = outputShape(runtime, probe.width);
   const model = batchModel(runtime, shape, dict);
   const result = await kernelShap(model, x, rows, background, { link: shape.link, nsamples: options.nsamples, seed: options.seed ?? 0, onProgress: options.onProgress });
-  const note = `KernelSHAP: ${runtime.flavor} models have no exact method; ${background.rows} background rows, ${result.method === 'exact' ? 'every coalition enumerated' : `${result.samples} coalitions sampled`}`;
+  const note = `KernelSHAP: ${runtime.flavor} models have no exact method; ${background.rows} background rows${options.backgroundSource ? ` (${options.backgroundSource})` : ''}, ${result.method === 'exact' ? 'every coalition enumerated' : `${result.samples} coalitions sampled`}`;
   const space = shape.link === 'identity' ? 'identity' : shape.link;
   return { method: 'kernel', note, features, outputs: shape.names, space, bias: Array.from(result.bias), shap: nested(result.values, rows, shape.pick.length, F), values: result.values, additivityError: result.additivityError };
 }

@@ -399,6 +399,14 @@ export class MonitoringService {
     return { ...view, columns };
   }
 
+  /** The row sample (numeric columns) of a version's ready reference, for explanations' backgrounds. */
+  async referenceSample(modelVersionId: string): Promise<{ id: string; sample: RowSample } | null> {
+    const row = await this.deps.store.monitoring.reference(modelVersionId);
+    if (!row || row.status !== 'READY') return null;
+    const ref = await this.loadReference(row);
+    return { id: ref.id, sample: ref.input.sample };
+  }
+
   async loadReference(row: ReferenceRow): Promise<LoadedReference> {
     const cached = this.references.get(row.id);
     if (cached) return cached;

@@ -135,7 +135,7 @@ export function explainCommands(program: Command): void {
     .description('start a global explanation report on a dataset version and wait for it (importance, permutation importance, PDP/ICE)')
     .requiredOption('--dataset <name@version>', 'the dataset version to explain')
     .option('--target <column>', 'label column: adds permutation importance')
-    .option('--metric <metric>', 'roc_auc, accuracy, log_loss, rmse, mse, mae or r2 (default by task)')
+    .option('--metric <metric>', 'roc_auc, accuracy, precision, recall, f1, log_loss, ece, rmse, mse, mae, r2 or mape (default by task)')
     .option('--rows <n>', 'rows explained (default 1000)')
     .option('--features <list>', 'comma-separated features for partial dependence (default: the 5 most important)')
     .option('--pair <a,b>', '2-D partial dependence of two features (repeatable)', (v: string, prev: string[] = []) => [...prev, v])

@@ -1,18 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { binaryMetrics } from '../monitoring/performance.js';
 import { Rng, type BatchModel } from './model.js';
-import {
-  accuracyScore,
-  logLossScore,
-  meanAbsoluteError,
-  meanSquaredError,
-  permutationImportance,
-  permutationOrders,
-  r2Score,
-  rocAucScore,
-  rootMeanSquaredError,
-  SCORERS,
-} from './permutation.js';
+import { accuracyScore, logLossScore, meanAbsoluteError, meanSquaredError, permutationImportance, permutationOrders, r2Score, rocAucScore, rootMeanSquaredError, SCORERS, precisionScore, recallScore, f1Score, meanAbsolutePercentageError, eceScore } from './permutation.js';
 
 // From test/fixtures/explain/make_fixtures.py (scikit-learn 1.2.1).
 const FIXTURES = new URL('../../../test/fixtures/explain/', import.meta.url);
@@ -26,8 +16,8 @@ interface RegressionFixture {
   r2: number;
 }
 interface ScorerFixtures {
-  binary: { labels: number[]; scores: number[]; accuracy: number; rocAuc: number; logLoss: number };
-  multiclass: { labels: number[]; probabilities: number[][]; numOutputs: number; accuracy: number; rocAuc: number; logLoss: number };
+  binary: { labels: number[]; scores: number[]; accuracy: number; rocAuc: number; logLoss: number; precision: number; recall: number; f1: number };
+  multiclass: { labels: number[]; probabilities: number[][]; numOutputs: number; accuracy: number; rocAuc: number; logLoss: number; precision: number; recall: number; f1: number };
   regression: RegressionFixture;
   multiOutput: RegressionFixture;
 }
@@ -54,6 +44,23 @@ function modelOf(F: number, K: number, fn: (x: Float64Array, off: number, out: F
 
 describe('scorers vs scikit-learn', () => {
   const TOL = 1e-9;
+  it('precision, recall and F1 (binary: positive class; multiclass: macro) and MAPE', () => {
+    const b = fixtures.binary;
+    const pb = Float64Array.from(b.scores);
+    expect(Math.abs(precisionScore(b.labels, pb, 1) - b.precision)).toBeLessThan(TOL);
+    expect(Math.abs(recallScore(b.labels, pb, 1) - b.recall)).toBeLessThan(TOL);
+    expect(Math.abs(f1Score(b.labels, pb, 1) - b.f1)).toBeLessThan(TOL);
+    const m = fixtures.multiclass;
+    const pm = Float64Array.from(m.probabilities.flat());
+    expect(Math.abs(precisionScore(m.labels, pm, m.numOutputs) - m.precision)).toBeLessThan(TOL);
+    expect(Math.abs(recallScore(m.labels, pm, m.numOutputs) - m.recall)).toBeLessThan(TOL);
+    expect(Math.abs(f1Score(m.labels, pm, m.numOutputs) - m.f1)).toBeLessThan(TOL);
+    const r = fixtures.regression as RegressionFixture & { mape: number };
+    expect(Math.abs(meanAbsolutePercentageError(r.labels, Float64Array.from(r.predictions), 1) - r.mape)).toBeLessThan(TOL);
+    // ECE is monitoring's: the same number as its report gives
+    expect(eceScore(b.labels, pb, 1)).toBe(binaryMetrics(pb, Float64Array.from(b.labels)).ece);
+  });
+
   it('binary: accuracy, ROC AUC, log loss (with clipped 0, 1 and 1e-18 probabilities)', () => {
     const { labels, scores } = fixtures.binary;
     const p = Float64Array.from(scores);

@@ -24,7 +24,7 @@
  * constant labels, else 0 there, as force_finite). ROC AUC and the regression metrics come from
  * src/ml/monitoring/performance.ts.
  */
-import { regressionMetrics, rocAuc } from '../monitoring/performance.js';
+import { binaryMetrics, multiclassMetrics, regressionMetrics, rocAuc } from '../monitoring/performance.js';
 import { checkMaxBatchRows, checkModelInput, DEFAULT_SEED, predictRows, Rng, streamBatches, type BatchModel, type StreamStats } from './model.js';
 
 /**
@@ -165,6 +165,78 @@ export function accuracyScore(yTrue: ArrayLike<number>, predicted: Float64Array,
   return correct / n;
 }
 
+/** The predicted class of each row: binary by the positive-class probability (> 0.5), else arg-max. */
+function predictedClasses(predicted: Float64Array, n: number, K: number): Int32Array {
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    if (K === 1) out[i] = predicted[i]! > 0.5 ? 1 : 0;
+    else {
+      let label = 0;
+      for (let c = 1; c < K; c++) if (predicted[i * K + c]! > predicted[i * K + label]!) label = c;
+      out[i] = label;
+    }
+  }
+  return out;
+}
+
+/**
+ * Precision, recall and F1 as scikit-learn computes them: of the positive class for binary models, the
+ * unweighted mean over the classes for multiclass ('macro'); a class never predicted (or never present)
+ * counts 0 for the ratio it cannot have, as scikit-learn's zero_division default does.
+ */
+function classification(metric: 'precision' | 'recall' | 'f1', yTrue: ArrayLike<number>, predicted: Float64Array, numOutputs: number): number {
+  const n = rowsOf(yTrue, predicted, numOutputs, metric);
+  const K = numOutputs;
+  const classes = Math.max(K, 2);
+  const guess = predictedClasses(predicted, n, K);
+  const tp = new Float64Array(classes);
+  const fp = new Float64Array(classes);
+  const fn = new Float64Array(classes);
+  for (let i = 0; i < n; i++) {
+    const y = classIndex(yTrue[i]!, K, metric, i);
+    const g = guess[i]!;
+    if (g === y) tp[y]!++;
+    else {
+      fp[g]!++;
+      fn[y]!++;
+    }
+  }
+  const one = (c: number): number => {
+    const p = tp[c]! + fp[c]! > 0 ? tp[c]! / (tp[c]! + fp[c]!) : 0;
+    const r = tp[c]! + fn[c]! > 0 ? tp[c]! / (tp[c]! + fn[c]!) : 0;
+    if (metric === 'precision') return p;
+    if (metric === 'recall') return r;
+    return p + r > 0 ? (2 * p * r) / (p + r) : 0;
+  };
+  if (K === 1) return one(1);
+  let sum = 0;
+  for (let c = 0; c < K; c++) sum += one(c);
+  return sum / K;
+}
+
+export const precisionScore: ScoreFunction = (yTrue, predicted, numOutputs = 1) => classification('precision', yTrue, predicted, numOutputs);
+export const recallScore: ScoreFunction = (yTrue, predicted, numOutputs = 1) => classification('recall', yTrue, predicted, numOutputs);
+export const f1Score: ScoreFunction = (yTrue, predicted, numOutputs = 1) => classification('f1', yTrue, predicted, numOutputs);
+
+/** Expected calibration error as monitoring reports it (src/ml/monitoring/performance.ts). */
+export function eceScore(yTrue: ArrayLike<number>, predicted: Float64Array, numOutputs = 1): number {
+  const n = rowsOf(yTrue, predicted, numOutputs, 'ECE');
+  const K = numOutputs;
+  const labels = Float64Array.from({ length: n }, (_, i) => classIndex(yTrue[i]!, K, 'ECE', i));
+  const m = K === 1 ? binaryMetrics(predicted, labels) : multiclassMetrics(Array.from({ length: n }, (_, i) => predicted.subarray(i * K, (i + 1) * K)), labels);
+  return m.ece!;
+}
+
+/** Mean absolute percentage error as scikit-learn computes it (|y − ŷ| / max(|y|, ε)), averaged over outputs. */
+export const meanAbsolutePercentageError: ScoreFunction = (yTrue, predicted, numOutputs = 1) => {
+  const K = numOutputs;
+  const n = predicted.length / K;
+  if (!Number.isInteger(n) || n === 0 || yTrue.length !== n * K) throw new Error(`MAPE: ${yTrue.length} targets for ${predicted.length} predictions of ${K} outputs`);
+  let total = 0;
+  for (let i = 0; i < n * K; i++) total += Math.abs(yTrue[i]! - predicted[i]!) / Math.max(Math.abs(yTrue[i]!), EPS);
+  return total / (n * K);
+};
+
 /** ROC AUC: binary from the positive-class probability (one output, or column 1 of two); macro one-vs-rest for more classes. */
 export function rocAucScore(yTrue: ArrayLike<number>, predicted: Float64Array, numOutputs = 1): number {
   const n = rowsOf(yTrue, predicted, numOutputs, 'ROC AUC');
@@ -243,4 +315,9 @@ export const SCORERS = {
   rmse: { score: rootMeanSquaredError, greaterIsBetter: false },
   mae: { score: meanAbsoluteError, greaterIsBetter: false },
   r2: { score: r2Score, greaterIsBetter: true },
+  precision: { score: precisionScore, greaterIsBetter: true },
+  recall: { score: recallScore, greaterIsBetter: true },
+  f1: { score: f1Score, greaterIsBetter: true },
+  ece: { score: eceScore, greaterIsBetter: false },
+  mape: { score: meanAbsolutePercentageError, greaterIsBetter: false },
 } as const satisfies Record<string, Scorer>;

@@ -54,7 +54,7 @@ const ReportBody = Type.Object(
     background: Type.Optional(Type.Integer({ description: 'Background rows for KernelSHAP, as k-means centres (default 100)' })),
     seed: Type.Optional(Type.Integer()),
     target: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'Label column: adds permutation importance' })),
-    metric: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'roc_auc, accuracy, log_loss, rmse, mse, mae or r2 (default by task)' })),
+    metric: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'roc_auc, accuracy, precision, recall, f1, log_loss, ece (classifiers); rmse, mse, mae, r2, mape (regression); default roc_auc (binary), accuracy (multiclass), rmse' })),
     features: Type.Optional(Type.Union([Type.Array(Type.String()), Type.Null()], { description: 'Partial dependence for these features (default: the 5 most important)' })),
     pairs: Type.Optional(Type.Union([Type.Array(Type.Array(Type.String())), Type.Null()], { description: 'Up to 3 feature pairs for 2-D partial dependence' })),
   },

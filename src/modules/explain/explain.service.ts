@@ -43,7 +43,7 @@ export const MAX_TREE_ROWS = 10_000;
 export const MAX_KERNEL_ROWS = 100;
 export const MAX_INTERACTION_ROWS = 100;
 const MAX_BACKGROUND_ROWS = 1_000;
-const METRICS = ['roc_auc', 'accuracy', 'log_loss', 'rmse', 'mse', 'mae', 'r2'] as const;
+const METRICS = ['roc_auc', 'accuracy', 'precision', 'recall', 'f1', 'log_loss', 'ece', 'rmse', 'mse', 'mae', 'r2', 'mape'] as const;
 type MetricName = (typeof METRICS)[number];
 const SCORER_OF: Record<MetricName, (typeof SCORERS)[keyof typeof SCORERS]> = {
   roc_auc: SCORERS.rocAuc,
@@ -53,6 +53,11 @@ const SCORER_OF: Record<MetricName, (typeof SCORERS)[keyof typeof SCORERS]> = {
   mse: SCORERS.mse,
   mae: SCORERS.mae,
   r2: SCORERS.r2,
+  precision: SCORERS.precision,
+  recall: SCORERS.recall,
+  f1: SCORERS.f1,
+  ece: SCORERS.ece,
+  mape: SCORERS.mape,
 };
 
 export interface Explanation extends RowExplanation {

@@ -50,7 +50,7 @@ const ReportBody = Type.Object(
   {
     dataset: Type.String({ description: 'Dataset name' }),
     version: Type.Integer({ description: 'Dataset version' }),
-    rows: Type.Optional(Type.Integer({ description: 'Rows explained (a seeded sample; default 1000, 10–10000)' })),
+    rows: Type.Optional(Type.Integer({ description: 'Rows explained (a seeded sample, 10–10000; default 1000 for tree models, 100 for KernelSHAP)' })),
     background: Type.Optional(Type.Integer({ description: 'Background rows for KernelSHAP, as k-means centres (default 100)' })),
     seed: Type.Optional(Type.Integer()),
     target: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'Label column: adds permutation importance' })),

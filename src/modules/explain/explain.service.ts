@@ -321,6 +321,7 @@ export class ExplainService {
     const runtime = await this.acquire(found.version);
     try {
       const features = featureNames(runtime.schema);
+      if (params.rows === 0) params.rows = runtime.trees ? 1000 : 100;
       for (const f of params.features ?? []) if (!features.includes(f)) throw invalidField('features', `'${f}' is not a feature of the model (its features are ${features.join(', ')})`, 'UNKNOWN_FEATURE');
       params.pairs.forEach(([a, c], i) => {
         for (const f of [a, c]) if (!features.includes(f)) throw invalidField(`pairs[${i}]`, `'${f}' is not a feature of the model`, 'UNKNOWN_FEATURE');
@@ -658,7 +659,8 @@ function parseReportBody(body: unknown): ReportParams {
   return {
     dataset: b.dataset,
     datasetVersion: b.version,
-    rows: int('rows', 10, 10_000, 1000),
+    // 0 until the model is known: 1,000 rows with TreeSHAP, 100 with KernelSHAP (each costs coalitions × background rows).
+    rows: int('rows', 10, 10_000, 0),
     background: int('background', 5, 500, 100),
     seed: int('seed', 0, 2 ** 31 - 1, 0),
     target: target as string | null,

@@ -7,6 +7,9 @@
  *   reference of 2,000 rows, windows of 500 predictions, an alert rule, and 3,000 predictions whose
  *   last 1,000 have their score shifted, folded into 6 closed windows; every other prediction of the
  *   first 2,000 then gets a label (1 with the predicted probability, from a seeded generator).
+ * - seedLoanDataset: a dataset version with the xgboost fixture's features and an outcome column drawn by
+ *   the rule the fixture was trained on (test/fixtures/xgboost/make_models.py, named()), to explain the
+ *   model on.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -187,4 +190,36 @@ export async function seedMonitoring(url: string, token: string, options = { dep
   const stored = (await call('POST', `/api/v1/deployments/${name}/labels`, labels, 200)) as { stored: number; unknown: number };
   if (stored.stored !== labels.length) throw new Error(`seed: ${stored.stored} of ${labels.length} labels were stored (${stored.unknown} unknown ids)`);
   return { deployment: name, predictions: options.predictions, windows, rule, labeled: labels.length };
+}
+
+export interface LoanDatasetSeed {
+  dataset: string;
+  version: number;
+  rows: number;
+  /** The 0/1 outcome column. */
+  target: string;
+}
+
+/**
+ * A CSV upload of `rows` loan rows with the fixture model's features (income, age, home_owner, score) and
+ * `repaid`, 1 when (ln income − 10) + 0.02 (age − 45) + home_owner + score / 2 + noise > 0.3, as the model
+ * learnt it. Nothing goes through a deployment, so no prediction is logged.
+ */
+export async function seedLoanDataset(url: string, token: string, options = { dataset: 'loan-applications', rows: 2000 }): Promise<LoanDatasetSeed> {
+  const auth = { authorization: `Bearer ${token}` };
+  const created = await fetch(`${url}/api/v1/datasets`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: options.dataset, description: 'loan applications with their outcome' }) });
+  if (created.status !== 201) throw new Error(`seed: creating the dataset gave ${created.status}: ${await created.text()}`);
+  const g = generator(5);
+  const target = 'repaid';
+  const lines = loanRows(options.rows, 4).map((r) => {
+    const y = Math.log(r.income) - 10 + 0.02 * (r.age - 45) + r.home_owner + 0.5 * r.score + 0.5 * g.normal() > 0.3 ? 1 : 0;
+    return [...MONITORED_FEATURES.map((f) => r[f]), y].join(',');
+  });
+  const csv = [[...MONITORED_FEATURES, target].join(','), ...lines].join('\n') + '\n';
+  const form = new FormData();
+  form.append('file', new Blob([csv], { type: 'text/csv' }), `${options.dataset}.csv`);
+  const uploaded = await fetch(`${url}/api/v1/datasets/${options.dataset}/versions`, { method: 'POST', headers: auth, body: form });
+  if (uploaded.status !== 201) throw new Error(`seed: uploading the dataset gave ${uploaded.status}: ${await uploaded.text()}`);
+  const v = (await uploaded.json()) as { version: number };
+  return { dataset: options.dataset, version: v.version, rows: options.rows, target };
 }

@@ -3,7 +3,9 @@
  * by playwright-core; nothing is downloaded): sign in from the address printed at first start, register a
  * model, upload a dataset and see its profile, deploy the model, send predictions and watch the live
  * charts move, change the weights, roll back; then the monitoring page of a deployment with a reference, drift
- * windows, labels and alert rules. Screenshots go to test-artifacts/browser/. Then, on a large
+ * windows, labels and alert rules; then the explanations of that deployment's xgboost model: a global report on
+ * a dataset version started from the version page, and one row's waterfall from "Try it". Screenshots go to
+ * test-artifacts/browser/. Then, on a large
  * catalogue (100 models × 20 versions, 100k logged predictions), the load times of the main pages are
  * measured from the browser's performance timings and reported (not asserted).
  */
@@ -16,7 +18,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linearModel } from '../fixtures/models.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
-import { MONITORED_FEATURES, seedCatalogue, seedMonitoring } from './seed.js';
+import { MONITORED_FEATURES, seedCatalogue, seedLoanDataset, seedMonitoring } from './seed.js';
 
 const CHROMIUM = process.env.STEWARD_CHROMIUM ?? '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
@@ -37,6 +39,13 @@ const shot = async (name: string) => {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 };
 const byTest = (id: string) => page.getByTestId(id);
+/** A chart by its accessible name (role=img, as <Chart> labels it). */
+const figure = (name: string) => page.getByRole('img', { name, exact: true });
+/** Waits until the chart has drawn, and answers how many shapes its SVG holds. */
+const drawn = async (name: string) => {
+  await expect.poll(() => figure(name).getAttribute('data-ready'), { timeout: 15_000 }).toBe('true');
+  return figure(name).locator('svg path, svg rect, svg circle, svg polyline').count();
+};
 
 async function api(method: string, path: string, body?: unknown): Promise<Response> {
   return fetch(`${server.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -249,6 +258,48 @@ describe.skipIf(!available)(`web UI walk in headless Chromium${available ? '' : 
     await page.waitForURL(/\?range=1h$/);
     await expect.poll(() => byTest('summary-rows').textContent(), { timeout: 15_000 }).toBe(seeded.predictions.toLocaleString('en-US'));
     await shot('11-monitoring-alerts');
+  }, 120_000);
+
+  it('explains the xgboost model: a report on a dataset version from the version page, and a row from Try it', async () => {
+    // The monitoring leg deployed the xgboost fixture as loans; a dataset with its features and an outcome to explain it on.
+    const data = await seedLoanDataset(server.url, token);
+    await page.goto(`${server.url}/models/loans/versions/1`);
+    await byTest('explanations-empty').waitFor({ timeout: 15_000 });
+    await byTest('explain-dataset').selectOption(data.dataset);
+    await expect.poll(() => byTest('explain-dataset-version').inputValue(), { timeout: 15_000 }).toBe(String(data.version));
+    await byTest('explain-target').selectOption(data.target);
+    expect(await byTest('explain-missing-columns').count()).toBe(0);
+    await page.locator('.explain-start details summary').click();
+    await byTest('explain-pd-pairs').fill('income:score');
+    await byTest('explanation-submit').click();
+
+    // The report is queued, runs as a job and shows its pictures by itself when it succeeds.
+    await byTest('explanation-report').waitFor({ timeout: 15_000 });
+    await byTest('explanation-report-view').waitFor({ timeout: 60_000 });
+    await expect.poll(() => byTest('explanation-status').first().textContent(), { timeout: 15_000 }).toContain('succeeded');
+    expect(await byTest('explain-method').textContent()).toContain('exact TreeSHAP');
+    for (const name of ['Global importance', 'Permutation importance', 'Beeswarm summary', 'Dependence plot', 'Partial dependence', 'Interaction heatmap']) {
+      expect(await drawn(name), `${name} drew nothing`).toBeGreaterThan(10);
+    }
+    // Every feature has a bar; the dots of the beeswarm are the explained rows (at most 500 drawn).
+    expect(await byTest('global-importance-summary').textContent()).toMatch(/matters most/);
+    expect(await byTest('beeswarm-summary').textContent()).toContain('500 sample rows (evenly picked from 1,000)');
+    expect(await byTest('explanation-top').textContent()).toMatch(/most important: \w+/);
+    expect(await byTest('error').count()).toBe(0);
+    await shot('explanations-report');
+
+    // One row, explained exactly as the deployment serves it.
+    await page.goto(`${server.url}/deployments/loans`);
+    await expect.poll(() => byTest('live-status').textContent(), { timeout: 15_000 }).toMatch(/live/i);
+    await byTest('try-body').fill(JSON.stringify({ rows: [{ income: 30_000, age: 52, home_owner: 1, score: -0.4 }] }));
+    await byTest('try-explain').click();
+    expect(await drawn('Waterfall'), 'the waterfall drew nothing').toBeGreaterThan(5);
+    expect(await byTest('explained-by').textContent()).toBe('loans v1');
+    // Bias plus every contribution: the row's log-odds, also shown as a probability.
+    expect(await byTest('waterfall-summary').textContent()).toMatch(/in log-odds\..*Pushed up most by|in log-odds\..*Pulled down most by/);
+    expect(await byTest('waterfall-summary').textContent()).toMatch(/\(probability 0\.\d+\)/);
+    expect(await byTest('explain-values').locator('tbody tr').count()).toBe(MONITORED_FEATURES.length);
+    await shot('explanations-waterfall');
   }, 120_000);
 
   it('loads the main pages of a large catalogue (100 models × 20 versions, 100k predictions) and reports the times', async () => {

@@ -22,6 +22,7 @@ import { DeploymentPage } from './pages/deployments/deployment-page';
 import { MonitoringPage } from './pages/deployments/monitoring-page';
 import { NewDeploymentPage } from './pages/deployments/new-deployment-page';
 import { AdminPage } from './pages/admin/admin-page';
+import { PredictionLookupPage, PredictionPage } from './pages/explain/prediction-page';
 import { Empty, Loading, PageTitle } from './components/ui';
 
 /** Reads #token=… from the address once, keeps it and removes it from the address bar and history. */
@@ -128,7 +129,7 @@ function SignedIn({ user, signOut }: { user: WhoAmI; signOut: (message?: string)
         setProjectState(p);
         // Pages of one project's objects make no sense in another: go to the section's list.
         const section = location.path.split('/')[1] ?? '';
-        if (['models', 'datasets', 'deployments'].includes(section) && location.path !== `/${section}`) navigate(`/${section}`);
+        if (['models', 'datasets', 'deployments', 'predictions'].includes(section) && location.path !== `/${section}`) navigate(`/${section}`);
       },
       reloadProjects: () => setProjectsTick((t) => t + 1),
       signOut,
@@ -229,6 +230,8 @@ const ROUTES: { pattern: string; render: (p: Record<string, string>) => ReactNod
   { pattern: '/deployments/new', render: () => <NewDeploymentPage /> },
   { pattern: '/deployments/:name', render: (p) => <DeploymentPage name={p.name!} /> },
   { pattern: '/deployments/:name/monitoring', render: (p) => <MonitoringPage name={p.name!} /> },
+  { pattern: '/predictions', render: () => <PredictionLookupPage /> },
+  { pattern: '/predictions/:id', render: (p) => <PredictionPage id={p.id!} /> },
   { pattern: '/admin', render: () => <AdminPage /> },
 ];
 

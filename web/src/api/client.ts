@@ -36,8 +36,14 @@ export type CallInit<O> = ([PathParamsOf<O>] extends [never] ? object : { path: 
   BodyPart<O> & { signal?: AbortSignal };
 
 type ResponsesOf<O> = O extends { responses: infer R } ? R : never;
-/** The JSON body of the success answer (200, else 201). */
-export type Success<O> = ResponsesOf<O> extends { 200: infer R } ? JsonOf<R> : ResponsesOf<O> extends { 201: infer R } ? JsonOf<R> : unknown;
+/** The JSON body of the success answer (200, else 201, else 202 for work handed to a background job). */
+export type Success<O> = ResponsesOf<O> extends { 200: infer R }
+  ? JsonOf<R>
+  : ResponsesOf<O> extends { 201: infer R }
+    ? JsonOf<R>
+    : ResponsesOf<O> extends { 202: infer R }
+      ? JsonOf<R>
+      : unknown;
 export type Ok<P extends PathsWith<M>, M extends HttpMethod> = Success<Operation<P, M>>;
 export type Body<P extends PathsWith<M>, M extends HttpMethod> = JsonOf<NonNullable<Operation<P, M> extends { requestBody?: infer R } ? R : never>>;
 

@@ -9549,6 +9549,861 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/deployments/{name}/explain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Explain a request exactly as the deployment would serve it (SHAP values per row, output and feature)
+         * @description Body: /predict's ({"rows": [...]} or {"columns": {...}}), optionally with "background": {"rows": [...]} (KernelSHAP's background; default: the background of the version's newest explanation report), "nsamples" and "seed". Tree models get exact TreeSHAP in margin space; other models KernelSHAP (the answer says so in `note`). Needs a token even on a public deployment. Nothing is logged.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The version that answered (chosen by the routing, as for /predict) */
+                            model: {
+                                name: string;
+                                version: number;
+                            };
+                            method: "tree" | "kernel";
+                            /** @description Why KernelSHAP was used, with its background and coalitions */
+                            note: string | null;
+                            features: string[];
+                            /** @description What each output explains: ['log-odds'] for binary, one per class for multiclass, ['value'] for regression */
+                            outputs: string[];
+                            /** @description 'margin' (trees), 'logit' or 'log' (probabilities through a link) or 'identity' */
+                            space: string;
+                            /** @description Expected value per output: Σ shap + bias = the explained output */
+                            bias: number[];
+                            /** @description [row][output][feature] */
+                            shap: number[][][];
+                            /** @description [row][feature]: the values explained */
+                            values: (number | string | (never | null))[][];
+                            predictions: unknown[];
+                            /** @description max |Σ shap + bias − output| over rows and outputs */
+                            additivityError: number;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/predictions/{id}/explanation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Explain a logged prediction with the model version that made it */
+        get: {
+            parameters: {
+                query?: {
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": ({
+                            /** @description The version that answered (chosen by the routing, as for /predict) */
+                            model: {
+                                name: string;
+                                version: number;
+                            };
+                            method: "tree" | "kernel";
+                            /** @description Why KernelSHAP was used, with its background and coalitions */
+                            note: string | null;
+                            features: string[];
+                            /** @description What each output explains: ['log-odds'] for binary, one per class for multiclass, ['value'] for regression */
+                            outputs: string[];
+                            /** @description 'margin' (trees), 'logit' or 'log' (probabilities through a link) or 'identity' */
+                            space: string;
+                            /** @description Expected value per output: Σ shap + bias = the explained output */
+                            bias: number[];
+                            /** @description [row][output][feature] */
+                            shap: number[][][];
+                            /** @description [row][feature]: the values explained */
+                            values: (number | string | (never | null))[][];
+                            predictions: unknown[];
+                            /** @description max |Σ shap + bias − output| over rows and outputs */
+                            additivityError: number;
+                        } & {
+                            [key: string]: unknown;
+                        }) & {
+                            predictionId: string;
+                            deployment: string;
+                            time: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/{name}/versions/{version}/explanations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A model version's explanation reports, newest first (without their results) */
+        get: {
+            parameters: {
+                query?: {
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                    version: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: ({
+                                id: string;
+                                model: string;
+                                version: number;
+                                dataset: {
+                                    name: string;
+                                    version: number;
+                                };
+                                status: "queued" | "running" | "succeeded" | "failed";
+                                error: string | null;
+                                jobId: string;
+                                progress: {
+                                    fraction: number;
+                                    message: string;
+                                } | null;
+                                createdAt: string;
+                                createdBy: string;
+                                finishedAt: string | null;
+                                params: {
+                                    [key: string]: unknown;
+                                };
+                                summary: {
+                                    method: string;
+                                    top: {
+                                        feature: string;
+                                        meanAbsShap: number;
+                                    }[];
+                                } | null;
+                                /** @description method, note, space, features, outputs, bias, importance [{feature, meanAbsShap, perOutput}], samples {x, shap}, permutation {metric, baseline, repeats, features [{feature, mean, std}]} | null, partialDependence [{feature, kind, grid, outputs, average [output][grid], ice [output][line][grid]}], partialDependence2d [{features, grid, outputs, values [output][a][b]}], additivityError */
+                                result?: {
+                                    [key: string]: unknown;
+                                } | null;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Start a global explanation report of a model version on a dataset version (202: a background job) */
+        post: {
+            parameters: {
+                query?: {
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                    version: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Dataset name */
+                        dataset: string;
+                        /** @description Dataset version */
+                        version: number;
+                        /** @description Rows explained (a seeded sample; default 1000, 10–10000) */
+                        rows?: number;
+                        /** @description Background rows for KernelSHAP, as k-means centres (default 100) */
+                        background?: number;
+                        seed?: number;
+                        /** @description Label column: adds permutation importance */
+                        target?: string | null;
+                        /** @description roc_auc, accuracy, log_loss, rmse, mse, mae or r2 (default by task) */
+                        metric?: string | null;
+                        /** @description Partial dependence for these features (default: the 5 most important) */
+                        features?: string[] | null;
+                        /** @description Up to 3 feature pairs for 2-D partial dependence */
+                        pairs?: string[][] | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            model: string;
+                            version: number;
+                            dataset: {
+                                name: string;
+                                version: number;
+                            };
+                            status: "queued" | "running" | "succeeded" | "failed";
+                            error: string | null;
+                            jobId: string;
+                            progress: {
+                                fraction: number;
+                                message: string;
+                            } | null;
+                            createdAt: string;
+                            createdBy: string;
+                            finishedAt: string | null;
+                            params: {
+                                [key: string]: unknown;
+                            };
+                            summary: {
+                                method: string;
+                                top: {
+                                    feature: string;
+                                    meanAbsShap: number;
+                                }[];
+                            } | null;
+                            /** @description method, note, space, features, outputs, bias, importance [{feature, meanAbsShap, perOutput}], samples {x, shap}, permutation {metric, baseline, repeats, features [{feature, mean, std}]} | null, partialDependence [{feature, kind, grid, outputs, average [output][grid], ice [output][line][grid]}], partialDependence2d [{features, grid, outputs, values [output][a][b]}], additivityError */
+                            result?: {
+                                [key: string]: unknown;
+                            } | null;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/{name}/versions/{version}/explanations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One explanation report with its result */
+        get: {
+            parameters: {
+                query?: {
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                    version: number;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            model: string;
+                            version: number;
+                            dataset: {
+                                name: string;
+                                version: number;
+                            };
+                            status: "queued" | "running" | "succeeded" | "failed";
+                            error: string | null;
+                            jobId: string;
+                            progress: {
+                                fraction: number;
+                                message: string;
+                            } | null;
+                            createdAt: string;
+                            createdBy: string;
+                            finishedAt: string | null;
+                            params: {
+                                [key: string]: unknown;
+                            };
+                            summary: {
+                                method: string;
+                                top: {
+                                    feature: string;
+                                    meanAbsShap: number;
+                                }[];
+                            } | null;
+                            /** @description method, note, space, features, outputs, bias, importance [{feature, meanAbsShap, perOutput}], samples {x, shap}, permutation {metric, baseline, repeats, features [{feature, mean, std}]} | null, partialDependence [{feature, kind, grid, outputs, average [output][grid], ice [output][line][grid]}], partialDependence2d [{features, grid, outputs, values [output][a][b]}], additivityError */
+                            result?: {
+                                [key: string]: unknown;
+                            } | null;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/{name}/versions/{version}/explanations/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run a failed explanation report again */
+        post: {
+            parameters: {
+                query?: {
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                    version: number;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            model: string;
+                            version: number;
+                            dataset: {
+                                name: string;
+                                version: number;
+                            };
+                            status: "queued" | "running" | "succeeded" | "failed";
+                            error: string | null;
+                            jobId: string;
+                            progress: {
+                                fraction: number;
+                                message: string;
+                            } | null;
+                            createdAt: string;
+                            createdBy: string;
+                            finishedAt: string | null;
+                            params: {
+                                [key: string]: unknown;
+                            };
+                            summary: {
+                                method: string;
+                                top: {
+                                    feature: string;
+                                    meanAbsShap: number;
+                                }[];
+                            } | null;
+                            /** @description method, note, space, features, outputs, bias, importance [{feature, meanAbsShap, perOutput}], samples {x, shap}, permutation {metric, baseline, repeats, features [{feature, mean, std}]} | null, partialDependence [{feature, kind, grid, outputs, average [output][grid], ice [output][line][grid]}], partialDependence2d [{features, grid, outputs, values [output][a][b]}], additivityError */
+                            result?: {
+                                [key: string]: unknown;
+                            } | null;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/deployments/{name}/predict": {
         parameters: {
             query?: never;

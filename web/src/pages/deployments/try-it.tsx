@@ -1,11 +1,19 @@
-/** "Try it": sends a JSON body to POST /api/v1/deployments/{name}/predict and shows what came back. */
+/**
+ * "Try it": sends a JSON body to POST /api/v1/deployments/{name}/predict and shows what came back; "Explain"
+ * sends its first row to …/explain and shows the row's waterfall.
+ */
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, buildUrl, rawFetch } from '../../api/client';
 import type { PredictAnswer, SpecTarget, VersionDetail } from '../../api/types';
 import { formatNumber } from '../../lib/format';
+import { Link, path } from '../../lib/router';
 import { useSession } from '../../lib/session';
 import { TableWrap } from '../../components/table';
 import { ErrorNote } from '../../components/ui';
+import { explainApi } from '../explain/explain-api';
+import { firstRowBody } from '../explain/explain-data';
+import { ExplanationView } from '../explain/explanation-view';
+import type { Explanation } from '../explain/types';
 
 type Signature = NonNullable<VersionDetail['signature']>;
 
@@ -45,6 +53,9 @@ export function TryIt({ name, first }: { name: string; first: SpecTarget | undef
   const [answer, setAnswer] = useState<PredictAnswer | null>(null);
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+  const [explanation, setExplanation] = useState<Explanation | null>(null);
+  const [explainError, setExplainError] = useState<unknown>();
+  const [explaining, setExplaining] = useState(false);
 
   // Start from a row with the features of the first target's model.
   const model = first?.model;
@@ -87,6 +98,31 @@ export function TryIt({ name, first }: { name: string; first: SpecTarget | undef
     }
   };
 
+  const explain = async () => {
+    setExplainError(undefined);
+    setExplanation(null);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch (err) {
+      setExplainError(new Error(`The body is not valid JSON: ${(err as Error).message}`));
+      return;
+    }
+    const first = firstRowBody(parsed);
+    if (!first) {
+      setExplainError(new Error('Nothing to explain: the body needs a first row, as {"rows": [{feature: value, …}]} or {"columns": {feature: [values]}}.'));
+      return;
+    }
+    setExplaining(true);
+    try {
+      setExplanation(await explainApi.explain(project, name, first));
+    } catch (err) {
+      setExplainError(err);
+    } finally {
+      setExplaining(false);
+    }
+  };
+
   return (
     <form onSubmit={(e) => void send(e)} className="try-it" data-testid="try-it">
       <label className="field">
@@ -107,9 +143,17 @@ export function TryIt({ name, first }: { name: string; first: SpecTarget | undef
           {'{"rows": [{feature: value, …}]}'} or {'{"columns": {feature: [values]}}'}; null is a missing value (tree models only).
         </span>
       </label>
-      <button type="submit" className="button button-primary" disabled={busy} data-testid="try-send">
-        {busy ? 'Sending…' : 'Send'}
-      </button>
+      <div className="try-actions">
+        <button type="submit" className="button button-primary" disabled={busy} data-testid="try-send">
+          {busy ? 'Sending…' : 'Send'}
+        </button>
+        <button type="button" className="button" disabled={explaining} onClick={() => void explain()} aria-describedby="try-explain-help" data-testid="try-explain">
+          {explaining ? 'Explaining…' : 'Explain'}
+        </button>
+        <span id="try-explain-help" className="field-help">
+          Explain shows how each feature moved the prediction of the first row.
+        </span>
+      </div>
       <ErrorNote error={error} context="Prediction refused" />
       {answer && (
         <div className="try-result" data-testid="try-result" aria-live="polite">
@@ -124,6 +168,9 @@ export function TryIt({ name, first }: { name: string; first: SpecTarget | undef
                   <th scope="col">Row</th>
                   <th scope="col">Prediction</th>
                   <th scope="col">Prediction id</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Explanation</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -136,12 +183,29 @@ export function TryIt({ name, first }: { name: string; first: SpecTarget | undef
                     <td>
                       <code data-testid={`prediction-id-${i}`}>{answer.predictionIds[i]}</code>
                     </td>
+                    <td>
+                      {answer.predictionIds[i] && (
+                        <Link to={path('predictions', answer.predictionIds[i])} aria-label={`Explain the prediction of row ${i + 1}`} data-testid={`prediction-explain-${i}`}>
+                          Explain
+                        </Link>
+                      )}
+                    </td>
                   </tr>
                 ))}
               </tbody>
             </table>
           </TableWrap>
         </div>
+      )}
+      <ErrorNote error={explainError} context="Could not explain the row" />
+      {explanation && (
+        <section className="try-explanation" aria-labelledby="try-explanation-heading" data-testid="try-explanation">
+          <h3 id="try-explanation-heading">Explanation of the first row</h3>
+          <p className="visually-hidden" role="status">
+            The explanation of the first row is below.
+          </p>
+          <ExplanationView explanation={explanation} />
+        </section>
       )}
     </form>
   );

@@ -7,6 +7,8 @@ import { roleAtLeast, useSession } from '../../lib/session';
 import { useApi } from '../../lib/use-api';
 import { TableWrap } from '../../components/table';
 import { Badge, ErrorNote, KeyValues, Loading, PageTitle, Section, StageBadge, StatusBadge, Success, Tags } from '../../components/ui';
+import { featuresOf } from '../deployments/try-it';
+import { ExplanationsPanel } from '../explain/explanations-panel';
 
 const STAGES = ['None', 'Staging', 'Production', 'Archived'];
 
@@ -291,6 +293,10 @@ export function VersionPage({ name, version }: { name: string; version: string }
                 <li className="muted">No lineage was recorded. Register with --dataset name@version, --parent-version or --source-run to keep it.</li>
               )}
             </ul>
+          </Section>
+
+          <Section title="Explanations" testId="explanations">
+            <ExplanationsPanel name={v.model} version={v.version} ready={v.status === 'READY'} lineage={v.datasets} features={v.signature ? (featuresOf(v.signature)?.map((f) => f.name) ?? null) : null} />
           </Section>
 
           <Section title="Stage transitions" testId="stage-history">

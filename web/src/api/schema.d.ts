@@ -9560,7 +9560,7 @@ export interface paths {
         put?: never;
         /**
          * Explain a request exactly as the deployment would serve it (SHAP values per row, output and feature)
-         * @description Body: /predict's ({"rows": [...]} or {"columns": {...}}), optionally with "background": {"rows": [...]} (KernelSHAP's background; default: the background of the version's newest explanation report), "nsamples" and "seed". Tree models get exact TreeSHAP in margin space; other models KernelSHAP (the answer says so in `note`). Needs a token even on a public deployment. Nothing is logged.
+         * @description Body: /predict's ({"rows": [...]} or {"columns": {...}}), optionally with "background": {"rows": [...]} (KernelSHAP's background; default: the background of the version's newest explanation report), "nsamples", "seed" and "interactions": true (SHAP interaction values, tree models). Tree models get exact TreeSHAP in margin space; other models KernelSHAP (the answer says so in `note`). Needs a token even on a public deployment. Nothing is logged.
          */
         post: {
             parameters: {
@@ -9610,6 +9610,8 @@ export interface paths {
                             predictions: unknown[];
                             /** @description max |Σ shap + bias − output| over rows and outputs */
                             additivityError: number;
+                            /** @description With "interactions": true (tree models, up to 100 rows): [row][output][feature][feature]; each row of a matrix sums to that feature's SHAP value */
+                            interactions?: number[][][][];
                         } & {
                             [key: string]: unknown;
                         };
@@ -9773,6 +9775,8 @@ export interface paths {
                             predictions: unknown[];
                             /** @description max |Σ shap + bias − output| over rows and outputs */
                             additivityError: number;
+                            /** @description With "interactions": true (tree models, up to 100 rows): [row][output][feature][feature]; each row of a matrix sums to that feature's SHAP value */
+                            interactions?: number[][][][];
                         } & {
                             [key: string]: unknown;
                         }) & {
@@ -9982,14 +9986,14 @@ export interface paths {
                         dataset: string;
                         /** @description Dataset version */
                         version: number;
-                        /** @description Rows explained (a seeded sample; default 1000, 10–10000) */
+                        /** @description Rows explained (a seeded sample, 10–10000; default 1000 for tree models, 100 for KernelSHAP) */
                         rows?: number;
                         /** @description Background rows for KernelSHAP, as k-means centres (default 100) */
                         background?: number;
                         seed?: number;
                         /** @description Label column: adds permutation importance */
                         target?: string | null;
-                        /** @description roc_auc, accuracy, log_loss, rmse, mse, mae or r2 (default by task) */
+                        /** @description roc_auc, accuracy, precision, recall, f1, log_loss, ece (classifiers); rmse, mse, mae, r2, mape (regression); default roc_auc (binary), accuracy (multiclass), rmse */
                         metric?: string | null;
                         /** @description Partial dependence for these features (default: the 5 most important) */
                         features?: string[] | null;

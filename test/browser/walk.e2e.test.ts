@@ -228,6 +228,10 @@ describe.skipIf(!available)(`web UI walk in headless Chromium${available ? '' : 
     for (const f of MONITORED_FEATURES) await byTest(`feature-row-${f}`).waitFor();
     expect(await byTest('feature-table').locator('tbody tr').count()).toBe(MONITORED_FEATURES.length + 1);
     expect(await byTest('feature-row-score').textContent()).toContain('drifted');
+    // Attribution drift (the xgboost model: exact TreeSHAP on the reference's and the windows' rows).
+    await expect.poll(() => byTest('chart-attribution').getAttribute('data-ready'), { timeout: 15_000 }).toBe('true');
+    expect(await byTest('attribution-table').locator('tbody tr').count()).toBe(MONITORED_FEATURES.length);
+    await expect.poll(() => byTest('chart-attribution-windows').getAttribute('data-ready'), { timeout: 15_000 }).toBe('true');
     await shot('09-monitoring');
 
     // Picking a feature shows its reference and current proportions.

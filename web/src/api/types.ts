@@ -163,9 +163,22 @@ export interface MonitoringReport {
   drift: DriftReport | null;
   /** Why drift is null (no reference yet, no rows). */
   driftNote?: string;
+  /** Where the weighted drift share's weights came from. */
+  importanceSource?: 'settings' | 'explanation';
+  /** Mean |SHAP| per feature, current rows against the reference's (tree models). */
+  attribution: AttributionDrift | null;
+  attributionNote?: string;
   quality: QualityReport;
   performance: PerformanceView;
   operations: OperationsReport;
+}
+
+export interface AttributionDrift {
+  method: 'tree';
+  rows: { reference: number; current: number };
+  /** Σ |current − reference| / Σ reference: the share of the model's attribution that moved. */
+  shift: number;
+  features: Record<string, { reference: number; current: number; change: number }>;
 }
 
 /** One column's drift test in one window. */
@@ -200,6 +213,7 @@ export interface WindowSummary {
   rows: number;
   closed: boolean;
   drift: WindowDrift | null;
+  attribution: { shift: number; features: Record<string, { reference: number; current: number; change: number }> } | null;
   quality: { missingRate: number; outOfRangeRate: number; unseenCategoryRate: number; rejectedRate: number };
   performance: WindowPerformance;
   operations: OperationsReport;

@@ -16,6 +16,7 @@ function win(seq: number, features: Record<string, WindowColumnDrift> | null, ou
     start: new Date(Date.UTC(2026, 0, 1, 10, seq)).toISOString(),
     end: new Date(Date.UTC(2026, 0, 1, 10, seq + 1)).toISOString(),
     kind: 'rows:500',
+    attribution: null,
     seq,
     model: 'loans',
     version,

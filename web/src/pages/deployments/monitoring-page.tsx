@@ -13,6 +13,7 @@ import { projectFlag, roleAtLeast, useSession } from '../../lib/session';
 import { useApi, type Loaded } from '../../lib/use-api';
 import { Badge, Command, Empty, ErrorNote, Loading, PageTitle, Section, Success } from '../../components/ui';
 import { AlertsPanel } from './alerts-panel';
+import { AttributionPanel } from './attribution-drift';
 import { DeploymentTabs } from './deployment-tabs';
 import { DriftFeatures } from './drift-features';
 import { DriftHeatmap } from './drift-heatmap';
@@ -398,6 +399,10 @@ export function MonitoringPage({ name }: { name: string }) {
                 <p>{r.driftNote ? `The server says: ${r.driftNote}.` : 'There were no predictions in this range.'}</p>
               </Empty>
             )}
+          </Section>
+
+          <Section title="Attribution drift" testId="attribution">
+            <AttributionPanel attribution={r.attribution ?? null} note={r.attributionNote} windows={items} />
           </Section>
 
           <Section title="Performance over time" testId="performance-over-time">

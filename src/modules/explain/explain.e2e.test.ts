@@ -12,6 +12,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { weights } from '../../../test/fixtures/models.js';
+import { OnnxGraphBuilder } from '../../ml/onnx/onnx-builder.js';
 import { createHarness, multipart, versionUpload, type Harness } from '../../../test/support/harness.js';
 
 const XGB = new URL('../../../test/fixtures/xgboost/', import.meta.url);
@@ -137,6 +139,8 @@ describe('explaining requests', () => {
     const none = await h.app.inject({ method: 'POST', url: '/api/v1/deployments/mlp/explain', headers: viewer, payload: { rows: [x] } });
     expect(none.statusCode).toBe(400);
     expect(none.json().error.message).toMatch(/background/);
+    const tooMuch = await h.app.inject({ method: 'POST', url: '/api/v1/deployments/mlp/explain', headers: viewer, payload: { rows: Array.from({ length: 100 }, () => x), background: { rows: Array.from({ length: 1000 }, (_, i) => background[i % 6]) }, nsamples: 100_000 } });
+    expect(tooMuch.statusCode).toBe(200); // 4 features: 14 coalitions at most, whatever nsamples says
     const r = await h.app.inject({ method: 'POST', url: '/api/v1/deployments/mlp/explain', headers: viewer, payload: { rows: [x], background: { rows: background } } });
     expect(r.statusCode, r.body).toBe(200);
     const e = r.json();
@@ -167,6 +171,37 @@ describe('explaining requests', () => {
         expect(Math.abs(e.shap[0][o][i] - phi), `output ${o}, feature ${i}`).toBeLessThan(1e-6);
       }
     }
+  });
+
+  it('samples coalitions for an ONNX model with 20 features (exact for a linear model), and bounds the work of one request', async () => {
+    const W = weights(20, 41);
+    const bytes = new OnnxGraphBuilder('wide_linear')
+      .input('x', 'FLOAT', ['batch', 20])
+      .floatInitializer('W', [20, 1], W)
+      .floatInitializer('b', [1], Float32Array.of(0.5))
+      .node('MatMul', ['x', 'W'], ['xw'])
+      .node('Add', ['xw', 'b'], ['y'])
+      .output('y', 'FLOAT', ['batch', 1])
+      .toBytes();
+    await register('wide', bytes, {});
+    await deploy('wide', 'wide');
+    const rnd = lcg(13);
+    const row = () => Object.fromEntries(Array.from({ length: 20 }, (_, k) => [`f${k}`, Math.fround(rnd() * 4 - 2)]));
+    const background = Array.from({ length: 30 }, row);
+    const x = row();
+    const r = await h.app.inject({ method: 'POST', url: '/api/v1/deployments/wide/explain', headers: viewer, payload: { rows: [x], background: { rows: background } } });
+    expect(r.statusCode, r.body).toBe(200);
+    const e = r.json();
+    expect(e).toMatchObject({ method: 'kernel', space: 'identity', outputs: ['value'] });
+    expect(e.note).toMatch(/2088 coalitions sampled/);
+    // A linear game is fitted exactly by the regression: φ_i = w_i (x_i − mean of the background's x_i).
+    for (let i = 0; i < 20; i++) {
+      const mean = background.reduce((s, b) => s + b[`f${i}`]!, 0) / background.length;
+      expect(Math.abs(e.shap[0][0][i] - W[i]! * (x[`f${i}`]! - mean)), `f${i}`).toBeLessThan(1e-4);
+    }
+    const tooMuch = await h.app.inject({ method: 'POST', url: '/api/v1/deployments/wide/explain', headers: viewer, payload: { rows: Array.from({ length: 100 }, row), background: { rows: Array.from({ length: 200 }, row) }, nsamples: 5000 } });
+    expect(tooMuch.statusCode).toBe(400);
+    expect(tooMuch.json().error.message).toMatch(/nsamples.*at most 25,000,000/s);
   });
 
   it('explains a logged prediction by its id with the version that made it', async () => {

@@ -42,6 +42,8 @@ const REPORT_FORMAT = 'steward.explanation.v1';
 export const MAX_TREE_ROWS = 10_000;
 export const MAX_KERNEL_ROWS = 100;
 export const MAX_INTERACTION_ROWS = 100;
+/** Model rows one KernelSHAP request may cost (rows × coalitions × background rows). */
+export const MAX_KERNEL_MODEL_ROWS = 25_000_000;
 const MAX_BACKGROUND_ROWS = 1_000;
 const METRICS = ['roc_auc', 'accuracy', 'precision', 'recall', 'f1', 'log_loss', 'ece', 'rmse', 'mse', 'mae', 'r2', 'mape'] as const;
 type MetricName = (typeof METRICS)[number];
@@ -226,6 +228,15 @@ export class ExplainService {
     const x = featureMatrix(schema, batch, dict);
     const outputs = await runtime.run(batch.inputs, batch.rows);
     const predictions = predictionsOf(schema, outputs, batch.rows);
+    if (!exact && background) {
+      // KernelSHAP costs rows × coalitions × background rows model rows: bounded per request.
+      const M = schema.features!.length;
+      const coalitions = Math.min(opts.nsamples ?? 2 * M + 2048, M <= 30 ? 2 ** M - 2 : Infinity);
+      const cost = batch.rows * Math.max(coalitions, 1) * background.rows;
+      if (cost > MAX_KERNEL_MODEL_ROWS) {
+        throw invalidField(opts.nsamples !== undefined ? 'nsamples' : 'rows', `KernelSHAP would run the model on ${cost.toLocaleString('en-US')} rows (${batch.rows} rows × ${coalitions} coalitions × ${background.rows} background rows); at most ${MAX_KERNEL_MODEL_ROWS.toLocaleString('en-US')} per request: send fewer rows or a smaller nsamples`, 'TOO_MUCH_WORK');
+      }
+    }
     const e = await explainMatrix(runtime, x, batch.rows, dict, { treeShap: this.pooledShap, background, backgroundHint: hint, backgroundSource: source, nsamples: opts.nsamples, seed: opts.seed });
     const { values: _values, ...rest } = e;
     const out: Omit<Explanation, 'model'> = { ...rest, values: Array.from({ length: batch.rows }, (_, r) => rowValues(schema, x, r, dict)), predictions };

@@ -58,6 +58,15 @@ export class LiveRevision {
     return this.targets[best]!;
   }
 
+  /** The target pick() would choose next, without taking its turn (explanations use it). */
+  peek(): LiveTarget {
+    let best = 0;
+    for (let i = 1; i < this.targets.length; i++) {
+      if (this.credit[i]! + this.targets[i]!.weight > this.credit[best]! + this.targets[best]!.weight) best = i;
+    }
+    return this.targets[best]!;
+  }
+
   /** The primary target serving this version (of `model` when given; the first match otherwise). */
   byVersion(version: number, model?: string): LiveTarget | undefined {
     return this.targets.find((t) => t.version === version && (model === undefined || t.model === model));

@@ -54,3 +54,11 @@ export interface ArtifactStore {
 }
 
 export const SHA256_PATTERN = /^[0-9a-f]{64}$/;
+
+/** A stored JSON document (a profile, a report), read whole and parsed; its hash is checked on the way. */
+export async function readJsonArtifact<T>(store: ArtifactStore, sha256: string): Promise<T> {
+  const opened = await store.open(sha256);
+  const chunks: Buffer[] = [];
+  for await (const c of opened.stream) chunks.push(c as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
+}

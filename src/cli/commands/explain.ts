@@ -8,15 +8,8 @@ import { parseCsv } from '../../serving/decode.js';
 import { cliContext, UsageError } from '../context.js';
 import { keyValues, table } from '../output.js';
 import { predictPayload, readSource } from './deployments.js';
-import { parseDatasetRef } from './monitoring.js';
+import { parseDatasetRef, query } from './monitoring.js';
 
-const q = (params: Record<string, string | undefined>) => {
-  const s = Object.entries(params)
-    .filter(([, v]) => v !== undefined && v !== '')
-    .map(([k, v]) => `${k}=${encodeURIComponent(v!)}`)
-    .join('&');
-  return s ? `?${s}` : '';
-};
 
 const fmt = (v: number) => (Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : String(Number(v.toPrecision(5))));
 const show = (v: unknown) => (v === null || v === undefined ? '(missing)' : typeof v === 'number' ? fmt(v) : Array.isArray(v) ? `[${v.map((x) => (typeof x === 'number' ? fmt(x) : String(x))).join(', ')}]` : String(v));
@@ -113,7 +106,7 @@ export function explainCommands(program: Command): void {
         body.background = bg.kind === 'csv' ? csvRows(bg.text) : bg.body;
       }
       const { client, out } = await cliContext(cmd);
-      const e = await client.json<Explanation>('POST', `/api/v1/deployments/${encodeURIComponent(deployment)}/explain${q({ project: opts.project })}`, body);
+      const e = await client.json<Explanation>('POST', `/api/v1/deployments/${encodeURIComponent(deployment)}/explain${query({ project: opts.project })}`, body);
       out.result(e, () => `${e.model.name} v${e.model.version}\n\n${explanationText(e, row, top)}`);
     });
 
@@ -126,7 +119,7 @@ export function explainCommands(program: Command): void {
       const top = Number(opts.top);
       if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top '${opts.top}' must be a whole number ≥ 1`);
       const { client, out } = await cliContext(cmd);
-      const e = await client.json<Explanation & { deployment: string; time: string }>('GET', `/api/v1/predictions/${encodeURIComponent(id)}/explanation${q({ project: opts.project })}`);
+      const e = await client.json<Explanation & { deployment: string; time: string }>('GET', `/api/v1/predictions/${encodeURIComponent(id)}/explanation${query({ project: opts.project })}`);
       out.result(e, () => `prediction ${id} by ${e.deployment} (${e.model.name} v${e.model.version}) at ${e.time}\n\n${explanationText(e, 0, top)}`);
     });
 
@@ -161,12 +154,12 @@ export function explainCommands(program: Command): void {
       }
       const { client, out } = await cliContext(cmd);
       const base = `/api/v1/models/${encodeURIComponent(model)}/versions/${version}/explanations`;
-      let r = await client.json<ReportView>('POST', `${base}${q({ project: opts.project })}`, body);
+      let r = await client.json<ReportView>('POST', `${base}${query({ project: opts.project })}`, body);
       if (opts.wait) {
         const tty = process.stderr.isTTY && !cmd.optsWithGlobals<{ json?: boolean; quiet?: boolean }>().quiet;
         while (r.status === 'queued' || r.status === 'running') {
           await new Promise((res) => setTimeout(res, 500));
-          r = await client.json<ReportView>('GET', `${base}/${r.id}${q({ project: opts.project })}`);
+          r = await client.json<ReportView>('GET', `${base}/${r.id}${query({ project: opts.project })}`);
           if (tty && r.progress) process.stderr.write(`\r${(r.progress.fraction * 100).toFixed(0).padStart(3)}% ${r.progress.message}\u001b[K`);
         }
         if (tty) process.stderr.write('\n');
@@ -185,11 +178,11 @@ export function explainCommands(program: Command): void {
       const base = `/api/v1/models/${encodeURIComponent(model)}/versions/${version}/explanations`;
       let reportId = id;
       if (!reportId) {
-        const list = await client.json<{ items: ReportView[] }>('GET', `${base}${q({ project: opts.project })}`);
+        const list = await client.json<{ items: ReportView[] }>('GET', `${base}${query({ project: opts.project })}`);
         if (list.items.length === 0) throw new UsageError(`${model} v${version} has no explanation report yet: run 'steward explain report ${model} ${version} --dataset name@version'`);
         reportId = list.items[0]!.id;
       }
-      const r = await client.json<ReportView>('GET', `${base}/${encodeURIComponent(reportId)}${q({ project: opts.project })}`);
+      const r = await client.json<ReportView>('GET', `${base}/${encodeURIComponent(reportId)}${query({ project: opts.project })}`);
       out.result(r, () => reportText(r));
     });
 }

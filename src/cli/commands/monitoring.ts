@@ -4,7 +4,8 @@ import type { MonitoringReport, LabelsResult, ReferenceView } from '../../module
 import { cliContext, UsageError } from '../context.js';
 import { keyValues, table } from '../output.js';
 
-const query = (params: Record<string, string | number | undefined>) => {
+/** A query string from the parameters that are set (`?a=1&b=x`, or nothing). */
+export const query = (params: Record<string, string | number | undefined>) => {
   const q = Object.entries(params)
     .filter(([, v]) => v !== undefined && v !== '')
     .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`)

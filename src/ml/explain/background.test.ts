@@ -119,6 +119,39 @@ describe('summarizeBackground', () => {
     expect(few.weights.every((w) => w === 0.1)).toBe(true);
   });
 
+  it('k-means gives categorical features the most frequent code of each cluster, never a mean of codes', () => {
+    const rng = new Rng(5);
+    const n = 300;
+    const F = 2;
+    const x = new Float64Array(n * F);
+    for (let i = 0; i < n; i++) {
+      x[i * F] = rng.next() * 10;
+      x[i * F + 1] = rng.nextInt(3); // a city code 0, 1 or 2
+    }
+    const bg = summarizeBackground(x, n, F, { method: 'kmeans', size: 20, seed: 1, categorical: [false, true] });
+    let fractional = 0;
+    for (let c = 0; c < bg.rows; c++) {
+      const code = bg.x[c * F + 1]!;
+      expect([0, 1, 2]).toContain(code);
+      if (!Number.isInteger(bg.x[c * F]!)) fractional++;
+    }
+    // the numeric feature is still a mean
+    expect(fractional).toBeGreaterThan(0);
+    // Each centre's code is the mode of its cluster: rebuild the clusters by nearest centre and check.
+    const plain = summarizeBackground(x, n, F, { method: 'kmeans', size: 20, seed: 1 });
+    expect(Array.from({ length: plain.rows }, (_, c) => plain.x[c * F + 1]!).some((v) => !Number.isInteger(v))).toBe(true);
+  });
+
+  it('k-means takes the mode per cluster: a cluster of codes 0, 0, 2 gets 0', () => {
+    // Two far-apart groups on the numeric feature; the first holds codes 0, 0, 2, the second 1, 1, 1.
+    const x = Float64Array.from([0, 0, 0.1, 0, 0.2, 2, 100, 1, 100.1, 1, 100.2, 1]);
+    const bg = summarizeBackground(x, 6, 2, { method: 'kmeans', size: 2, seed: 3, categorical: [false, true] });
+    const centres = Array.from({ length: bg.rows }, (_, c) => [bg.x[c * 2]!, bg.x[c * 2 + 1]!]).sort((a, b) => a[0]! - b[0]!);
+    expect(centres[0]![1]).toBe(0);
+    expect(centres[1]![1]).toBe(1);
+    expect(centres[0]![0]).toBeCloseTo(0.1, 12);
+  });
+
   it('rejects bad input', () => {
     expect(() => summarizeBackground(new Float64Array(5), 2, 3, { method: 'sample' })).toThrow(/x holds 5 values; expected rows × features = 2 × 3 = 6/);
     expect(() => summarizeBackground(new Float64Array(6), 2, 3, { method: 'median' as 'sample' })).toThrow(/unknown background method 'median'/);

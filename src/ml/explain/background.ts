@@ -33,6 +33,11 @@ export interface BackgroundOptions {
   seed?: number;
   /** Lloyd iterations at most (k-means; default 300, scikit-learn's). */
   maxIterations?: number;
+  /**
+   * Per feature: whether its values are category codes. k-means then counts a mismatch as distance 1 and
+   * gives each centre the most frequent code of its rows (a mean of codes would name no category).
+   */
+  categorical?: ArrayLike<boolean>;
 }
 
 export const DEFAULT_BACKGROUND_SIZE = 100;
@@ -55,11 +60,17 @@ export function summarizeBackground(x: Float64Array, rows: number, numFeatures: 
   }
   const maxIterations = options.maxIterations ?? 300;
   if (!Number.isInteger(maxIterations) || maxIterations < 0) throw new Error(`maxIterations must be a whole number >= 0, not ${maxIterations}`);
-  return kmeans(x, rows, F, size, rng, maxIterations);
+  let cat: Uint8Array | null = null;
+  if (options.categorical) {
+    if (options.categorical.length !== F) throw new Error(`categorical has ${options.categorical.length} entries for ${F} features`);
+    cat = Uint8Array.from(Array.from(options.categorical, (b) => (b ? 1 : 0)));
+    if (!cat.some((b) => b === 1)) cat = null;
+  }
+  return kmeans(x, rows, F, size, rng, maxIterations, cat);
 }
 
 /** NaN-aware squared distance between row `i` of `x` and centre `c` of `centres` (see the file comment). */
-function distance(x: Float64Array, i: number, centres: Float64Array, c: number, F: number): number {
+function distance(x: Float64Array, i: number, centres: Float64Array, c: number, F: number, cat: Uint8Array | null): number {
   let s = 0;
   let present = 0;
   const a = i * F;
@@ -67,21 +78,21 @@ function distance(x: Float64Array, i: number, centres: Float64Array, c: number, 
   for (let f = 0; f < F; f++) {
     const d = x[a + f]! - centres[b + f]!;
     if (d === d) {
-      s += d * d;
+      s += cat !== null && cat[f] === 1 ? (d === 0 ? 0 : 1) : d * d;
       present++;
     }
   }
   return present === 0 ? 0 : present === F ? s : (s * F) / present;
 }
 
-function kmeans(x: Float64Array, n: number, F: number, k: number, rng: Rng, maxIterations: number): Background {
+function kmeans(x: Float64Array, n: number, F: number, k: number, rng: Rng, maxIterations: number, cat: Uint8Array | null): Background {
   const centres = new Float64Array(k * F);
   const nearest = new Float64Array(n);
   // k-means++ seeding.
   let chosen = 1;
   const first = rng.nextInt(n);
   centres.set(x.subarray(first * F, first * F + F), 0);
-  for (let i = 0; i < n; i++) nearest[i] = distance(x, i, centres, 0, F);
+  for (let i = 0; i < n; i++) nearest[i] = distance(x, i, centres, 0, F, cat);
   while (chosen < k) {
     let total = 0;
     for (let i = 0; i < n; i++) total += nearest[i]!;
@@ -98,7 +109,7 @@ function kmeans(x: Float64Array, n: number, F: number, k: number, rng: Rng, maxI
     while (nearest[pick]! === 0 && pick > 0) pick--; // rounding at the very end of the scan
     centres.set(x.subarray(pick * F, pick * F + F), chosen * F);
     for (let i = 0; i < n; i++) {
-      const d = distance(x, i, centres, chosen, F);
+      const d = distance(x, i, centres, chosen, F, cat);
       if (d < nearest[i]!) nearest[i] = d;
     }
     chosen++;
@@ -114,7 +125,7 @@ function kmeans(x: Float64Array, n: number, F: number, k: number, rng: Rng, maxI
       let best = 0;
       let bestD = Infinity;
       for (let c = 0; c < chosen; c++) {
-        const d = distance(x, i, centres, c, F);
+        const d = distance(x, i, centres, c, F, cat);
         if (d < bestD) {
           bestD = d;
           best = c;
@@ -147,6 +158,7 @@ function kmeans(x: Float64Array, n: number, F: number, k: number, rng: Rng, maxI
       if (sizes[c] === 0) continue; // an empty cluster keeps its centre
       for (let f = 0; f < F; f++) centres[c * F + f] = counts[c * F + f]! > 0 ? sums[c * F + f]! / counts[c * F + f]! : NaN;
     }
+    if (cat !== null) modes(x, n, F, cat, assign, sizes, centres);
     if (changed === 0) break;
   }
   let kept = 0;
@@ -161,4 +173,30 @@ function kmeans(x: Float64Array, n: number, F: number, k: number, rng: Rng, maxI
     r++;
   }
   return { x: out, rows: kept, weights };
+}
+
+/** Each centre's categorical features as the most frequent present code of its rows (ties: the smallest code). */
+function modes(x: Float64Array, n: number, F: number, cat: Uint8Array, assign: Int32Array, sizes: Int32Array, centres: Float64Array): void {
+  for (let f = 0; f < F; f++) {
+    if (cat[f] !== 1) continue;
+    const counts = new Map<number, number>(); // key: cluster · 2^32 + code
+    for (let i = 0; i < n; i++) {
+      const v = x[i * F + f]!;
+      if (v !== v) continue;
+      const key = assign[i]! * 4294967296 + v;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    const best = new Map<number, { code: number; count: number }>();
+    for (const [key, count] of counts) {
+      const c = Math.floor(key / 4294967296);
+      const code = key - c * 4294967296;
+      const b = best.get(c);
+      if (!b || count > b.count || (count === b.count && code < b.code)) best.set(c, { code, count });
+    }
+    for (let c = 0; c < sizes.length; c++) {
+      if (sizes[c] === 0) continue;
+      const b = best.get(c);
+      centres[c * F + f] = b ? b.code : NaN;
+    }
+  }
 }

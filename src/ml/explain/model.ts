@@ -7,10 +7,11 @@
  *   copy of the data, a grid point) concatenated into as few `predict` calls as possible, each of at most
  *   `maxBatchRows` rows. A job's rows may straddle two calls; the explainer fills and reads them segment by
  *   segment, so no per-row objects are created and nothing but one batch buffer is held at a time.
- * - `Rng`, a self-contained seeded generator (xoshiro128** seeded through splitmix32; Blackman and Vigna
- *   2018) so that every sampled quantity (background samples, k-means++ seeds, coalitions, permutations,
+ * - `Rng`, monitoring's seeded generator (`Random`: xoshiro128** seeded through splitmix32; Blackman and
+ *   Vigna 2018) with integer, shuffle and sampling helpers, so that every sampled quantity (background samples, k-means++ seeds, coalitions, permutations,
  *   ICE rows) is reproducible from one integer seed, independently of Math.random and of the platform.
  */
+import { Random } from '../monitoring/profile.js';
 
 /**
  * Rows are row-major float64, numFeatures wide (NaN = missing; categorical features are numeric codes). Returns rows × numOutputs values, row-major.
@@ -32,49 +33,13 @@ export const DEFAULT_SEED = 0;
  * xoshiro128** (32-bit state words, period 2^128 − 1), seeded by running splitmix32 over the seed so that
  * nearby seeds give unrelated streams. `next()` gives doubles in [0, 1) with 53 random bits.
  */
-export class Rng {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
-
+export class Rng extends Random {
   constructor(seed: number = DEFAULT_SEED) {
     if (!Number.isFinite(seed)) throw new Error(`the seed must be a finite number, not ${seed}`);
-    // Fold the seed's integer part (up to 2^53) into 32 bits, keeping the high word's contribution.
+    // Fold the seed's integer part (up to 2^53) into 32 bits, keeping the high word's contribution; the
+    // generator itself (xoshiro128** seeded by splitmix32) is monitoring's.
     const whole = Math.trunc(seed);
-    let state = (whole | 0) ^ Math.trunc(whole / 4294967296) ^ 0x9e3779b9;
-    const splitmix = (): number => {
-      state = (state + 0x9e3779b9) | 0;
-      let z = state;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.s0 = splitmix();
-    this.s1 = splitmix();
-    this.s2 = splitmix();
-    this.s3 = splitmix();
-    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
-  }
-
-  /** A uniform 32-bit unsigned integer. */
-  nextUint32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = this.s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    return result;
-  }
-
-  /** A uniform double in [0, 1) (53 random bits). */
-  next(): number {
-    const hi = this.nextUint32() >>> 5; // 27 bits
-    const lo = this.nextUint32() >>> 6; // 26 bits
-    return (hi * 67108864 + lo) / 9007199254740992;
+    super(((whole | 0) ^ Math.trunc(whole / 4294967296) ^ 0x9e3779b9) >>> 0);
   }
 
   /** A uniform integer in [0, n), without modulo bias (n ≤ 2^32). */
@@ -122,9 +87,6 @@ export class Rng {
   }
 }
 
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
-}
 
 /** Throws unless `model` has a sane width and output count and `x` holds `rows` rows of it. */
 export function checkModelInput(model: BatchModel, x: Float64Array, rows: number): void {

@@ -57,6 +57,14 @@ describe('scorers vs scikit-learn', () => {
     expect(Math.abs(f1Score(m.labels, pm, m.numOutputs) - m.f1)).toBeLessThan(TOL);
     const r = fixtures.regression as RegressionFixture & { mape: number };
     expect(Math.abs(meanAbsolutePercentageError(r.labels, Float64Array.from(r.predictions), 1) - r.mape)).toBeLessThan(TOL);
+    // Macro averages run over the classes in the labels or the predictions (scikit-learn's values, computed
+    // with /usr/bin/python3: labels [0,1,0,1,1,0], predictions [0,2,1,1,0,0] of 3 classes).
+    const onehot = Float64Array.from([0, 2, 1, 1, 0, 0].flatMap((c) => [0, 1, 2].map((k) => (k === c ? 0.9 : 0.05))));
+    expect(precisionScore([0, 1, 0, 1, 1, 0], onehot, 3)).toBeCloseTo(0.38888888888888884, 12);
+    expect(recallScore([0, 1, 0, 1, 1, 0], onehot, 3)).toBeCloseTo(0.3333333333333333, 12);
+    expect(f1Score([0, 1, 0, 1, 1, 0], onehot, 3)).toBeCloseTo(0.35555555555555557, 12);
+    const absent = Float64Array.from([0, 1, 1, 1, 0, 0].flatMap((c) => [0, 1, 2].map((k) => (k === c ? 0.9 : 0.05))));
+    expect(f1Score([0, 1, 0, 1, 1, 0], absent, 3)).toBeCloseTo(0.6666666666666666, 12);
     // ECE is monitoring's: the same number as its report gives
     expect(eceScore(b.labels, pb, 1)).toBe(binaryMetrics(pb, Float64Array.from(b.labels)).ece);
   });

@@ -181,8 +181,9 @@ function predictedClasses(predicted: Float64Array, n: number, K: number): Int32A
 
 /**
  * Precision, recall and F1 as scikit-learn computes them: of the positive class for binary models, the
- * unweighted mean over the classes for multiclass ('macro'); a class never predicted (or never present)
- * counts 0 for the ratio it cannot have, as scikit-learn's zero_division default does.
+ * unweighted mean over the classes that occur in the labels or the predictions for multiclass ('macro');
+ * a class never predicted (or never present) counts 0 for the ratio it cannot have, as scikit-learn's
+ * zero_division default does.
  */
 function classification(metric: 'precision' | 'recall' | 'f1', yTrue: ArrayLike<number>, predicted: Float64Array, numOutputs: number): number {
   const n = rowsOf(yTrue, predicted, numOutputs, metric);
@@ -192,9 +193,12 @@ function classification(metric: 'precision' | 'recall' | 'f1', yTrue: ArrayLike<
   const tp = new Float64Array(classes);
   const fp = new Float64Array(classes);
   const fn = new Float64Array(classes);
+  const seen = new Uint8Array(classes);
   for (let i = 0; i < n; i++) {
     const y = classIndex(yTrue[i]!, K, metric, i);
     const g = guess[i]!;
+    seen[y] = 1;
+    seen[g] = 1;
     if (g === y) tp[y]!++;
     else {
       fp[g]!++;
@@ -210,8 +214,13 @@ function classification(metric: 'precision' | 'recall' | 'f1', yTrue: ArrayLike<
   };
   if (K === 1) return one(1);
   let sum = 0;
-  for (let c = 0; c < K; c++) sum += one(c);
-  return sum / K;
+  let count = 0;
+  for (let c = 0; c < K; c++) {
+    if (!seen[c]) continue;
+    sum += one(c);
+    count++;
+  }
+  return sum / count;
 }
 
 export const precisionScore: ScoreFunction = (yTrue, predicted, numOutputs = 1) => classification('precision', yTrue, predicted, numOutputs);

@@ -37,7 +37,7 @@ export interface TreeShapPlan {
   /** Per node: the leaf's first table entry (leaves of planned trees). */
   tableAt: Int32Array;
   /** Per node: the number of distinct features on the leaf's path. */
-  width: Uint8Array;
+  width: Uint16Array;
   /** Per node: where the leaf's distinct features start in `features`. */
   featuresAt: Int32Array;
   features: Int32Array;
@@ -85,7 +85,7 @@ export function planTreeShap(e: TreeEnsemble): TreeShapPlan {
   const bit = new Int32Array(nodes);
   const fresh = new Uint8Array(nodes);
   const tableAt = new Int32Array(nodes).fill(-1);
-  const width = new Uint8Array(nodes);
+  const width = new Uint16Array(nodes);
   const featuresAt = new Int32Array(nodes).fill(-1);
   const planned = new Uint8Array(e.numTrees);
   let maxDepth = 0;

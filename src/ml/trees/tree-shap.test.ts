@@ -250,6 +250,19 @@ describe('TreeSHAP', () => {
     });
   }
 
+  it('stays additive when a tree\'s covers do not add up (the bias follows the same cover ratios as the paths)', () => {
+    const b = new TreeEnsembleBuilder(1, 1);
+    // root cover 10, children 3 and 5
+    expect(b.addTree({ numNodes: 3, left: [1, -1, -1], right: [2, -1, -1], feature: [0, 0, 0], threshold: [0, 0, 0], defaultLeft: [0, 0, 0], value: [0, 1, 4], cover: [10, 3, 5], output: 0 })).toBeUndefined();
+    const e = b.finish({ objective: 'regression', sourceObjective: 'test', baseMargin: [0] });
+    expect(shapBias(e)[0]).toBeCloseTo((3 * 1 + 5 * 4) / 10, 12);
+    for (const v of [-1, 1, NaN]) {
+      const x = Float32Array.of(v);
+      const shap = treeShap(e, x, 1);
+      expect(shap.values[0]! + shap.bias[0]!).toBeCloseTo(predictMargin(e, x, 1)[0]!, 6);
+    }
+  });
+
   it('gives the bias as the cover-weighted mean margin', () => {
     const rng = new Random(23);
     const e = randomEnsemble(rng, 1, 3, 3, 1);

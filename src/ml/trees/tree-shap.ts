@@ -27,29 +27,32 @@ export interface ShapValues {
   bias: Float64Array;
 }
 
-/** The cover-weighted mean leaf value of every tree (its expected output when no feature is known). */
+/**
+ * Every tree's expected output when no feature is known, as xgboost computes it: a node's mean is its
+ * children's means weighted by their covers over its own cover (even splits where a node has no cover).
+ * This is exactly what the path-dependent coalition values start from (the product of cover ratios along a
+ * path), so Σ φ + bias equals the margin even when a file's covers do not add up.
+ */
 export function treeExpectations(e: TreeEnsemble): Float64Array {
   const out = new Float64Array(e.numTrees);
   for (let t = 0; t < e.numTrees; t++) {
     const root = e.treeOffsets[t]!;
     const end = e.treeOffsets[t + 1]!;
-    // Leaves' covers sum to the root's only up to rounding in the file: weigh by the leaves' own total.
-    let total = 0;
-    let sum = 0;
-    for (let n = root; n < end; n++) {
-      if (e.feature[n]! >= 0) continue;
-      total += e.cover[n]!;
-      sum += e.cover[n]! * e.value[n]!;
+    // Children come after their parents: one backward sweep sees every child before its parent.
+    const mean = new Float64Array(end - root);
+    for (let n = end - 1; n >= root; n--) {
+      if (e.feature[n]! < 0) {
+        mean[n - root] = e.value[n]!;
+        continue;
+      }
+      const l = e.left[n]!;
+      const r = e.right[n]!;
+      const cover = e.cover[n]!;
+      mean[n - root] = cover > 0 ? (e.cover[l]! * mean[l - root]! + e.cover[r]! * mean[r - root]!) / cover : (mean[l - root]! + mean[r - root]!) / 2;
     }
-    out[t] = total > 0 ? sum / total : meanWithoutCover(e, root);
+    out[t] = mean[0]!;
   }
   return out;
-}
-
-/** With no cover at all, the plain recursion mean (equal weights per child). */
-function meanWithoutCover(e: TreeEnsemble, n: number): number {
-  if (e.feature[n]! < 0) return e.value[n]!;
-  return (meanWithoutCover(e, e.left[n]!) + meanWithoutCover(e, e.right[n]!)) / 2;
 }
 
 /** The expected margin per output: base margin plus the trees' expectations. */
@@ -275,7 +278,7 @@ export interface ShapInteractions {
  * path change when i is held); `algorithm: 'recursive'` runs 2 · numFeatures conditional TreeSHAP passes
  * per row as shap and xgboost do (also used for trees with more than 30 distinct features on a path).
  */
-export function treeShapInteractions(e: TreeEnsemble, x: Float32Array, rows: number, options: TreeShapOptions & { onRow?: (done: number) => void } = {}): ShapInteractions {
+export function treeShapInteractions(e: TreeEnsemble, x: Float32Array, rows: number, options: TreeShapOptions = {}): ShapInteractions {
   const maxDepth = checkInput(e, x, rows);
   const F = e.numFeatures;
   const K = e.numOutputs;
@@ -322,7 +325,6 @@ export function treeShapInteractions(e: TreeEnsemble, x: Float32Array, rows: num
         values[base + i * F + i] = main[(r * K + o) * F + i]! - rest;
       }
     }
-    options.onRow?.(r + 1);
   }
   return { rows, numOutputs: K, numFeatures: F, values, bias: shapBias(e) };
 }

@@ -116,6 +116,24 @@ describe('explaining requests', () => {
     expect(onnx.json().error.message).toMatch(/interaction values need exact TreeSHAP/);
   });
 
+  it('explains with the version the next request would get, without taking its turn in the split', async () => {
+    const { body, contentType } = versionUpload(new Uint8Array(readFileSync(new URL('named-features.json', XGB))), { flavor: 'xgboost-json' });
+    expect((await h.app.inject({ method: 'POST', url: '/api/v1/models/loans/versions', headers: { ...maintainer, 'content-type': contentType }, payload: body })).statusCode).toBe(201);
+    const put = await h.app.inject({ method: 'PUT', url: '/api/v1/deployments/split', headers: maintainer, payload: { targets: [{ model: 'loans', version: 1, weight: 90 }, { model: 'loans', version: 2, weight: 10 }] } });
+    expect(put.statusCode, put.body).toBe(201);
+    const row = { income: 30000, age: 40, home_owner: 0, score: 0.1 };
+    const explained = new Set<number>();
+    for (let i = 0; i < 10; i++) {
+      const r = await h.app.inject({ method: 'POST', url: '/api/v1/deployments/split/explain', headers: viewer, payload: { rows: [row] } });
+      explained.add(r.json().model.version);
+    }
+    // Ten requests through a 90/10 split reach the canary once; ten explanations take no turn at all.
+    expect([...explained]).toEqual([1]);
+    const served: number[] = [];
+    for (let i = 0; i < 10; i++) served.push((await h.app.inject({ method: 'POST', url: '/api/v1/deployments/split/predict', headers: viewer, payload: { rows: [row] } })).json().modelVersion.version);
+    expect(served.filter((v) => v === 2)).toHaveLength(1);
+  });
+
   it('refuses bad input with a 400 naming the field, and anonymous callers even on a public deployment', async () => {
     const bad = await h.app.inject({ method: 'POST', url: '/api/v1/deployments/loans/explain', headers: viewer, payload: { rows: [{ income: 1, age: 2, home_owner: 0, score: 1, colour: 'red' }] } });
     expect(bad.statusCode).toBe(400);
@@ -299,6 +317,7 @@ describe('global explanation reports', () => {
       [{ dataset: 'applications', version: 1, pairs: [['score', 'score']] }, /pairs\[0\]/],
       [{ dataset: 'applications', version: 1, rows: 5 }, /rows/],
       [{ dataset: 'applications', version: 1, metric: 'roc_auc' }, /metric/],
+      [{ dataset: 'applications', version: 1, target: 'approved', metric: 'rmse' }, /metric: rmse scores regression/],
     ];
     const before = (await h.app.inject({ method: 'GET', url, headers: viewer })).json().items.length;
     for (const [payload, message] of cases) {
@@ -308,6 +327,19 @@ describe('global explanation reports', () => {
     }
     expect((await h.app.inject({ method: 'GET', url, headers: viewer })).json().items.length).toBe(before);
     expect((await h.app.inject({ method: 'POST', url, headers: viewer, payload: { dataset: 'applications', version: 1 } })).statusCode).toBe(403);
+  });
+
+  it('notes a feature whose percentiles leave no grid instead of failing the report', async () => {
+    // score: 97% zeros and 150 distinct other values, so its 5th and 95th percentiles are both 0.
+    const r = lcg(17);
+    const sparse = Array.from({ length: 5000 }, (_, i) => [Math.round(5000 + r() * 60000), Math.round(20 + r() * 50), r() < 0.4 ? 1 : 0, i % 33 === 0 ? Number((i / 1000 + 0.001).toFixed(3)) : 0]);
+    await datasetVersion('sparse', [...FEATURES], sparse);
+    const post = await h.app.inject({ method: 'POST', url: '/api/v1/models/loans/versions/1/explanations', headers: maintainer, payload: { dataset: 'sparse', version: 1, rows: 5000, features: ['score', 'age'] } });
+    expect(post.statusCode, post.body).toBe(202);
+    const report = await finished('loans', post.json().id);
+    expect(report.status, report.error).toBe('succeeded');
+    expect(report.result.notes).toEqual([expect.stringMatching(/^no partial dependence for score: .*percentiles/)]);
+    expect(report.result.partialDependence.map((p: { feature: string }) => p.feature)).toEqual(['age']);
   });
 
   it('marks a failing report failed with its reason, and retries it on request', async () => {
@@ -363,7 +395,7 @@ describe('global explanation reports', () => {
     });
     const e = await h.app.inject({ method: 'POST', url: '/api/v1/deployments/mlp/explain', headers: viewer, payload: { rows: [{ f0: 0.1, f1: 0.2, f2: 0.3, f3: 0.4 }], nsamples: 14 } });
     expect(e.statusCode, e.body).toBe(200);
-    expect(e.json().note).toMatch(/100 background rows \(k-means of the monitoring reference's rows\)/);
+    expect(e.json().note).toMatch(/100 background rows \(k-means centres of the monitoring reference's rows\)/);
     expect(e.json().additivityError).toBeLessThan(1e-9);
   });
 

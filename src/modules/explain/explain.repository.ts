@@ -7,6 +7,8 @@ export type ExplanationReportRow = ExplanationReportTable;
 export interface ExplanationRepository {
   put(row: ExplanationReportRow): Promise<void>;
   get(id: string): Promise<ExplanationReportRow | undefined>;
+  /** Moves a report to status `to` if its status is one of `from`; false when it was not. */
+  claim(id: string, from: string[], to: string): Promise<boolean>;
   update(id: string, patch: Partial<Pick<ExplanationReportRow, 'status' | 'job_id' | 'result_sha256' | 'summary' | 'error' | 'finished_at'>>): Promise<void>;
   /** A version's reports, newest first. */
   byVersion(modelVersionId: string, limit: number): Promise<ExplanationReportRow[]>;
@@ -23,6 +25,11 @@ export class KyselyExplanationRepository implements ExplanationRepository {
 
   get(id: string): Promise<ExplanationReportRow | undefined> {
     return this.db.selectFrom('explanation_reports').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async claim(id: string, from: string[], to: string): Promise<boolean> {
+    const r = await this.db.updateTable('explanation_reports').set({ status: to }).where('id', '=', id).where('status', 'in', from).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   }
 
   async update(id: string, patch: Partial<Pick<ExplanationReportRow, 'status' | 'job_id' | 'result_sha256' | 'summary' | 'error' | 'finished_at'>>): Promise<void> {

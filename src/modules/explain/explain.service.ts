@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import type { DataEngine } from '../../data/engine.js';
 import type { MetadataStore } from '../../db/metadata-store.js';
 import type { ModelVersionRow } from '../../db/schema.js';
-import { summarizeBackground, type Background } from '../../ml/explain/kernel-shap.js';
+import { DEFAULT_EXACT_MAX_FEATURES, type Background } from '../../ml/explain/kernel-shap.js';
 import { Rng } from '../../ml/explain/model.js';
 import { gridFor, partialDependence, partialDependence2d } from '../../ml/explain/partial-dependence.js';
 import { permutationImportance, SCORERS } from '../../ml/explain/permutation.js';
@@ -23,7 +23,7 @@ import { predictionsOf, type InferenceService } from '../../serving/inference.se
 import type { ModelSchema } from '../../serving/model-schema.js';
 import { stewardDecoder } from '../../serving/protocols.js';
 import type { ModelRuntime, RuntimeCache } from '../../serving/runtimes.js';
-import type { ArtifactStore } from '../../storage/artifact-store.js';
+import { readJsonArtifact, type ArtifactStore } from '../../storage/artifact-store.js';
 import { domainEvent } from '../events/domain-event.js';
 import type { JobContext } from '../jobs/job-worker.js';
 import type { JobsService } from '../jobs/jobs.service.js';
@@ -42,8 +42,25 @@ const REPORT_FORMAT = 'steward.explanation.v1';
 export const MAX_TREE_ROWS = 10_000;
 export const MAX_KERNEL_ROWS = 100;
 export const MAX_INTERACTION_ROWS = 100;
-/** Model rows one KernelSHAP request may cost (rows × coalitions × background rows). */
+/** Model rows one KernelSHAP request may cost (rows × coalitions × background rows); a report, more. */
 export const MAX_KERNEL_MODEL_ROWS = 25_000_000;
+export const MAX_REPORT_KERNEL_MODEL_ROWS = 200_000_000;
+/** Numbers one answer may hold (rows × outputs × features, times features again for interactions). */
+export const MAX_ANSWER_VALUES = 5_000_000;
+const CLASSIFIER_METRICS = new Set(['roc_auc', 'accuracy', 'precision', 'recall', 'f1', 'log_loss', 'ece']);
+
+/** Coalitions KernelSHAP evaluates per row for M features (every one when M is small enough to enumerate). */
+export function kernelCoalitions(M: number, nsamples?: number): number {
+  if (M <= 1) return 1;
+  const all = M <= 30 ? 2 ** M - 2 : Infinity;
+  if (M <= DEFAULT_EXACT_MAX_FEATURES) return all;
+  return Math.min(nsamples ?? 2 * M + 2048, all);
+}
+
+/** Which features k-means should treat as category codes (text and booleans). */
+function categoricalFeatures(schema: ModelSchema): boolean[] {
+  return schema.features!.map((f) => f.datatype === 'BYTES' || f.datatype === 'BOOL');
+}
 const MAX_BACKGROUND_ROWS = 1_000;
 const METRICS = ['roc_auc', 'accuracy', 'precision', 'recall', 'f1', 'log_loss', 'ece', 'rmse', 'mse', 'mae', 'r2', 'mape'] as const;
 type MetricName = (typeof METRICS)[number];
@@ -95,6 +112,8 @@ export interface ReportResult {
   partialDependence: { feature: string; kind: 'numeric' | 'categorical'; grid: (number | string)[]; outputs: string[]; average: number[][]; ice: number[][][] }[];
   partialDependence2d: { features: [string, string]; grid: [(number | string)[], (number | string)[]]; outputs: string[]; values: number[][][] }[];
   additivityError: number;
+  /** What could not be computed, and why (e.g. a feature whose percentiles leave no grid). */
+  notes: string[];
 }
 
 interface StoredReport {
@@ -141,7 +160,10 @@ export class ExplainService {
     },
   ) {}
 
-  private readonly pooledShap = (e: TreeEnsemble, x: Float32Array, rows: number) => this.deps.shapPool.treeShap(e, x, rows);
+  /** TreeSHAP in the pool, keyed by the runtime's artifact (a reloaded model reuses the workers' plans). */
+  private pooledShap(runtime: ModelRuntime) {
+    return (e: TreeEnsemble, x: Float32Array, rows: number) => this.deps.shapPool.treeShap(e, x, rows, runtime.key);
+  }
 
   // ----------------------------------------------------------------------------------------------
   // Explaining requests and logged predictions
@@ -156,12 +178,19 @@ export class ExplainService {
     const opts = { ...kernelOptions(nsamples, seed), interactions: interactions === true };
     if (interactions !== undefined && typeof interactions !== 'boolean') throw invalidField('interactions', 'must be true or false');
     const revision = this.deps.inference.revision(projectName, deployment);
-    const target = this.deps.inference.target(revision);
+    // The target the next request would get, without taking its turn: explaining does not move the split.
+    const target = revision.peek();
     const runtime = target.runtime;
     const batch = decode(runtime.schema);
-    const versionRow = await this.deps.store.versions.getByNames(revision.project, target.model, target.version);
-    const explained = await this.explainBatch(runtime, batch, versionRow?.version.id ?? null, background, opts);
-    return { model: { name: target.model, version: target.version }, ...explained };
+    // Held like a request, so that a redeploy meanwhile does not close the runtime under it.
+    revision.enter();
+    try {
+      const versionRow = await this.deps.store.versions.getByNames(revision.project, target.model, target.version);
+      const explained = await this.explainBatch(runtime, batch, versionRow?.version.id ?? null, background, opts);
+      return { model: { name: target.model, version: target.version }, ...explained };
+    } finally {
+      revision.leave();
+    }
   }
 
   /** GET /api/v1/predictions/{id}/explanation */
@@ -200,6 +229,12 @@ export class ExplainService {
     const exact = runtime.trees !== undefined;
     if (opts.interactions && !exact) throw invalidField('interactions', `SHAP interaction values need exact TreeSHAP: this is a ${runtime.flavor} model, not a tree model`);
     if (opts.interactions && batch.rows > MAX_INTERACTION_ROWS) throw invalidField('rows', `explains at most ${MAX_INTERACTION_ROWS} rows per request with interaction values (got ${batch.rows})`, 'TOO_MANY_ROWS');
+    const F = schema.features!.length;
+    const K = runtime.trees ? runtime.trees.numOutputs : Math.max(1, schema.outputs[schema.predictionOutput]?.shape.slice(1).reduce((a, b) => a * Math.max(b, 1), 1) ?? 1);
+    const size = batch.rows * K * F * (opts.interactions ? F : 1);
+    if (size > MAX_ANSWER_VALUES) {
+      throw invalidField(opts.interactions ? 'interactions' : 'rows', `the answer would hold ${size.toLocaleString('en-US')} values (${batch.rows} rows × ${K} outputs × ${F} features${opts.interactions ? ` × ${F}` : ''}); at most ${MAX_ANSWER_VALUES.toLocaleString('en-US')}: send fewer rows`, 'TOO_MUCH_WORK');
+    }
     const limit = exact ? MAX_TREE_ROWS : MAX_KERNEL_ROWS;
     if (batch.rows > limit) throw invalidField('rows', `explains at most ${limit} rows per request with ${exact ? 'TreeSHAP' : 'KernelSHAP'} (got ${batch.rows}); use an explanation report for a dataset`, 'TOO_MANY_ROWS');
     let dict = new Dictionaries();
@@ -208,40 +243,39 @@ export class ExplainService {
     let hint = 'send "background": {"rows": [...]} with the request, create an explanation report for this model version on a dataset (its background summary is reused), or set its monitoring reference';
     if (!exact) {
       if (backgroundBody !== undefined) {
-        background = this.backgroundFromBody(schema, backgroundBody, dict, opts.seed);
-        source = 'k-means of the background sent';
+        background = await this.backgroundFromBody(schema, backgroundBody, dict, opts.seed);
+        source = background.rows < 100 ? 'the background rows sent' : 'k-means centres of the background rows sent';
       } else if (versionId) {
         const stored = await this.storedBackground(versionId);
         if (stored) {
           dict = Dictionaries.fromJSON(stored.dictionaries);
           background = stored.background;
-          source = "k-means of the newest explanation report's dataset";
+          source = "k-means centres of the newest explanation report's dataset";
         } else {
           background = await this.referenceBackground(schema, versionId);
-          if (background) source = "k-means of the monitoring reference's rows";
+          if (background) source = "k-means centres of the monitoring reference's rows";
         }
       } else hint = 'send "background": {"rows": [...]}';
     } else if (backgroundBody !== undefined) {
       // Checked all the same: a background that does not fit the model is a mistake worth saying.
-      this.backgroundFromBody(schema, backgroundBody, new Dictionaries(), opts.seed);
+      this.backgroundRows(schema, backgroundBody, new Dictionaries());
     }
     const x = featureMatrix(schema, batch, dict);
     const outputs = await runtime.run(batch.inputs, batch.rows);
     const predictions = predictionsOf(schema, outputs, batch.rows);
     if (!exact && background) {
       // KernelSHAP costs rows × coalitions × background rows model rows: bounded per request.
-      const M = schema.features!.length;
-      const coalitions = Math.min(opts.nsamples ?? 2 * M + 2048, M <= 30 ? 2 ** M - 2 : Infinity);
-      const cost = batch.rows * Math.max(coalitions, 1) * background.rows;
+      const coalitions = kernelCoalitions(F, opts.nsamples);
+      const cost = batch.rows * coalitions * background.rows;
       if (cost > MAX_KERNEL_MODEL_ROWS) {
         throw invalidField(opts.nsamples !== undefined ? 'nsamples' : 'rows', `KernelSHAP would run the model on ${cost.toLocaleString('en-US')} rows (${batch.rows} rows × ${coalitions} coalitions × ${background.rows} background rows); at most ${MAX_KERNEL_MODEL_ROWS.toLocaleString('en-US')} per request: send fewer rows or a smaller nsamples`, 'TOO_MUCH_WORK');
       }
     }
-    const e = await explainMatrix(runtime, x, batch.rows, dict, { treeShap: this.pooledShap, background, backgroundHint: hint, backgroundSource: source, nsamples: opts.nsamples, seed: opts.seed });
+    const e = await explainMatrix(runtime, x, batch.rows, dict, { treeShap: this.pooledShap(runtime), background, backgroundHint: hint, backgroundSource: source, nsamples: opts.nsamples, seed: opts.seed });
     const { values: _values, ...rest } = e;
     const out: Omit<Explanation, 'model'> = { ...rest, values: Array.from({ length: batch.rows }, (_, r) => rowValues(schema, x, r, dict)), predictions };
     if (opts.interactions) {
-      const inter = await this.deps.shapPool.treeShapInteractions(runtime.trees!, Float32Array.from(x), batch.rows);
+      const inter = await this.deps.shapPool.treeShapInteractions(runtime.trees!, Float32Array.from(x), batch.rows, runtime.key);
       const F = inter.numFeatures;
       const K = inter.numOutputs;
       out.interactions = Array.from({ length: batch.rows }, (_, r) =>
@@ -251,15 +285,20 @@ export class ExplainService {
     return out;
   }
 
-  private backgroundFromBody(schema: ModelSchema, body: unknown, dict: Dictionaries, seed: number): Background {
+  private async backgroundFromBody(schema: ModelSchema, body: unknown, dict: Dictionaries, seed: number): Promise<Background> {
+    const { x, rows } = this.backgroundRows(schema, body, dict);
+    return this.deps.shapPool.summarizeBackground(x, rows, schema.features!.length, { method: 'kmeans', size: 100, seed, maxIterations: 100, categorical: categoricalFeatures(schema) });
+  }
+
+  /** The background rows of a request, decoded against the model's schema (400 naming the row at fault). */
+  private backgroundRows(schema: ModelSchema, body: unknown, dict: Dictionaries): { x: Float64Array; rows: number } {
     const b = body as Record<string, unknown> | null;
     if (b === null || typeof b !== 'object' || Array.isArray(b) || !Array.isArray(b.rows)) throw invalidField('background', 'must be {"rows": [{feature: value, …}, …]} with the model\'s features');
     for (const k of Object.keys(b)) if (k !== 'rows') throw invalidField(`background.${k.slice(0, 100)}`, 'is not a field (send "rows")');
     if (b.rows.length === 0) throw invalidField('background.rows', 'is empty; send at least one row');
     if (b.rows.length > MAX_BACKGROUND_ROWS) throw invalidField('background.rows', `holds ${b.rows.length} rows; send at most ${MAX_BACKGROUND_ROWS} (a sample or cluster centres)`);
     const batch = decodeRecords(schema, b.rows, 'background.rows');
-    const F = schema.features!.length;
-    return summarizeBackground(featureMatrix(schema, batch, dict), batch.rows, F, { method: 'kmeans', size: 100, seed });
+    return { x: featureMatrix(schema, batch, dict), rows: batch.rows };
   }
 
   private async storedBackground(versionId: string): Promise<{ background: Background; dictionaries: Record<string, string[]> } | null> {
@@ -295,18 +334,15 @@ export class ExplainService {
       const rows = Math.min(sample.rows, 10_000);
       const x = new Float64Array(rows * F);
       for (let r = 0; r < rows; r++) for (let f = 0; f < F; f++) x[r * F + f] = sample.data[r * C + index[f]!]!;
-      bg = summarizeBackground(x, rows, F, { method: 'kmeans', size: 100, seed: 0 });
+      bg = await this.deps.shapPool.summarizeBackground(x, rows, F, { method: 'kmeans', size: 100, seed: 0, maxIterations: 100, categorical: categoricalFeatures(schema) });
     }
     if (this.backgrounds.size > 32) this.backgrounds.delete(this.backgrounds.keys().next().value!);
     this.backgrounds.set(key, bg ? { background: bg, dictionaries: {} } : null);
     return bg;
   }
 
-  private async readStored(sha256: string): Promise<StoredReport> {
-    const opened = await this.deps.artifacts.open(sha256);
-    const chunks: Buffer[] = [];
-    for await (const c of opened.stream) chunks.push(c as Buffer);
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as StoredReport;
+  private readStored(sha256: string): Promise<StoredReport> {
+    return readJsonArtifact<StoredReport>(this.deps.artifacts, sha256);
   }
 
   // ----------------------------------------------------------------------------------------------
@@ -333,6 +369,15 @@ export class ExplainService {
     try {
       const features = featureNames(runtime.schema);
       if (params.rows === 0) params.rows = runtime.trees ? 1000 : 100;
+      if (params.metric !== null && CLASSIFIER_METRICS.has(params.metric) !== runtime.schema.probabilities) {
+        throw invalidField('metric', `${params.metric} scores ${runtime.schema.probabilities ? 'regression' : 'classifiers'}, and this model ${runtime.schema.probabilities ? 'predicts class probabilities' : 'predicts values'}`);
+      }
+      if (!runtime.trees) {
+        const cost = params.rows * kernelCoalitions(features.length) * Math.min(params.background, dv.row_count);
+        if (cost > MAX_REPORT_KERNEL_MODEL_ROWS) {
+          throw invalidField('rows', `KernelSHAP would run the model on ${cost.toLocaleString('en-US')} rows (${params.rows} rows × ${kernelCoalitions(features.length)} coalitions × ${params.background} background rows); at most ${MAX_REPORT_KERNEL_MODEL_ROWS.toLocaleString('en-US')}: ask for fewer rows or background rows`, 'TOO_MUCH_WORK');
+        }
+      }
       for (const f of params.features ?? []) if (!features.includes(f)) throw invalidField('features', `'${f}' is not a feature of the model (its features are ${features.join(', ')})`, 'UNKNOWN_FEATURE');
       params.pairs.forEach(([a, c], i) => {
         for (const f of [a, c]) if (!features.includes(f)) throw invalidField(`pairs[${i}]`, `'${f}' is not a feature of the model`, 'UNKNOWN_FEATURE');
@@ -365,8 +410,11 @@ export class ExplainService {
     const found = await this.version(projectName, model, version);
     const row = await store.explanations.get(id);
     if (!row || row.model_version_id !== found.version.id) throw notFound('EXPLANATION_NOT_FOUND', `version ${version} of '${model}' has no explanation report ${id}`);
-    if (row.status !== 'FAILED') throw conflict('EXPLANATION_NOT_FAILED', `report ${id} is ${row.status.toLowerCase()}; only a failed report can be retried`);
+    const seen = (await this.view(row, model, version, false)).status;
+    if (seen !== 'failed') throw conflict('EXPLANATION_NOT_FAILED', `report ${id} is ${seen}; only a failed report can be retried`);
     const updated = await store.transaction(async (tx) => {
+      // Checked again where it counts: two retries at once must not both queue a job.
+      if (!(await tx.explanations.claim(id, [row.status], 'QUEUED'))) throw conflict('EXPLANATION_NOT_FAILED', `report ${id} is no longer failed; only a failed report can be retried`);
       const job = await this.deps.jobs.enqueue(tx, actor.name, { type: EXPLAIN_REPORT_JOB, payload: { reportId: id }, projectId: found.project.id, maxAttempts: 1 });
       await tx.explanations.update(id, { status: 'QUEUED', job_id: job.id, error: null, finished_at: null });
       await tx.events.append(domainEvent(clock, actor.name, 'explanation.report_retried', { type: 'model_version', id: found.version.id, projectId: found.project.id }, { model, version, reportId: id }));
@@ -393,9 +441,17 @@ export class ExplainService {
     const p = JSON.parse(row.params) as ReportParams;
     const { dataset, datasetVersion, ...params } = p;
     let progress: ReportView['progress'] = null;
+    let status = row.status;
+    let error = row.error;
     if (row.status === 'QUEUED' || row.status === 'RUNNING') {
       const job = await this.deps.jobs.get(row.job_id).catch(() => null);
       if (job) progress = { fraction: job.progress, message: job.progressMessage };
+      // A job that ended without settling its report (its process died, its lease ran out): the report failed.
+      if (job?.status === 'FAILED') {
+        status = 'FAILED';
+        error = job.error ?? 'the report job failed';
+        progress = null;
+      }
     }
     const summary = row.summary ? (JSON.parse(row.summary) as { method: string; top: { feature: string; meanAbsShap: number }[] }) : null;
     const out: ReportView = {
@@ -403,8 +459,8 @@ export class ExplainService {
       model,
       version,
       dataset: { name: dataset, version: datasetVersion },
-      status: row.status.toLowerCase() as ReportView['status'],
-      error: row.error,
+      status: status.toLowerCase() as ReportView['status'],
+      error,
       jobId: row.job_id,
       progress,
       createdAt: row.created_at,
@@ -428,7 +484,15 @@ export class ExplainService {
     try {
       if (!versionRow) throw new DomainError('not_found', 'MODEL_VERSION_NOT_FOUND', 'the model version no longer exists');
       if (!dv) throw new DomainError('not_found', 'DATASET_VERSION_NOT_FOUND', 'the dataset version no longer exists');
-      await store.explanations.update(reportId, { status: 'RUNNING' });
+      // Only the report's current job runs it (a job re-claimed after its lease was lost, or replaced by a retry, stops).
+      if (row.job_id !== ctx.id) return { rows: 0 };
+      const started = await store.transaction(async (tx) => {
+        // RUNNING too: the same job taking over after its process died mid-run.
+        if (!(await tx.explanations.claim(reportId, ['QUEUED', 'RUNNING'], 'RUNNING'))) return false;
+        await tx.events.append(domainEvent(clock, 'system', 'explanation.report_started', { type: 'model_version', id: row.model_version_id }, { reportId, job: ctx.id }));
+        return true;
+      });
+      if (!started) return { rows: 0 };
       const runtime = await this.acquire(versionRow);
       try {
         const result = await this.computeReport(runtime, { path: await artifacts.localPath(dv.stored_sha256), format: 'parquet', label: `dataset '${params.dataset}' version ${params.datasetVersion}` }, params, ctx);
@@ -437,6 +501,7 @@ export class ExplainService {
         const importance = Object.fromEntries(result.stored.result.importance.map((i) => [i.feature, i.meanAbsShap]));
         const summary = { method: result.stored.result.method, top: result.stored.result.importance.slice(0, 10).map((i) => ({ feature: i.feature, meanAbsShap: i.meanAbsShap })), importance };
         await store.transaction(async (tx) => {
+          if ((await tx.explanations.get(reportId))?.job_id !== ctx.id) return;
           await tx.explanations.update(reportId, { status: 'SUCCEEDED', result_sha256: blob.sha256, summary: JSON.stringify(summary), error: null, finished_at: isoTime(clock) });
           await tx.events.append(domainEvent(clock, 'system', 'explanation.report_ready', { type: 'model_version', id: row.model_version_id }, { reportId, rows: result.rows, method: result.stored.result.method }));
         });
@@ -446,6 +511,7 @@ export class ExplainService {
       }
     } catch (err) {
       await store.transaction(async (tx) => {
+        if ((await tx.explanations.get(reportId))?.job_id !== ctx.id) return;
         await tx.explanations.update(reportId, { status: 'FAILED', error: (err as Error).message.slice(0, 2000), finished_at: isoTime(clock) });
         await tx.events.append(domainEvent(clock, 'system', 'explanation.report_failed', { type: 'model_version', id: row.model_version_id }, { reportId, error: (err as Error).message.slice(0, 300) }));
       });
@@ -507,19 +573,19 @@ export class ExplainService {
     const bgRows = Int32Array.from(new Rng(params.seed + 1).sample(n, bgSource)).sort();
     const bgX = new Float64Array(bgSource * F);
     for (let i = 0; i < bgSource; i++) bgX.set(all.subarray(bgRows[i]! * F, (bgRows[i]! + 1) * F), i * F);
-    const background = summarizeBackground(bgX, bgSource, F, { method: 'kmeans', size: params.background, seed: params.seed });
+    const background = await this.deps.shapPool.summarizeBackground(bgX, bgSource, F, { method: 'kmeans', size: params.background, seed: params.seed, maxIterations: 100, categorical: categoricalFeatures(schema) });
 
     await ctx.progress(0.1, `explaining ${sampleRows} rows with ${exact ? 'TreeSHAP' : 'KernelSHAP'}`);
     let lastReport = 0;
     const e = await explainMatrix(runtime, x, sampleRows, dict, {
-      treeShap: this.pooledShap,
+      treeShap: this.pooledShap(runtime),
       background,
       seed: params.seed,
       onProgress: (done, total) => {
         const now = Date.now();
         if (now - lastReport > 1000) {
           lastReport = now;
-          void ctx.progress(0.1 + (0.5 * done) / total, `explained ${done} of ${total} rows`);
+          ctx.progress(0.1 + (0.5 * done) / total, `explained ${done} of ${total} rows`).catch(() => undefined);
         }
       },
     });
@@ -574,10 +640,16 @@ export class ExplainService {
     const pdpRows = Math.min(sampleRows, 1000);
     const pdpX = x.subarray(0, pdpRows * F);
     const partial: ReportResult['partialDependence'] = [];
+    const notes: string[] = [];
     for (const name of pdpFeatures) {
       const f = features.indexOf(name);
-      const grid = gridFor(column(f), { categorical: categorical(f) });
-      if (grid.length === 0) continue;
+      let grid: Float64Array;
+      try {
+        grid = gridFor(column(f), { categorical: categorical(f) });
+      } catch (err) {
+        notes.push(`no partial dependence for ${name}: ${(err as Error).message}`);
+        continue;
+      }
       const pd = await partialDependence(model, pdpX, pdpRows, f, grid, { iceRows: 50, seed: params.seed });
       const G = grid.length;
       const L = pd.iceRows.length;
@@ -595,9 +667,15 @@ export class ExplainService {
       await ctx.progress(0.9, `2-D partial dependence of ${a} and ${c}`);
       const fa = features.indexOf(a);
       const fc = features.indexOf(c);
-      const ga = gridFor(column(fa), { categorical: categorical(fa), resolution: 20 });
-      const gc = gridFor(column(fc), { categorical: categorical(fc), resolution: 20 });
-      if (ga.length === 0 || gc.length === 0) continue;
+      let ga: Float64Array;
+      let gc: Float64Array;
+      try {
+        ga = gridFor(column(fa), { categorical: categorical(fa), resolution: 20 });
+        gc = gridFor(column(fc), { categorical: categorical(fc), resolution: 20 });
+      } catch (err) {
+        notes.push(`no 2-D partial dependence for ${a} and ${c}: ${(err as Error).message}`);
+        continue;
+      }
       const pd = await partialDependence2d(model, pdpX, pdpRows, [fa, fc], [ga, gc]);
       const A = ga.length;
       const B = gc.length;
@@ -622,6 +700,7 @@ export class ExplainService {
       partialDependence: partial,
       partialDependence2d: partial2d,
       additivityError: e.additivityError,
+      notes,
     };
     return {
       rows: n,

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { treeShap, treeShapInteractions } from '../../ml/trees/tree-shap.js';
 import { parseXgboostJson } from '../../ml/trees/xgboost-json.js';
+import { summarizeBackground } from '../../ml/explain/background.js';
 import { TreeShapPool } from './tree-shap-pool.js';
 
 const load = (name: string) => parseXgboostJson(new Uint8Array(readFileSync(new URL(`../../../test/fixtures/xgboost/${name}.json`, import.meta.url)))).ensemble;
@@ -52,6 +53,15 @@ describe('TreeShapPool', () => {
         expect((await pool.treeShap(e, x, 7)).values).toEqual(treeShap(e, x, 7).values);
       }
     }
+  });
+
+  it('summarizes a background in a worker exactly as inline', async () => {
+    const x = Float64Array.from({ length: 500 * 3 }, (_, i) => Math.sin(i * 0.37) * 5);
+    const options = { method: 'kmeans' as const, size: 20, seed: 4 };
+    const got = await pool.summarizeBackground(x, 500, 3, options);
+    const want = summarizeBackground(x, 500, 3, options);
+    expect(got.x).toEqual(want.x);
+    expect(got.weights).toEqual(want.weights);
   });
 
   it('runs inline with no threads, and refuses work once closed', async () => {

@@ -1,60 +1,78 @@
 /**
- * TreeSHAP off the event loop: a pool of worker threads (tree-shap.worker.ts) that explain row batches.
- * A batch is cut into one part per worker; each worker keeps the last few ensembles it was sent (with their
- * precomputed plans, which take a while to build for a large model), so an ensemble crosses to a worker
- * once. With no threads (size 0) the work runs inline, for tests and tiny deployments.
+ * Explanation work off the event loop: a pool of worker threads (tree-shap.worker.ts) for TreeSHAP and
+ * interaction values of row batches, and for k-means background summaries. A TreeSHAP batch is cut into one
+ * part per worker; each worker keeps the last few ensembles it was sent (with their precomputed plans, which
+ * take a while to build for a large model), so an ensemble crosses to a worker once per key (the runtime's
+ * artifact key when given: a model reloaded from the same file is the same key). With no threads (size 0)
+ * the work runs inline, for tests and tiny deployments.
  *
- * Explaining 10,000 rows of a 200-tree model takes seconds of CPU: on the serving thread that would stall
- * every request meanwhile.
+ * Explaining 10,000 rows of a 200-tree model, or clustering 10,000 rows into 100 centres, takes seconds of
+ * CPU: on the serving thread that would stall every request meanwhile.
  */
-import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
+import { summarizeBackground, type Background, type BackgroundOptions } from '../../ml/explain/background.js';
 import type { TreeEnsemble } from '../../ml/trees/tree-ensemble.js';
 import { shapBias, treeShap, treeShapInteractions, type ShapInteractions, type ShapValues } from '../../ml/trees/tree-shap.js';
 import { startWorker } from '../../platform/worker-threads.js';
 
+type Answer = { values?: Float64Array; background?: Background; error?: string; missing?: boolean };
+
 interface Pending {
-  resolve: (v: Float64Array) => void;
+  settle: (a: Answer) => void;
   reject: (e: unknown) => void;
-  retry: () => void;
 }
 
 interface Slot {
   worker: Worker | null;
-  /** Keys of the ensembles this worker holds. */
+  /** Keys of the ensembles the current worker holds (as far as we know: it may have let some go). */
   holds: Set<string>;
+  /** Requests in flight on the current worker. */
   pending: Map<number, Pending>;
 }
+
+const MAX_HELD_KEYS = 64;
 
 export class TreeShapPool {
   private readonly slots: Slot[];
   private readonly keys = new WeakMap<TreeEnsemble, string>();
   private nextKey = 0;
   private nextId = 0;
+  private nextSlot = 0;
   private closed = false;
 
-  constructor(readonly size = Math.min(2, availableParallelism())) {
-    if (!Number.isInteger(size) || size < 0 || size > availableParallelism() * 4) throw new Error(`TreeSHAP pool size ${size} is out of range`);
-    this.slots = Array.from({ length: size }, () => ({ worker: null, holds: new Set(), pending: new Map() }));
+  constructor(readonly size = 2) {
+    if (!Number.isInteger(size) || size < 0 || size > 64) throw new Error(`the explanation worker pool size must be 0 to 64, not ${size}`);
+    this.slots = Array.from({ length: size }, () => ({ worker: null, holds: new Set<string>(), pending: new Map<number, Pending>() }));
   }
 
-  /** SHAP values of `rows` rows (as treeShap), computed by the workers. */
-  treeShap(e: TreeEnsemble, x: Float32Array, rows: number): Promise<ShapValues> {
-    return this.split(e, x, rows, false);
+  /** SHAP values of `rows` rows (as treeShap), computed by the workers. `key` names the ensemble stably. */
+  treeShap(e: TreeEnsemble, x: Float32Array, rows: number, key?: string): Promise<ShapValues> {
+    return this.split(e, x, rows, false, key);
   }
 
   /** SHAP interaction values of `rows` rows (as treeShapInteractions), computed by the workers. */
-  treeShapInteractions(e: TreeEnsemble, x: Float32Array, rows: number): Promise<ShapInteractions> {
-    return this.split(e, x, rows, true);
+  treeShapInteractions(e: TreeEnsemble, x: Float32Array, rows: number, key?: string): Promise<ShapInteractions> {
+    return this.split(e, x, rows, true, key);
   }
 
-  private async split(e: TreeEnsemble, x: Float32Array, rows: number, interactions: boolean): Promise<ShapValues> {
+  /** summarizeBackground in a worker. */
+  async summarizeBackground(x: Float64Array, rows: number, features: number, options: BackgroundOptions): Promise<Background> {
+    if (this.size === 0) return summarizeBackground(x, rows, features, options);
+    const slot = this.slots[this.nextSlot++ % this.size]!;
+    const answer = await this.send(slot, (id) => ({ id, kind: 'kmeans', x, rows, features, options }));
+    if (!answer.background) throw new Error('the explanation worker answered without a background');
+    return answer.background;
+  }
+
+  private async split(e: TreeEnsemble, x: Float32Array, rows: number, interactions: boolean, given?: string): Promise<ShapValues> {
     if (this.size === 0 || rows === 0) return interactions ? treeShapInteractions(e, x, rows) : treeShap(e, x, rows);
-    if (this.closed) throw new Error('the TreeSHAP pool is closed');
-    let key = this.keys.get(e);
+    let key = given;
     if (!key) {
-      key = `e${++this.nextKey}`;
-      this.keys.set(e, key);
+      key = this.keys.get(e);
+      if (!key) {
+        key = `ensemble-${++this.nextKey}`;
+        this.keys.set(e, key);
+      }
     }
     const F = e.numFeatures;
     const width = e.numOutputs * F * (interactions ? F : 1);
@@ -66,51 +84,65 @@ export class TreeShapPool {
         const first = p * per;
         const count = Math.min(per, rows - first);
         if (count <= 0) return;
-        const part = await this.run(this.slots[p]!, key, e, x.slice(first * F, (first + count) * F), count, interactions);
+        const part = await this.shapPart(this.slots[p]!, key, e, x.slice(first * F, (first + count) * F), count, interactions);
         values.set(part, first * width);
       }),
     );
     return { rows, numOutputs: e.numOutputs, numFeatures: F, values, bias: shapBias(e) };
   }
 
-  private run(slot: Slot, key: string, e: TreeEnsemble, x: Float32Array, rows: number, interactions: boolean): Promise<Float64Array> {
-    return new Promise<Float64Array>((resolve, reject) => {
-      const send = (withEnsemble: boolean) => {
-        const w = this.start(slot);
-        const id = ++this.nextId;
-        // The ensemble goes along the first time this worker sees it (a copy: serving keeps using ours), and
-        // again when the worker has let it go (it keeps only a few) and answers `missing`.
-        const ensemble = withEnsemble || !slot.holds.has(key) ? e : undefined;
-        if (ensemble) slot.holds.add(key);
-        slot.pending.set(id, { resolve, reject, retry: () => send(true) });
-        w.ref();
-        // The rows are copied, not transferred, so that a retry can send them again.
-        w.postMessage({ id, key, ensemble, x, rows, interactions });
-      };
-      send(false);
+  private async shapPart(slot: Slot, key: string, e: TreeEnsemble, x: Float32Array, rows: number, interactions: boolean): Promise<Float64Array> {
+    const kind = interactions ? 'interactions' : 'shap';
+    // The ensemble goes along the first time this worker sees the key (a copy: serving keeps using ours).
+    let answer = await this.send(slot, (id) => {
+      const ensemble = slot.holds.has(key) ? undefined : e;
+      if (slot.holds.size >= MAX_HELD_KEYS) slot.holds.clear();
+      slot.holds.add(key);
+      return { id, kind, key, ensemble, x, rows };
+    });
+    // The worker let it go meanwhile (it keeps only a few): send it again, once.
+    if (answer.missing) answer = await this.send(slot, (id) => ({ id, kind, key, ensemble: e, x, rows }));
+    if (!answer.values) throw new Error('the explanation worker answered without values');
+    return answer.values;
+  }
+
+  /** Sends one request to a slot's worker (started if needed); the rows are copied, not transferred. */
+  private send(slot: Slot, message: (id: number) => Record<string, unknown>): Promise<Answer> {
+    if (this.closed) return Promise.reject(new Error('the explanation worker pool is closed'));
+    return new Promise<Answer>((resolve, reject) => {
+      const w = this.start(slot);
+      const id = ++this.nextId;
+      slot.pending.set(id, {
+        settle: (a) => (a.error !== undefined ? reject(new Error(`explanation worker: ${a.error}`)) : resolve(a)),
+        reject,
+      });
+      w.ref();
+      w.postMessage(message(id));
     });
   }
 
   private start(slot: Slot): Worker {
     if (slot.worker) return slot.worker;
     const w = startWorker(new URL('./tree-shap.worker.js', import.meta.url));
-    w.on('message', (m: { id: number; values?: Float64Array; error?: string; missing?: boolean }) => {
-      const p = slot.pending.get(m.id);
+    // This worker's own requests: a late 'exit' of a replaced worker cannot touch its successor's.
+    const pending = new Map<number, Pending>();
+    slot.pending = pending;
+    slot.holds = new Set();
+    w.on('message', (m: Answer & { id: number }) => {
+      const p = pending.get(m.id);
       if (!p) return;
-      slot.pending.delete(m.id);
-      if (slot.pending.size === 0) w.unref();
-      if (m.missing) p.retry();
-      else if (m.error !== undefined) p.reject(new Error(`TreeSHAP worker: ${m.error}`));
-      else p.resolve(m.values!);
+      pending.delete(m.id);
+      if (pending.size === 0) w.unref();
+      p.settle(m);
     });
     const fail = (err: unknown) => {
       if (slot.worker === w) slot.worker = null;
-      slot.holds.clear();
-      for (const p of slot.pending.values()) p.reject(err instanceof Error ? err : new Error(String(err)));
-      slot.pending.clear();
+      for (const p of pending.values()) p.reject(err instanceof Error ? err : new Error(String(err)));
+      pending.clear();
     };
     w.on('error', fail);
-    w.on('exit', (code) => fail(new Error(`TreeSHAP worker exited with code ${code}`)));
+    w.on('messageerror', fail);
+    w.on('exit', (code) => fail(new Error(`explanation worker exited with code ${code}`)));
     w.unref();
     slot.worker = w;
     return w;

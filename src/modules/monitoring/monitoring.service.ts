@@ -22,9 +22,9 @@ import type { Logger } from '../../platform/logger.js';
 import type { Principal } from '../../platform/principal.js';
 import type { UploadPart } from '../../platform/upload-part.js';
 import { modelSchema } from '../../serving/model-schema.js';
-import type { RuntimeCache } from '../../serving/runtimes.js';
+import type { ModelRuntime, RuntimeCache } from '../../serving/runtimes.js';
 import type { Signature } from '../../runtime/signature.js';
-import type { ArtifactStore } from '../../storage/artifact-store.js';
+import { readJsonArtifact, type ArtifactStore } from '../../storage/artifact-store.js';
 import { domainEvent } from '../events/domain-event.js';
 import type { JobContext } from '../jobs/job-worker.js';
 import type { JobsService, JobView } from '../jobs/jobs.service.js';
@@ -153,6 +153,8 @@ interface ReportContext {
   attributionRows?: number;
   /** Caches the window's attribution under this key (a window id and its row count). */
   attributionKey?: string;
+  /** Runtimes held for a whole listing of windows (released by whoever made the map). */
+  runtimes?: Map<string, ModelRuntime>;
 }
 
 function emptyPerformance(task: Task | null): PerformanceView {
@@ -410,10 +412,7 @@ export class MonitoringService {
   async loadReference(row: ReferenceRow): Promise<LoadedReference> {
     const cached = this.references.get(row.id);
     if (cached) return cached;
-    const opened = await this.deps.artifacts.open(row.profile_sha256!);
-    const chunks: Buffer[] = [];
-    for await (const c of opened.stream) chunks.push(c as Buffer);
-    const stored = JSON.parse(Buffer.concat(chunks).toString('utf8')) as StoredReference;
+    const stored = await readJsonArtifact<StoredReference>(this.deps.artifacts, row.profile_sha256!);
     const sample = decodeSample(stored.sample, stored.stats.sampleColumns);
     const loaded: LoadedReference = { id: row.id, columns: stored.columns, layout: stored.layout, rows: stored.rows, input: { stats: stored.stats, sample, edges: stored.layout.edges, layout: stored.layout.id } };
     if (this.references.size > 32) this.references.delete(this.references.keys().next().value!);
@@ -778,7 +777,10 @@ export class MonitoringService {
     };
   }
 
-  private readonly pooledShap = (e: TreeEnsemble, x: Float32Array, rows: number) => (this.deps.shapPool ? this.deps.shapPool.treeShap(e, x, rows) : Promise.resolve(treeShap(e, x, rows)));
+  /** TreeSHAP in the pool (keyed by the runtime's artifact), or inline without one. */
+  private pooledShap(runtime: ModelRuntime) {
+    return (e: TreeEnsemble, x: Float32Array, rows: number) => (this.deps.shapPool ? this.deps.shapPool.treeShap(e, x, rows, runtime.key) : Promise.resolve(treeShap(e, x, rows)));
+  }
   private readonly referenceAttribution = new Map<string, { values: Float64Array; rows: number } | null>();
   private readonly windowAttribution = new Map<string, { values: Float64Array; rows: number } | null>();
 
@@ -795,19 +797,24 @@ export class MonitoringService {
       const cur = this.windowAttribution.get(cacheKey)!;
       return ref && cur ? { drift: attributionDrift(features, ref, cur) } : { drift: null, note: 'the samples do not hold every feature' };
     }
-    const runtime = await this.deps.runtimes.acquire({ sha256: versionRow.artifact_sha256, flavor: versionRow.flavor, signature: versionRow.signature ? (JSON.parse(versionRow.signature) as Signature) : null });
+    // A listing of windows holds each runtime once: a version no deployment serves any more would otherwise
+    // be loaded (and its TreeSHAP plan rebuilt) for every window.
+    const held = ctx.runtimes?.get(versionRow.id);
+    const runtime = held ?? (await this.deps.runtimes.acquire({ sha256: versionRow.artifact_sha256, flavor: versionRow.flavor, signature: versionRow.signature ? (JSON.parse(versionRow.signature) as Signature) : null }));
+    if (!held && ctx.runtimes) ctx.runtimes.set(versionRow.id, runtime);
+    const shap = this.pooledShap(runtime);
     try {
       const e = runtime.trees;
       if (!e) return { drift: null, note: 'the runtime is not a tree model' };
       let ref = this.referenceAttribution.get(reference.id);
       if (ref === undefined) {
-        ref = await meanAbsShap(e, features, reference.input.sample, REFERENCE_ATTRIBUTION_ROWS, this.pooledShap);
+        ref = await meanAbsShap(e, features, reference.input.sample, REFERENCE_ATTRIBUTION_ROWS, shap);
         if (this.referenceAttribution.size > 32) this.referenceAttribution.delete(this.referenceAttribution.keys().next().value!);
         this.referenceAttribution.set(reference.id, ref);
       }
       let cur = cacheKey ? this.windowAttribution.get(cacheKey) : undefined;
       if (cur === undefined) {
-        cur = await meanAbsShap(e, features, sample, ctx.attributionRows ?? CURRENT_ATTRIBUTION_ROWS, this.pooledShap);
+        cur = await meanAbsShap(e, features, sample, ctx.attributionRows ?? CURRENT_ATTRIBUTION_ROWS, shap);
         if (cacheKey) {
           if (this.windowAttribution.size > 4096) this.windowAttribution.delete(this.windowAttribution.keys().next().value!);
           this.windowAttribution.set(cacheKey, cur);
@@ -816,7 +823,7 @@ export class MonitoringService {
       if (!ref || !cur) return { drift: null, note: 'the samples do not hold every feature' };
       return { drift: attributionDrift(features, ref, cur) };
     } finally {
-      await this.deps.runtimes.release(runtime);
+      if (!ctx.runtimes) await this.deps.runtimes.release(runtime);
     }
   }
 
@@ -862,31 +869,36 @@ export class MonitoringService {
     if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw invalidField('limit', 'must be an integer from 1 to 500');
     const heads = (await this.deps.store.monitoring.windows(dep.id, { from: from ?? undefined, to: to ?? undefined, version: query.version })).slice(-limit);
     const items: WindowSummary[] = [];
-    // What every window's report shares is read once: settings, versions and references, and the labels.
-    const ctx: ReportContext = {};
-    if (heads.length > 0) {
-      const first = heads.reduce((m, h) => (h.start_at < m ? h.start_at : m), heads[0]!.start_at);
-      const last = heads.reduce((m, h) => (h.end_at > m ? h.end_at : m), heads[0]!.end_at);
-      ctx.labels = await this.deps.store.monitoring.labels(dep.id, { from: first, to: new Date(Date.parse(last) + 1).toISOString(), version: query.version });
-    }
-    for (const h of heads) {
-      ctx.attributionRows = WINDOW_ATTRIBUTION_ROWS;
-      ctx.attributionKey = `${h.id}:${h.rows}`;
-      const r = await this.reportFromHeads(dep.id, [h], h.version, null, null, ctx);
-      items.push({
-        start: h.start_at, end: h.end_at, kind: h.kind, seq: h.seq, model: h.model, version: h.version, rows: h.rows, closed: h.closed === 1,
-        drift: r.drift
-          ? {
-              share: r.drift.share, datasetDrift: r.drift.datasetDrift,
-              features: Object.fromEntries(Object.entries(r.drift.features).map(([f, d]) => [f, windowDrift(d)])),
-              output: r.drift.output ? windowDrift(r.drift.output) : null,
-            }
-          : null,
-        attribution: r.attribution ? { shift: r.attribution.shift, features: r.attribution.features } : null,
-        performance: { labeled: r.performance.labeled, task: r.performance.task, metrics: r.performance.metrics },
-        quality: { missingRate: r.quality.missingRate, outOfRangeRate: r.quality.outOfRangeRate, unseenCategoryRate: r.quality.unseenCategoryRate, rejectedRate: r.quality.rejectedRate },
-        operations: r.operations,
-      });
+    // What every window's report shares is read once: settings, versions and references, the labels, and
+    // the runtimes for attribution drift.
+    const ctx: ReportContext = { runtimes: new Map() };
+    try {
+      if (heads.length > 0) {
+        const first = heads.reduce((m, h) => (h.start_at < m ? h.start_at : m), heads[0]!.start_at);
+        const last = heads.reduce((m, h) => (h.end_at > m ? h.end_at : m), heads[0]!.end_at);
+        ctx.labels = await this.deps.store.monitoring.labels(dep.id, { from: first, to: new Date(Date.parse(last) + 1).toISOString(), version: query.version });
+      }
+      for (const h of heads) {
+        ctx.attributionRows = WINDOW_ATTRIBUTION_ROWS;
+        ctx.attributionKey = `${h.id}:${h.rows}`;
+        const r = await this.reportFromHeads(dep.id, [h], h.version, null, null, ctx);
+        items.push({
+          start: h.start_at, end: h.end_at, kind: h.kind, seq: h.seq, model: h.model, version: h.version, rows: h.rows, closed: h.closed === 1,
+          drift: r.drift
+            ? {
+                share: r.drift.share, datasetDrift: r.drift.datasetDrift,
+                features: Object.fromEntries(Object.entries(r.drift.features).map(([f, d]) => [f, windowDrift(d)])),
+                output: r.drift.output ? windowDrift(r.drift.output) : null,
+              }
+            : null,
+          attribution: r.attribution ? { shift: r.attribution.shift, features: r.attribution.features } : null,
+          performance: { labeled: r.performance.labeled, task: r.performance.task, metrics: r.performance.metrics },
+          quality: { missingRate: r.quality.missingRate, outOfRangeRate: r.quality.outOfRangeRate, unseenCategoryRate: r.quality.unseenCategoryRate, rejectedRate: r.quality.rejectedRate },
+          operations: r.operations,
+        });
+      }
+    } finally {
+      for (const runtime of ctx.runtimes!.values()) await this.deps.runtimes.release(runtime);
     }
     return { items };
   }

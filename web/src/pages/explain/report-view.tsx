@@ -19,6 +19,13 @@ export function ReportView({ report, result }: { report: ExplanationReport; resu
         {report.params.target ? `, with ${report.params.target} as the target` : ''}. Started by {report.createdBy}.
       </p>
       <MethodLine method={result.method} note={result.note} additivityError={result.additivityError} space={result.space} outputs={result.outputs} />
+      {result.notes && result.notes.length > 0 && (
+        <ul className="muted" data-testid="explanation-notes">
+          {result.notes.map((n) => (
+            <li key={n}>{n}</li>
+          ))}
+        </ul>
+      )}
       <div className="explain-grid">
         <GlobalImportance result={result} />
         {result.permutation ? (

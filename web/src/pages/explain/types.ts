@@ -95,6 +95,8 @@ export interface ReportResult {
   partialDependence: PartialDependence[];
   partialDependence2d: PartialDependence2d[];
   additivityError: number;
+  /** What could not be computed, and why (reports made before notes existed have none). */
+  notes?: string[];
 }
 
 /** A report's parameters as the server keeps them: ReportParams in explain.service.ts without the dataset (loosely typed in the OpenAPI document). */

@@ -100,6 +100,32 @@ describe('explaining requests', () => {
     expect(e.values[0]).toEqual(exp.x[0]!.map((v) => (v === null ? null : Math.fround(v))));
   });
 
+  it("gives one output per class for a multiclass tree model, equal to xgboost's pred_contribs", async () => {
+    await register('iris3', new Uint8Array(readFileSync(new URL('multi-softprob.json', XGB))), { flavor: 'xgboost-json' });
+    await deploy('iris3', 'iris3');
+    const exp = JSON.parse(readFileSync(new URL('multi-softprob.expected.json', XGB), 'utf8')) as { x: (number | null)[][] };
+    const ref = JSON.parse(readFileSync(new URL('multi-softprob.contribs.json', XGB), 'utf8')) as { contribs: number[][][]; numFeatures: number };
+    const F = ref.numFeatures;
+    const rows = exp.x.map((r) => Object.fromEntries(r.map((v, i) => [`f${i}`, v])));
+    const r = await h.app.inject({ method: 'POST', url: '/api/v1/deployments/iris3/explain', headers: viewer, payload: { rows } });
+    expect(r.statusCode, r.body).toBe(200);
+    const e = r.json();
+    expect(e.outputs).toEqual(['class 0', 'class 1', 'class 2']);
+    let worst = 0;
+    rows.forEach((_, i) => {
+      for (let o = 0; o < 3; o++) {
+        for (let f = 0; f < F; f++) worst = Math.max(worst, Math.abs(e.shap[i][o][f] - ref.contribs[i]![o]![f]!));
+        worst = Math.max(worst, Math.abs(e.bias[o] - ref.contribs[i]![o]![F]!));
+      }
+      // softmax of the margins (Σ φ + bias per class) gives the served probabilities
+      const margins = [0, 1, 2].map((o) => (e.shap[i][o] as number[]).reduce((a, b) => a + b, e.bias[o] as number));
+      const z = margins.map((m) => Math.exp(m - Math.max(...margins)));
+      const sum = z.reduce((a, b) => a + b, 0);
+      z.forEach((v, o) => expect(Math.abs(v / sum - e.predictions[i][o])).toBeLessThan(1e-5));
+    });
+    expect(worst).toBeLessThanOrEqual(1e-4);
+  });
+
   it("gives xgboost's own SHAP interaction values (within 1e-4) when asked, and refuses them for a model without trees", async () => {
     const exp = JSON.parse(readFileSync(new URL('named-features.expected.json', XGB), 'utf8')) as { x: (number | null)[][] };
     const ref = JSON.parse(readFileSync(new URL('named-features.contribs.json', XGB), 'utf8')) as { interactions: number[][][][] };

@@ -297,6 +297,9 @@ describe.skipIf(!available)(`web UI walk in headless Chromium${available ? '' : 
     await expect.poll(() => byTest('live-status').textContent(), { timeout: 15_000 }).toMatch(/live/i);
     await byTest('try-body').fill(JSON.stringify({ rows: [{ income: 30_000, age: 52, home_owner: 1, score: -0.4 }] }));
     await byTest('try-explain').click();
+    // The waterfall, or an error that says why not (shown in the failure instead of a timeout).
+    await page.locator('[data-testid="try-explanation"], [data-testid="error"]').first().waitFor({ timeout: 30_000 });
+    expect(await byTest('error').count(), (await byTest('error').allTextContents()).join(' | ')).toBe(0);
     expect(await drawn('Waterfall'), 'the waterfall drew nothing').toBeGreaterThan(5);
     expect(await byTest('explained-by').textContent()).toBe('loans v1');
     // Bias plus every contribution: the row's log-odds, also shown as a probability.

@@ -153,6 +153,8 @@ interface ReportContext {
   attributionRows?: number;
   /** Caches the window's attribution under this key (a window id and its row count). */
   attributionKey?: string;
+  /** Leave attribution drift out (alert rules that do not read it). */
+  skipAttribution?: boolean;
   /** Runtimes held for a whole listing of windows (released by whoever made the map). */
   runtimes?: Map<string, ModelRuntime>;
 }
@@ -643,7 +645,10 @@ export class MonitoringService {
       (h) => h.closed === 1 && (version !== undefined || !w.kind.startsWith('rows:') || h.version === w.version),
     );
     const chosen = heads;
-    const report = await this.reportFromHeads(deploymentId, chosen, version, null, null);
+    // Attribution drift costs TreeSHAP: only for rules on it (cached per window when the rule reads one).
+    const ctx: ReportContext = { skipAttribution: !metric.startsWith('attribution.') };
+    if (chosen.length === 1) ctx.attributionKey = `${chosen[0]!.id}:${chosen[0]!.rows}`;
+    const report = await this.reportFromHeads(deploymentId, chosen, version, null, null, ctx);
     return metricValue(report, metric);
   }
 
@@ -730,9 +735,12 @@ export class MonitoringService {
       } catch (err) {
         driftNote = (err as Error).message;
       }
-      const a = await this.attributionOf(versionRow, reference, features, sample, ctx);
-      attribution = a.drift;
-      attributionNote = a.note;
+      if (ctx.skipAttribution) attributionNote = 'not computed for this request';
+      else {
+        const a = await this.attributionOf(versionRow, reference, features, sample, ctx);
+        attribution = a.drift;
+        attributionNote = a.note;
+      }
     }
     if (!attribution && attributionNote === undefined) attributionNote = driftNote;
     const quality = qualityReport(features, stats, reference?.input.stats ?? null);
@@ -1112,6 +1120,14 @@ export function metricValue(report: MonitoringReport, metric: string): number | 
       return num((report.quality.features[f] as unknown as Record<string, unknown> | undefined)?.[last]);
     }
     return num((report.quality as unknown as Record<string, unknown>)[last]);
+  }
+  if (head === 'attribution') {
+    if (!report.attribution) return null;
+    if (parts[1] === 'features') {
+      const f = parts.slice(2, -1).join('.');
+      return num((report.attribution.features[f] as unknown as Record<string, unknown> | undefined)?.[last]);
+    }
+    return num((report.attribution as unknown as Record<string, unknown>)[last]);
   }
   if (head === 'drift') {
     if (!report.drift) return null;

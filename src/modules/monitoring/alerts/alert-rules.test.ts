@@ -25,6 +25,8 @@ describe('parseMetric', () => {
     expect(parseMetric('quality.rejectedRate')).toEqual({ kind: 'quality', field: 'rejectedRate' });
     expect(parseMetric('quality.features.zip.code.missingRate')).toEqual({ kind: 'quality.feature', feature: 'zip.code', field: 'missingRate' });
     expect(parseMetric('performance.rocAuc')).toEqual({ kind: 'performance', field: 'rocAuc' });
+    expect(parseMetric('attribution.shift')).toEqual({ kind: 'attribution', field: 'shift' });
+    expect(parseMetric('attribution.features.zip.code.current')).toEqual({ kind: 'attribution.feature', feature: 'zip.code', field: 'current' });
     // A feature may be named like a field or a family.
     expect(parseMetric('drift.features.statistic.drifted')).toEqual({ kind: 'drift.feature', feature: 'statistic', field: 'drifted' });
   });
@@ -41,6 +43,10 @@ describe('parseMetric', () => {
     'drift.features.age..pValue',
     'drift.features.age.missingRate',
     'drift.output.share',
+    'attribution',
+    'attribution.share',
+    'attribution.features.age',
+    'attribution.features.age.pValue',
     'quality.features.age.typeErrorRate',
     'quality.features.age.',
     'performance.AUC',

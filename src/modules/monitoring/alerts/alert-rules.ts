@@ -54,6 +54,7 @@ const DRIFT_FIELDS = ['share', 'weightedShare', 'datasetDrift', 'driftedFeatures
 const DRIFT_COLUMN_FIELDS = ['statistic', 'drifted', 'pValue'] as const;
 const QUALITY_FIELDS = ['missingRate', 'typeErrorRate', 'outOfRangeRate', 'unseenCategoryRate', 'rejectedRate'] as const;
 const QUALITY_FEATURE_FIELDS = ['missingRate', 'outOfRangeRate', 'unseenCategoryRate'] as const;
+const ATTRIBUTION_FEATURE_FIELDS = ['reference', 'current', 'change'] as const;
 const PERFORMANCE_FIELDS = ['accuracy', 'precision', 'recall', 'f1', 'rocAuc', 'logLoss', 'ece', 'mae', 'rmse', 'r2', 'mape'] as const;
 
 /** A metric name taken apart: which report it comes from, which feature (if any), which number. */
@@ -64,7 +65,9 @@ export type ParsedMetric =
   | { kind: 'drift.output'; field: (typeof DRIFT_COLUMN_FIELDS)[number] }
   | { kind: 'quality'; field: (typeof QUALITY_FIELDS)[number] }
   | { kind: 'quality.feature'; feature: string; field: (typeof QUALITY_FEATURE_FIELDS)[number] }
-  | { kind: 'performance'; field: (typeof PERFORMANCE_FIELDS)[number] };
+  | { kind: 'performance'; field: (typeof PERFORMANCE_FIELDS)[number] }
+  | { kind: 'attribution'; field: 'shift' }
+  | { kind: 'attribution.feature'; feature: string; field: (typeof ATTRIBUTION_FEATURE_FIELDS)[number] };
 
 const MAX_METRIC_LENGTH = 400;
 
@@ -110,6 +113,11 @@ export function parseMetric(metric: string): ParsedMetric | undefined {
     const field = metric.slice('quality.'.length);
     return oneOf(QUALITY_FIELDS, field) ? { kind: 'quality', field } : undefined;
   }
+  if (metric === 'attribution.shift') return { kind: 'attribution', field: 'shift' };
+  if (metric.startsWith('attribution.features.')) {
+    const p = featureAndField(metric.slice('attribution.features.'.length));
+    return p && oneOf(ATTRIBUTION_FEATURE_FIELDS, p.field) ? { kind: 'attribution.feature', feature: p.feature, field: p.field } : undefined;
+  }
   if (metric.startsWith('performance.')) {
     const field = metric.slice('performance.'.length);
     return oneOf(PERFORMANCE_FIELDS, field) ? { kind: 'performance', field } : undefined;
@@ -125,7 +133,8 @@ const METRIC_HELP =
   'operations.(count|errorRate|p50Ms|p95Ms|p99Ms|throughputPerS), drift.(share|weightedShare|datasetDrift|driftedFeatures), ' +
   'drift.features.<feature>.(statistic|drifted|pValue), drift.output.(statistic|drifted|pValue), ' +
   'quality.(missingRate|typeErrorRate|outOfRangeRate|unseenCategoryRate|rejectedRate), quality.features.<feature>.(missingRate|outOfRangeRate|unseenCategoryRate), ' +
-  'performance.(accuracy|precision|recall|f1|rocAuc|logLoss|ece|mae|rmse|r2|mape)';
+  'performance.(accuracy|precision|recall|f1|rocAuc|logLoss|ece|mae|rmse|r2|mape), ' +
+  'attribution.shift, attribution.features.<feature>.(reference|current|change) (tree models)';
 
 // ---------------------------------------------------------------------------------------------------------
 // Rule body

@@ -130,7 +130,11 @@ describe.skipIf(!available)(`web UI walk in headless Chromium${available ? '' : 
   });
 
   it('sends predictions and the live charts move', async () => {
-    await byTest('try-body').fill(JSON.stringify({ rows: [{ f0: 1, f1: 2, f2: 3, f3: 4 }] }));
+    // Wait for Try it's example row first (a fill racing it ends up appended to it).
+    await expect.poll(() => byTest('try-body').inputValue(), { timeout: 15_000 }).toContain('"rows"');
+    const body = JSON.stringify({ rows: [{ f0: 1, f1: 2, f2: 3, f3: 4 }] });
+    await byTest('try-body').fill(body);
+    expect(await byTest('try-body').inputValue()).toBe(body);
     await byTest('try-send').click();
     await expect.poll(() => byTest('prediction-id-0').textContent(), { timeout: 15_000 }).toMatch(/[0-9a-f-]{36}/);
     // Traffic from a client application for a few seconds.
@@ -282,7 +286,7 @@ describe.skipIf(!available)(`web UI walk in headless Chromium${available ? '' : 
     await byTest('explanation-report-view').waitFor({ timeout: 60_000 });
     await expect.poll(() => byTest('explanation-status').first().textContent(), { timeout: 15_000 }).toContain('succeeded');
     expect(await byTest('explain-method').textContent()).toContain('exact TreeSHAP');
-    for (const name of ['Global importance', 'Permutation importance', 'Beeswarm summary', 'Dependence plot', 'Partial dependence', 'Interaction heatmap']) {
+    for (const name of ['Global importance', 'Permutation importance', 'Beeswarm summary', 'Interaction strength', 'Dependence plot', 'Partial dependence', 'Interaction heatmap']) {
       expect(await drawn(name), `${name} drew nothing`).toBeGreaterThan(10);
     }
     // Every feature has a bar; the dots of the beeswarm are the explained rows (at most 500 drawn).
@@ -295,7 +299,12 @@ describe.skipIf(!available)(`web UI walk in headless Chromium${available ? '' : 
     // One row, explained exactly as the deployment serves it.
     await page.goto(`${server.url}/deployments/loans`);
     await expect.poll(() => byTest('live-status').textContent(), { timeout: 15_000 }).toMatch(/live/i);
-    await byTest('try-body').fill(JSON.stringify({ rows: [{ income: 30_000, age: 52, home_owner: 1, score: -0.4 }] }));
+    // Try it fills in an example row once the model's signature arrives: wait for it, or a fill racing it ends
+    // up appended to the example (seen once: "not valid JSON … line 5").
+    await expect.poll(() => byTest('try-body').inputValue(), { timeout: 15_000 }).toContain('"rows"');
+    const row = JSON.stringify({ rows: [{ income: 30_000, age: 52, home_owner: 1, score: -0.4 }] });
+    await byTest('try-body').fill(row);
+    expect(await byTest('try-body').inputValue()).toBe(row);
     await byTest('try-explain').click();
     // The waterfall, or an error that says why not (shown in the failure instead of a timeout).
     await page.locator('[data-testid="try-explanation"], [data-testid="error"]').first().waitFor({ timeout: 30_000 });

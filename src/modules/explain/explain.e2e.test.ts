@@ -14,6 +14,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { weights } from '../../../test/fixtures/models.js';
 import { OnnxGraphBuilder } from '../../ml/onnx/onnx-builder.js';
+import { treeShapInteractions } from '../../ml/trees/tree-shap.js';
+import { parseXgboostJson } from '../../ml/trees/xgboost-json.js';
 import { createHarness, multipart, versionUpload, type Harness } from '../../../test/support/harness.js';
 
 const XGB = new URL('../../../test/fixtures/xgboost/', import.meta.url);
@@ -324,6 +326,20 @@ describe('global explanation reports', () => {
         expect(p.average[0][g]).toBeLessThanOrEqual(Math.max(...at) + 1e-12);
       }
     }
+    // Interaction values of the first 200 explained rows: mean |Φ_ij|, as the library computes them directly.
+    expect(res.interactions.rows).toBe(200);
+    expect(res.interactions.features).toEqual([...FEATURES]);
+    const { ensemble } = parseXgboostJson(new Uint8Array(readFileSync(new URL('named-features.json', XGB))));
+    const xs = Float32Array.from((res.samples.x as (number | null)[][]).slice(0, 200).flat(), (v) => (v === null ? NaN : v));
+    const direct = treeShapInteractions(ensemble, xs, 200).values;
+    for (let i = 0; i < 4; i++) {
+      for (let j = 0; j < 4; j++) {
+        let m = 0;
+        for (let r = 0; r < 200; r++) m += Math.abs(direct[(r * 4 + i) * 4 + j]!) / 200;
+        expect(res.interactions.meanAbs[i][j]).toBeCloseTo(m, 9);
+      }
+    }
+    expect(res.interactions.meanAbs.some((row: number[], i: number) => row.some((v, j) => i !== j && v > 0))).toBe(true);
     expect(res.partialDependence2d).toHaveLength(1);
     expect(res.partialDependence2d[0].features).toEqual(['score', 'income']);
     expect(res.partialDependence2d[0].values[0]).toHaveLength(res.partialDependence2d[0].grid[0].length);

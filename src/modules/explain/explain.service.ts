@@ -112,6 +112,8 @@ export interface ReportResult {
   partialDependence: { feature: string; kind: 'numeric' | 'categorical'; grid: (number | string)[]; outputs: string[]; average: number[][]; ice: number[][][] }[];
   partialDependence2d: { features: [string, string]; grid: [(number | string)[], (number | string)[]]; outputs: string[]; values: number[][][] }[];
   additivityError: number;
+  /** Mean |SHAP interaction value| per feature pair (tree models; the diagonal is the main effect). */
+  interactions: { rows: number; features: string[]; meanAbs: number[][] } | null;
   /** What could not be computed, and why (e.g. a feature whose percentiles leave no grid). */
   notes: string[];
 }
@@ -607,6 +609,26 @@ export class ExplainService {
     const model = batchModel(runtime, shape, dict);
     const outputNames = shape.probabilities ? (shape.pick.length === 1 ? ['probability'] : shape.pick.map((k) => `class ${k}`)) : shape.names;
 
+    const notes: string[] = [];
+    // SHAP interaction values (tree models): mean |Φ_ij| over up to 200 of the explained rows, summed over
+    // outputs; the diagonal holds each feature's main effect.
+    let interactions: ReportResult['interactions'] = null;
+    if (runtime.trees) {
+      const K = runtime.trees.numOutputs;
+      const rowsFor = Math.min(sampleRows, 200, Math.floor(MAX_ANSWER_VALUES / (K * F * F)));
+      if (rowsFor >= 10) {
+        await ctx.progress(0.55, `interaction values of ${rowsFor} rows`);
+        const inter = await this.deps.shapPool.treeShapInteractions(runtime.trees, Float32Array.from(x.subarray(0, rowsFor * F)), rowsFor, runtime.key);
+        const meanAbs = Array.from({ length: F }, () => new Array<number>(F).fill(0));
+        for (let r = 0; r < rowsFor; r++) {
+          for (let o = 0; o < K; o++) {
+            const base = (r * K + o) * F * F;
+            for (let i = 0; i < F; i++) for (let j = 0; j < F; j++) meanAbs[i]![j]! += Math.abs(inter.values[base + i * F + j]!) / rowsFor;
+          }
+        }
+        interactions = { rows: rowsFor, features, meanAbs };
+      } else notes.push(`no interaction values: ${F} features make ${K * F * F} numbers a row`);
+    }
     let permutation: ReportResult['permutation'] = null;
     if (params.target !== null) {
       await ctx.progress(0.6, 'permutation importance');
@@ -640,7 +662,6 @@ export class ExplainService {
     const pdpRows = Math.min(sampleRows, 1000);
     const pdpX = x.subarray(0, pdpRows * F);
     const partial: ReportResult['partialDependence'] = [];
-    const notes: string[] = [];
     for (const name of pdpFeatures) {
       const f = features.indexOf(name);
       let grid: Float64Array;
@@ -700,6 +721,7 @@ export class ExplainService {
       partialDependence: partial,
       partialDependence2d: partial2d,
       additivityError: e.additivityError,
+      interactions,
       notes,
     };
     return {

@@ -5,6 +5,7 @@ import { Beeswarm } from './beeswarm-chart';
 import { DependencePlot } from './dependence-chart';
 import { MethodLine } from './explanation-view';
 import { GlobalImportance, PermutationImportanceChart } from './importance-charts';
+import { InteractionStrength } from './interaction-chart';
 import { InteractionHeatmap, PartialDependenceChart } from './pdp-charts';
 import type { ExplanationReport, ReportResult } from './types';
 
@@ -39,6 +40,7 @@ export function ReportView({ report, result }: { report: ExplanationReport; resu
           </Empty>
         )}
         <Beeswarm result={result} />
+        <InteractionStrength result={result} />
         <DependencePlot result={result} />
         {result.partialDependence.length > 0 ? (
           <PartialDependenceChart items={result.partialDependence} />

@@ -95,6 +95,8 @@ export interface ReportResult {
   partialDependence: PartialDependence[];
   partialDependence2d: PartialDependence2d[];
   additivityError: number;
+  /** Mean |SHAP interaction value| per feature pair (tree models; the diagonal is the main effect). */
+  interactions?: { rows: number; features: string[]; meanAbs: number[][] } | null;
   /** What could not be computed, and why (reports made before notes existed have none). */
   notes?: string[];
 }

@@ -135,6 +135,8 @@ export function TryIt({ name, first }: { name: string; first: SpecTarget | undef
             setTouched(true);
             setBody(e.target.value);
           }}
+          // Once the field has the focus, the example row no longer replaces what is being typed.
+          onFocus={() => setTouched(true)}
           className="code-input"
           data-testid="try-body"
           aria-describedby="try-help"

@@ -799,7 +799,7 @@ export class MonitoringService {
   private async attributionOf(versionRow: ModelVersionRow | undefined, reference: LoadedReference, features: string[], sample: RowSample, ctx: ReportContext): Promise<{ drift: AttributionDrift | null; note?: string }> {
     if (!versionRow) return { drift: null, note: 'the model version is unknown' };
     if (versionRow.flavor !== 'xgboost-json') return { drift: null, note: `attribution drift needs exact TreeSHAP: version ${versionRow.version} is a ${versionRow.flavor} model` };
-    const cacheKey = ctx.attributionKey;
+    const cacheKey = ctx.attributionKey ? `${ctx.attributionKey}:${ctx.attributionRows ?? CURRENT_ATTRIBUTION_ROWS}` : undefined;
     if (this.referenceAttribution.has(reference.id) && cacheKey && this.windowAttribution.has(cacheKey)) {
       const ref = this.referenceAttribution.get(reference.id)!;
       const cur = this.windowAttribution.get(cacheKey)!;

@@ -45,7 +45,7 @@ export function reportText(r: MonitoringReport): string {
       rows.push(['(prediction)', d.kind, d.test, num(d.statistic), d.pValue === undefined ? '' : d.pValue.toExponential(2), '', String(d.threshold), d.effectSize ? `${d.effectSize.measure} ${num(d.effectSize.value, 3)}` : '', d.drifted ? 'DRIFT' : '']);
     }
     parts.push(table(['FEATURE', 'KIND', 'TEST', 'STATISTIC', 'P-VALUE', 'ADJUSTED', 'THRESHOLD', 'EFFECT', 'DRIFT'], rows));
-    parts.push(`dataset drift: ${r.drift.datasetDrift ? 'YES' : 'no'} (${r.drift.driftedFeatures} of ${Object.keys(r.drift.features).length} features, share ${num(r.drift.share, 3)}${r.drift.weightedShare === null ? '' : `, weighted ${num(r.drift.weightedShare, 3)}`})`);
+    parts.push(`dataset drift: ${r.drift.datasetDrift ? 'YES' : 'no'} (${r.drift.driftedFeatures} of ${Object.keys(r.drift.features).length} features, share ${num(r.drift.share, 3)}${r.drift.weightedShare === null ? '' : `, weighted ${num(r.drift.weightedShare, 3)}: ${r.drift.weightedDatasetDrift ? 'DRIFT' : 'no drift'}`})`);
   } else parts.push(`drift: ${r.driftNote ?? 'not available'}`);
   const q = r.quality;
   parts.push(

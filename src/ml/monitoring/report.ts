@@ -94,6 +94,8 @@ export interface DriftReport {
   weightedShare: number | null;
   driftedFeatures: number;
   datasetDrift: boolean;
+  /** Whether the importance-weighted share reaches the drift share (null without weights). */
+  weightedDatasetDrift: boolean | null;
   correction: 'none' | 'bh';
 }
 
@@ -291,6 +293,8 @@ export function driftReport(features: string[], reference: ReferenceInput, curre
     weightedShare,
     driftedFeatures: drifted.length,
     datasetDrift: tested.length > 0 && share >= (options.driftShare ?? 0.5),
+    // The same rule on the importance-weighted share: drift in the features the model leans on.
+    weightedDatasetDrift: weightedShare === null ? null : weightedShare >= (options.driftShare ?? 0.5),
     correction,
   };
 }

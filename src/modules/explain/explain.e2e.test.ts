@@ -422,6 +422,7 @@ describe('global explanation reports', () => {
     const hit = Object.entries(m.drift.features).filter(([, d]) => (d as { drifted: boolean }).drifted).reduce((a, [f]) => a + weights[f], 0);
     expect(m.drift.features.score.drifted).toBe(true);
     expect(m.drift.weightedShare).toBeCloseTo(hit / total, 12);
+    expect(m.drift.weightedDatasetDrift).toBe(hit / total >= 0.5);
     expect(m.attribution.method).toBe('tree');
     expect(m.attribution.features.score.current).toBeGreaterThan(m.attribution.features.score.reference);
   });

@@ -94,6 +94,8 @@ export interface DriftReport {
   output: ColumnDrift | null;
   share: number;
   weightedShare: number | null;
+  /** Whether the importance-weighted share reaches the drift share (null without weights). */
+  weightedDatasetDrift?: boolean | null;
   driftedFeatures: number;
   datasetDrift: boolean;
   correction: 'none' | 'bh';

@@ -50,7 +50,7 @@ export function checkRuleName(field: string, value: unknown): string {
 // Metric grammar
 
 const OPERATIONS_FIELDS = ['count', 'errorRate', 'p50Ms', 'p95Ms', 'p99Ms', 'throughputPerS'] as const;
-const DRIFT_FIELDS = ['share', 'weightedShare', 'datasetDrift', 'driftedFeatures'] as const;
+const DRIFT_FIELDS = ['share', 'weightedShare', 'datasetDrift', 'weightedDatasetDrift', 'driftedFeatures'] as const;
 const DRIFT_COLUMN_FIELDS = ['statistic', 'drifted', 'pValue'] as const;
 const QUALITY_FIELDS = ['missingRate', 'typeErrorRate', 'outOfRangeRate', 'unseenCategoryRate', 'rejectedRate'] as const;
 const QUALITY_FEATURE_FIELDS = ['missingRate', 'outOfRangeRate', 'unseenCategoryRate'] as const;
@@ -130,7 +130,7 @@ export function isKnownMetric(metric: string): boolean {
 }
 
 const METRIC_HELP =
-  'operations.(count|errorRate|p50Ms|p95Ms|p99Ms|throughputPerS), drift.(share|weightedShare|datasetDrift|driftedFeatures), ' +
+  'operations.(count|errorRate|p50Ms|p95Ms|p99Ms|throughputPerS), drift.(share|weightedShare|datasetDrift|weightedDatasetDrift|driftedFeatures), ' +
   'drift.features.<feature>.(statistic|drifted|pValue), drift.output.(statistic|drifted|pValue), ' +
   'quality.(missingRate|typeErrorRate|outOfRangeRate|unseenCategoryRate|rejectedRate), quality.features.<feature>.(missingRate|outOfRangeRate|unseenCategoryRate), ' +
   'performance.(accuracy|precision|recall|f1|rocAuc|logLoss|ece|mae|rmse|r2|mape), ' +

@@ -443,6 +443,15 @@ describe('global explanation reports', () => {
   });
 
   it("reuses a report's background to explain an ONNX model's requests", async () => {
+    const sampled = await h.app.inject({ method: 'POST', url: '/api/v1/models/mlp/versions/1/explanations', headers: maintainer, payload: { dataset: 'mlp-rows', version: 1, rows: 10, background: 12, backgroundMethod: 'sample' } });
+    expect(sampled.statusCode, sampled.body).toBe(202);
+    const bySample = await finished('mlp', sampled.json().id);
+    expect(bySample.status, bySample.error).toBe('succeeded');
+    expect(bySample.result.note).toMatch(/12 background rows/);
+    expect(bySample.result.additivityError).toBeLessThan(1e-9);
+    const bad = await h.app.inject({ method: 'POST', url: '/api/v1/models/mlp/versions/1/explanations', headers: maintainer, payload: { dataset: 'mlp-rows', version: 1, backgroundMethod: 'median' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.message).toMatch(/backgroundMethod/);
     const r = await h.app.inject({ method: 'POST', url: '/api/v1/models/mlp/versions/1/explanations', headers: maintainer, payload: { dataset: 'mlp-rows', version: 1, rows: 20, background: 10 } });
     expect(r.statusCode, r.body).toBe(202);
     const report = await finished('mlp', r.json().id);

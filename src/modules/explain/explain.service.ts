@@ -92,6 +92,8 @@ export interface ReportParams {
   datasetVersion: number;
   rows: number;
   background: number;
+  /** How the background is summarised: k-means centres (default) or a seeded sample of rows. */
+  backgroundMethod?: 'kmeans' | 'sample';
   seed: number;
   target: string | null;
   metric: MetricName | null;
@@ -575,7 +577,7 @@ export class ExplainService {
     const bgRows = Int32Array.from(new Rng(params.seed + 1).sample(n, bgSource)).sort();
     const bgX = new Float64Array(bgSource * F);
     for (let i = 0; i < bgSource; i++) bgX.set(all.subarray(bgRows[i]! * F, (bgRows[i]! + 1) * F), i * F);
-    const background = await this.deps.shapPool.summarizeBackground(bgX, bgSource, F, { method: 'kmeans', size: params.background, seed: params.seed, maxIterations: 100, categorical: categoricalFeatures(schema) });
+    const background = await this.deps.shapPool.summarizeBackground(bgX, bgSource, F, { method: params.backgroundMethod ?? 'kmeans', size: params.background, seed: params.seed, maxIterations: 100, categorical: categoricalFeatures(schema) });
 
     await ctx.progress(0.1, `explaining ${sampleRows} rows with ${exact ? 'TreeSHAP' : 'KernelSHAP'}`);
     let lastReport = 0;
@@ -740,7 +742,8 @@ function kernelOptions(nsamples: unknown, seed: unknown): { nsamples?: number; s
 function parseReportBody(body: unknown): ReportParams {
   const b = body as Record<string, unknown> | null;
   if (b === null || typeof b !== 'object' || Array.isArray(b)) throw invalidField('body', 'must be {"dataset": name, "version": n, …}');
-  const known = ['dataset', 'version', 'rows', 'background', 'seed', 'target', 'metric', 'features', 'pairs'];
+  const known = ['dataset', 'version', 'rows', 'background', 'backgroundMethod', 'seed', 'target', 'metric', 'features', 'pairs'];
+  if (b.backgroundMethod !== undefined && b.backgroundMethod !== 'kmeans' && b.backgroundMethod !== 'sample') throw invalidField('backgroundMethod', "must be 'kmeans' or 'sample'");
   for (const k of Object.keys(b)) if (!known.includes(k)) throw invalidField(k.slice(0, 100), `is not a field (${known.join(', ')})`, 'UNKNOWN_FIELD');
   if (typeof b.dataset !== 'string' || b.dataset === '') throw invalidField('dataset', 'must be the name of a dataset');
   if (typeof b.version !== 'number' || !Number.isInteger(b.version) || b.version < 1) throw invalidField('version', 'must be a dataset version number (an integer ≥ 1)');
@@ -774,6 +777,7 @@ function parseReportBody(body: unknown): ReportParams {
     // 0 until the model is known: 1,000 rows with TreeSHAP, 100 with KernelSHAP (each costs coalitions × background rows).
     rows: int('rows', 10, 10_000, 0),
     background: int('background', 5, 500, 100),
+    backgroundMethod: (b.backgroundMethod as 'kmeans' | 'sample' | undefined) ?? 'kmeans',
     seed: int('seed', 0, 2 ** 31 - 1, 0),
     target: target as string | null,
     metric: metric as MetricName | null,

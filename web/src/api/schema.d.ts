@@ -9988,8 +9988,10 @@ export interface paths {
                         version: number;
                         /** @description Rows explained (a seeded sample, 10–10000; default 1000 for tree models, 100 for KernelSHAP) */
                         rows?: number;
-                        /** @description Background rows for KernelSHAP, as k-means centres (default 100) */
+                        /** @description Background rows for KernelSHAP (default 100) */
                         background?: number;
+                        /** @description 'kmeans' (centres, weighted by cluster size; default) or 'sample' (a seeded sample of rows) */
+                        backgroundMethod?: string;
                         seed?: number;
                         /** @description Label column: adds permutation importance */
                         target?: string | null;

@@ -115,10 +115,12 @@ export function tensorsOf(schema: ModelSchema, x: Float64Array, rows: number, di
     for (let r = 0; r < rows; r++) {
       const v = x[r * F + j]!;
       const at = r * width + f.column;
+      // Integer features cannot be missing: a centre without a value for one (k-means of missing cells) sends 0.
+      const whole = Number.isFinite(v) ? Math.round(v) : 0;
       if (f.datatype === 'BYTES') (data as string[])[at] = dict.value(j, v);
-      else if (data instanceof BigInt64Array || data instanceof BigUint64Array) (data as BigInt64Array)[at] = BigInt(Math.round(v));
+      else if (data instanceof BigInt64Array || data instanceof BigUint64Array) (data as BigInt64Array)[at] = BigInt(whole);
       else if (f.datatype === 'FP32' || f.datatype === 'FP64' || f.datatype === 'FP16') (data as Float64Array)[at] = v;
-      else (data as Int32Array)[at] = Math.round(v);
+      else (data as Int32Array)[at] = whole;
     }
   });
   return inputs;

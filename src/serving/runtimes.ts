@@ -109,6 +109,11 @@ export interface RuntimeSource {
   signature: Signature | null;
 }
 
+/** What a runtime needs to load a registered model version. */
+export function runtimeSourceOf(v: { artifact_sha256: string; flavor: string; signature: string | null }): RuntimeSource {
+  return { sha256: v.artifact_sha256, flavor: v.flavor, signature: v.signature ? (JSON.parse(v.signature) as Signature) : null };
+}
+
 /** One row of zeros (or empty strings) for warming a runtime up. */
 function warmInputs(schema: ModelSchema): Tensor[] {
   return schema.inputs.map((l) => {

@@ -221,6 +221,11 @@ export function planTreeRow(
   }
 }
 
+/** The path without one feature, rebuilt at each leaf by planInteractionsRow (one set per thread: it never awaits). */
+const PATH_ZERO = new Float64Array(32);
+const PATH_ONE = new Float64Array(32);
+const PATH_WEIGHTS = new Float64Array(34);
+
 /**
  * Adds tree t's SHAP interaction values Φ_cj (c ≠ j) for one row to phi[phiAt + c · F + j] (F = numFeatures;
  * the diagonal is left to the caller: φ_c − Σ_j Φ_cj).
@@ -245,9 +250,9 @@ export function planInteractionsRow(
   const { feature, threshold, left, right, defaultLeft, value } = e;
   const { bit, fresh, width, featuresAt, features, zeros } = plan;
   const F = e.numFeatures;
-  const z = new Float64Array(32);
-  const o = new Float64Array(32);
-  const w = new Float64Array(34);
+  const z = PATH_ZERO;
+  const o = PATH_ONE;
+  const w = PATH_WEIGHTS;
   stackNode[0] = e.treeOffsets[t]!;
   stackMask[0] = 0;
   let sp = 1;

@@ -14,10 +14,9 @@ import type { Logger } from '../../platform/logger.js';
 import { checkName, printable } from '../../platform/names.js';
 import type { Principal } from '../../platform/principal.js';
 import { asObject, isVersionNumber, MAX_INT32, onlyKeys, optionalString } from '../../platform/validate.js';
-import type { Signature } from '../../runtime/signature.js';
 import { SPEC_DEFAULTS, type DeploymentSpec, type SpecTarget } from '../../serving/deployment-spec.js';
 import type { LiveDeployments, LiveRevision } from '../../serving/live-deployments.js';
-import type { RuntimeSource } from '../../serving/runtimes.js';
+import { runtimeSourceOf, type RuntimeSource } from '../../serving/runtimes.js';
 import { TRAFFIC_SECONDS, type TrafficPoint, type TrafficStats } from '../../serving/traffic-stats.js';
 import { domainEvent } from '../events/domain-event.js';
 import { resolveProject } from '../projects/projects.service.js';
@@ -153,7 +152,7 @@ export class DeploymentsService {
   async runtimeSource(modelId: string, version: number): Promise<RuntimeSource> {
     const row = await this.deps.store.versions.get(modelId, version);
     if (!row) throw notFound('MODEL_VERSION_NOT_FOUND', `model version ${version} no longer exists`);
-    return { sha256: row.artifact_sha256, flavor: row.flavor, signature: row.signature ? (JSON.parse(row.signature) as Signature) : null };
+    return runtimeSourceOf(row);
   }
 
   /** Resolves targets to READY versions, inside the transaction that will write the revision. */

@@ -17,16 +17,17 @@ import { conflict, DomainError, invalidField, notFound, unauthenticated } from '
 import { newId } from '../../platform/ids.js';
 import type { Logger } from '../../platform/logger.js';
 import type { Principal } from '../../platform/principal.js';
-import type { Signature } from '../../runtime/signature.js';
 import { decodeColumns, decodeRecords, type DecodedBatch } from '../../serving/decode.js';
 import { predictionsOf, type InferenceService } from '../../serving/inference.service.js';
 import type { ModelSchema } from '../../serving/model-schema.js';
 import { stewardDecoder } from '../../serving/protocols.js';
-import type { ModelRuntime, RuntimeCache } from '../../serving/runtimes.js';
+import { runtimeSourceOf, type ModelRuntime, type RuntimeCache } from '../../serving/runtimes.js';
 import { readJsonArtifact, type ArtifactStore } from '../../storage/artifact-store.js';
 import { domainEvent } from '../events/domain-event.js';
 import type { JobContext } from '../jobs/job-worker.js';
 import type { JobsService } from '../jobs/jobs.service.js';
+import { versionByNames } from '../models/version-lookup.js';
+import { datasetVersionByName } from '../datasets/dataset-lookup.js';
 import { findPredictions, idTime } from '../monitoring/log-tail.js';
 import { checkColumns, columnsOf, describeTable, readColumns, type TableSource } from '../monitoring/profile-data.js';
 import { resolveProject } from '../projects/projects.service.js';
@@ -218,7 +219,7 @@ export class ExplainService {
   }
 
   private acquire(v: ModelVersionRow): Promise<ModelRuntime> {
-    return this.deps.runtimes.acquire({ sha256: v.artifact_sha256, flavor: v.flavor, signature: v.signature ? (JSON.parse(v.signature) as Signature) : null });
+    return this.deps.runtimes.acquire(runtimeSourceOf(v));
   }
 
   private async explainBatch(
@@ -352,11 +353,8 @@ export class ExplainService {
   // ----------------------------------------------------------------------------------------------
   // Global reports
 
-  private async version(projectName: string | undefined, model: string, version: number) {
-    const project = await resolveProject(this.deps.store, projectName);
-    const found = await this.deps.store.versions.getByNames(project.name, model, version);
-    if (!found) throw notFound('MODEL_VERSION_NOT_FOUND', `model '${model}' has no version ${version} in project '${project.name}'`, { model, version });
-    return found;
+  private version(projectName: string | undefined, model: string, version: number) {
+    return versionByNames(this.deps.store, projectName, model, version);
   }
 
   /** POST /api/v1/models/{name}/versions/{version}/explanations */
@@ -364,10 +362,7 @@ export class ExplainService {
     const { store, artifacts, clock } = this.deps;
     const found = await this.version(projectName, model, version);
     const params = parseReportBody(body);
-    const ds = await store.datasets.get(found.project.id, params.dataset);
-    if (!ds) throw invalidField('dataset', `there is no dataset named '${params.dataset}' in project '${found.project.name}'`, 'DATASET_NOT_FOUND');
-    const dv = await store.datasets.getVersion(ds.id, params.datasetVersion);
-    if (!dv) throw invalidField('version', `dataset '${params.dataset}' has no version ${params.datasetVersion}`, 'DATASET_VERSION_NOT_FOUND');
+    const dv = await datasetVersionByName(store, found.project, params.dataset, params.datasetVersion);
     if (dv.row_count === 0) throw invalidField('dataset', `dataset '${params.dataset}' version ${params.datasetVersion} has no rows`, 'EMPTY_DATA');
     const runtime = await this.acquire(found.version);
     try {

@@ -22,7 +22,7 @@ import type { Logger } from '../../platform/logger.js';
 import type { Principal } from '../../platform/principal.js';
 import type { UploadPart } from '../../platform/upload-part.js';
 import { modelSchema } from '../../serving/model-schema.js';
-import type { ModelRuntime, RuntimeCache } from '../../serving/runtimes.js';
+import { runtimeSourceOf, type ModelRuntime, type RuntimeCache } from '../../serving/runtimes.js';
 import type { Signature } from '../../runtime/signature.js';
 import { readJsonArtifact, type ArtifactStore } from '../../storage/artifact-store.js';
 import { domainEvent } from '../events/domain-event.js';
@@ -30,6 +30,8 @@ import type { JobContext } from '../jobs/job-worker.js';
 import type { JobsService, JobView } from '../jobs/jobs.service.js';
 import { resolveProject } from '../projects/projects.service.js';
 import type { AlertsService } from './alerts/alerts.service.js';
+import { versionByNames } from '../models/version-lookup.js';
+import { datasetVersionByName } from '../datasets/dataset-lookup.js';
 import { findPredictions, idTime, planRanges, type LogRange } from './log-tail.js';
 import { attributionDrift, meanAbsShap, type AttributionDrift } from './attribution.js';
 import { importanceOf } from '../explain/explain.repository.js';
@@ -153,6 +155,8 @@ interface ReportContext {
   attributionRows?: number;
   /** Caches the window's attribution under this key (a window id and its row count). */
   attributionKey?: string;
+  /** The newest explanation report's importance per model version id (read once per listing). */
+  importance?: Map<string, Record<string, number> | null>;
   /** Leave attribution drift out (alert rules that do not read it). */
   skipAttribution?: boolean;
   /** Runtimes held for a whole listing of windows (released by whoever made the map). */
@@ -245,11 +249,8 @@ export class MonitoringService {
   // ----------------------------------------------------------------------------------------------
   // References
 
-  private async version(projectName: string | undefined, model: string, version: number) {
-    const project = await resolveProject(this.deps.store, projectName);
-    const found = await this.deps.store.versions.getByNames(project.name, model, version);
-    if (!found) throw notFound('MODEL_VERSION_NOT_FOUND', `model '${model}' has no version ${version} in project '${project.name}'`, { model, version });
-    return found;
+  private version(projectName: string | undefined, model: string, version: number) {
+    return versionByNames(this.deps.store, projectName, model, version);
   }
 
   private async schemaOf(row: ModelVersionRow) {
@@ -277,10 +278,7 @@ export class MonitoringService {
       for (const k of Object.keys(b)) if (k !== 'dataset' && k !== 'version') throw invalidField(k, 'is not a field (dataset, version)', 'UNKNOWN_FIELD');
       if (typeof b.dataset !== 'string' || b.dataset === '') throw invalidField('dataset', 'must be the name of a dataset');
       if (typeof b.version !== 'number' || !Number.isInteger(b.version) || b.version < 1) throw invalidField('version', 'must be a dataset version number (an integer ≥ 1)');
-      const ds = await store.datasets.get(found.project.id, b.dataset);
-      if (!ds) throw invalidField('dataset', `there is no dataset named '${b.dataset}' in project '${found.project.name}'`, 'DATASET_NOT_FOUND');
-      const dv = await store.datasets.getVersion(ds.id, b.version);
-      if (!dv) throw invalidField('version', `dataset '${b.dataset}' has no version ${b.version}`, 'DATASET_VERSION_NOT_FOUND');
+      const dv = await datasetVersionByName(store, found.project, b.dataset, b.version);
       source = { path: await artifacts.localPath(dv.stored_sha256), format: 'parquet', label: `dataset '${b.dataset}' version ${b.version}` };
       sourceView = { kind: 'dataset', dataset: b.dataset, version: b.version, sha256: dv.stored_sha256 };
       checkColumns(await describeTable(this.deps.engine, source, 'dataset'), columns, 'dataset', source.label);
@@ -359,7 +357,7 @@ export class MonitoringService {
       const data = await readColumns(this.deps.engine, source, table, columns);
       if (data.rows === 0) throw invalidField('file', `${label} has no rows`, 'EMPTY_DATA');
       await ctx.progress(0.2, `predicting ${data.rows} rows`);
-      const runtime = await runtimes.acquire({ sha256: versionRow.artifact_sha256, flavor: versionRow.flavor, signature: versionRow.signature ? (JSON.parse(versionRow.signature) as Signature) : null });
+      const runtime = await runtimes.acquire(runtimeSourceOf(versionRow));
       try {
         data.values[PREDICTION_COLUMN] = await predictAll(runtime, runtime.schema, data.values, data.rows, (done) => ctx.progress(0.2 + (0.6 * done) / data.rows, `predicted ${done} of ${data.rows} rows`));
       } finally {
@@ -721,7 +719,12 @@ export class MonitoringService {
     let importance = settings.importance ?? undefined;
     let importanceSource: 'settings' | 'explanation' | undefined = importance ? 'settings' : undefined;
     if (!importance && versionRow) {
-      const explained = importanceOf(await store.explanations.latestSucceeded(versionRow.id));
+      ctx.importance ??= new Map();
+      let explained = ctx.importance.get(versionRow.id);
+      if (explained === undefined) {
+        explained = importanceOf(await store.explanations.latestSucceeded(versionRow.id));
+        ctx.importance.set(versionRow.id, explained);
+      }
       if (explained) {
         importance = explained;
         importanceSource = 'explanation';
@@ -808,7 +811,7 @@ export class MonitoringService {
     // A listing of windows holds each runtime once: a version no deployment serves any more would otherwise
     // be loaded (and its TreeSHAP plan rebuilt) for every window.
     const held = ctx.runtimes?.get(versionRow.id);
-    const runtime = held ?? (await this.deps.runtimes.acquire({ sha256: versionRow.artifact_sha256, flavor: versionRow.flavor, signature: versionRow.signature ? (JSON.parse(versionRow.signature) as Signature) : null }));
+    const runtime = held ?? (await this.deps.runtimes.acquire(runtimeSourceOf(versionRow)));
     if (!held && ctx.runtimes) ctx.runtimes.set(versionRow.id, runtime);
     const shap = this.pooledShap(runtime);
     try {
@@ -922,17 +925,14 @@ export class MonitoringService {
     if (typeof b.version !== 'number' || !Number.isInteger(b.version) || b.version < 1) throw invalidField('version', 'must be a dataset version number (an integer ≥ 1)');
     const refRow = await store.monitoring.reference(found.version.id);
     if (!refRow || refRow.status !== 'READY') throw conflict('REFERENCE_NOT_READY', `version ${version} of '${model}' has no ready reference to compare with`);
-    const ds = await store.datasets.get(found.project.id, b.dataset);
-    if (!ds) throw invalidField('dataset', `there is no dataset named '${b.dataset}' in project '${found.project.name}'`, 'DATASET_NOT_FOUND');
-    const dv = await store.datasets.getVersion(ds.id, b.version);
-    if (!dv) throw invalidField('version', `dataset '${b.dataset}' has no version ${b.version}`, 'DATASET_VERSION_NOT_FOUND');
+    const dv = await datasetVersionByName(store, found.project, b.dataset, b.version);
     const reference = await this.loadReference(refRow);
     const source: TableSource = { path: await artifacts.localPath(dv.stored_sha256), format: 'parquet', label: `dataset '${b.dataset}' version ${b.version}` };
     const table = await describeTable(this.deps.engine, source, 'dataset');
     checkColumns(table, reference.columns, 'dataset', source.label);
     const data = await readColumns(this.deps.engine, source, table, reference.columns);
     if (data.rows === 0) throw invalidField('dataset', `${source.label} has no rows`, 'EMPTY_DATA');
-    const runtime = await runtimes.acquire({ sha256: found.version.artifact_sha256, flavor: found.version.flavor, signature: found.version.signature ? (JSON.parse(found.version.signature) as Signature) : null });
+    const runtime = await runtimes.acquire(runtimeSourceOf(found.version));
     try {
       data.values[PREDICTION_COLUMN] = await predictAll(runtime, runtime.schema, data.values, data.rows);
     } finally {

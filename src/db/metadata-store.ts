@@ -12,7 +12,7 @@ import { KyselyRecipeRepository, type RecipeRepository } from '../modules/recipe
 import { KyselyAlertRepository, type AlertRepository } from '../modules/monitoring/alerts/alerts.repository.js';
 import { KyselyExplanationRepository, type ExplanationRepository } from '../modules/explain/explain.repository.js';
 import { ping, type Database, type DialectKind } from './database.js';
-import type { Executor } from './executor.js';
+import { POSTGRES_WRITE_LOCK, type Executor } from './executor.js';
 
 /** Every repository, bound to the database or to one transaction. */
 export interface Repositories {
@@ -44,6 +44,7 @@ export interface MetadataStore extends Repositories {
   close(): Promise<void>;
 }
 
+
 function repositories(db: Executor, dialect: DialectKind): Repositories {
   return {
     projects: new KyselyProjectRepository(db),
@@ -52,7 +53,7 @@ function repositories(db: Executor, dialect: DialectKind): Repositories {
     models: new KyselyModelRepository(db),
     versions: new KyselyVersionRepository(db),
     aliases: new KyselyAliasRepository(db),
-    events: new KyselyEventRepository(db),
+    events: new KyselyEventRepository(db, dialect),
     jobs: new KyselyJobRepository(db, dialect),
     datasets: new KyselyDatasetRepository(db),
     recipes: new KyselyRecipeRepository(db),
@@ -68,7 +69,13 @@ export function createMetadataStore(database: Database): MetadataStore {
     ...repositories(database.db, database.dialect),
     dialect: database.dialect,
     describe: database.describe,
-    transaction: (work) => database.db.transaction().execute((trx) => work(repositories(trx, database.dialect))),
+    transaction: (work) =>
+      database.db.transaction().execute(async (trx) => {
+        // PostgreSQL: one writer at a time, so the audit chain has one head. Taken first, before any row
+        // lock, so that it cannot deadlock with them. (SQLite's single connection serialises already.)
+        if (database.dialect === 'postgres') await POSTGRES_WRITE_LOCK.execute(trx);
+        return work(repositories(trx, database.dialect));
+      }),
     ping: () => ping(database),
     close: () => database.close(),
   };

@@ -44,6 +44,8 @@ export interface ModelTable {
   owner: string;
   /** The highest version number handed out so far. */
   last_version: number;
+  /** low | medium | high: which of the project's policies governs the model. */
+  risk_tier: string;
   created_at: string;
   created_by: string;
   updated_at: string;
@@ -124,6 +126,10 @@ export interface EventTable {
   entity_type: string;
   entity_id: string;
   payload: string;
+  /** The record's place in the audit chain (1, 2, …), the previous record's hash and its own (SHA-256 hex). */
+  chain: number | null;
+  prev_hash: string | null;
+  hash: string | null;
 }
 
 export interface JobTable {
@@ -371,6 +377,168 @@ export interface WebhookDeliveryTable {
   updated_at: string;
 }
 
+export interface ProjectMemberTable {
+  project_id: string;
+  user_id: string;
+  /** viewer | contributor | reviewer | deployer | admin */
+  role: string;
+  created_at: string;
+  created_by: string;
+}
+
+export interface PolicyTable {
+  id: string;
+  project_id: string;
+  tier: string;
+  version: number;
+  /** The policy as checked JSON (canonical). */
+  document: string;
+  /** The text as published (JSON or YAML). */
+  source: string;
+  sha256: string;
+  comment: string;
+  created_at: string;
+  created_by: string;
+}
+
+export interface GateRunTable {
+  id: string;
+  model_version_id: string;
+  dataset_version_id: string;
+  policy_id: string | null;
+  /** JSON: the gates run and their columns. */
+  spec: string;
+  /** QUEUED | RUNNING | SUCCEEDED | FAILED */
+  status: string;
+  /** 1 when every gate passed, 0 when one failed; null until the run finishes. */
+  passed: number | null;
+  job_id: string;
+  error: string | null;
+  created_at: string;
+  created_by: string;
+  finished_at: string | null;
+}
+
+export interface GateResultTable {
+  id: string;
+  run_id: string;
+  model_version_id: string;
+  name: string;
+  type: string;
+  /** SHA-256 of the gate's canonical spec: a policy counts a result only for the spec it asks for. */
+  spec_sha256: string;
+  spec: string;
+  passed: number;
+  details: string;
+  created_at: string;
+}
+
+export interface PromotionRequestTable {
+  id: string;
+  project_id: string;
+  model_version_id: string;
+  /** stage | alias | deployment */
+  kind: string;
+  /** The stage, alias or deployment name. */
+  target: string;
+  /** JSON: what the move does (for a deployment, the requested spec). */
+  change: string;
+  /** open | executed | rejected | cancelled | failed */
+  status: string;
+  message: string;
+  comment: string;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+  executed_at: string | null;
+}
+
+export interface ApprovalTable {
+  id: string;
+  request_id: string;
+  reviewer: string;
+  /** approve | reject */
+  decision: string;
+  comment: string;
+  at: string;
+}
+
+export interface ModelCardTable {
+  model_version_id: string;
+  /** JSON: the fields people write. */
+  fields: string;
+  updated_at: string;
+  updated_by: string;
+}
+
+export interface CommentTable {
+  id: string;
+  project_id: string;
+  /** model | model_version | deployment */
+  subject_type: string;
+  subject_id: string;
+  parent_id: string | null;
+  author: string;
+  body: string;
+  /** JSON array of user names mentioned. */
+  mentions: string;
+  created_at: string;
+  edited_at: string | null;
+  deleted_at: string | null;
+}
+
+export interface NotificationTable {
+  id: string;
+  user_id: string;
+  kind: string;
+  payload: string;
+  created_at: string;
+  read_at: string | null;
+}
+
+export interface WebhookTable {
+  id: string;
+  /** Null: events of every project (platform admins only). */
+  project_id: string | null;
+  name: string;
+  url: string;
+  secret: string;
+  /** JSON array of event type patterns ("model_version.*", "*"). */
+  events: string;
+  active: number;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+}
+
+export interface WebhookEventDeliveryTable {
+  id: string;
+  webhook_id: string;
+  event_seq: number;
+  event_type: string;
+  payload: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: string | null;
+  last_status: number | null;
+  last_error: string | null;
+  log: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface EventCursorTable {
+  name: string;
+  seq: number;
+  updated_at: string;
+}
+
+export interface AuditHeadTable {
+  id: number;
+  chain: number;
+  hash: string;
+}
+
 export interface DB {
   projects: ProjectTable;
   users: UserTable;
@@ -401,6 +569,19 @@ export interface DB {
   alert_events: AlertEventTable;
   webhook_deliveries: WebhookDeliveryTable;
   explanation_reports: ExplanationReportTable;
+  project_members: ProjectMemberTable;
+  policies: PolicyTable;
+  gate_runs: GateRunTable;
+  gate_results: GateResultTable;
+  promotion_requests: PromotionRequestTable;
+  approvals: ApprovalTable;
+  model_cards: ModelCardTable;
+  comments: CommentTable;
+  notifications: NotificationTable;
+  webhooks: WebhookTable;
+  webhook_event_deliveries: WebhookEventDeliveryTable;
+  event_cursors: EventCursorTable;
+  audit_head: AuditHeadTable;
 }
 
 export type ProjectRow = Selectable<ProjectTable>;
@@ -417,3 +598,14 @@ export type RecipeRow = Selectable<RecipeTable>;
 export type RecipeVersionRow = Selectable<RecipeVersionTable>;
 export type DeploymentRow = Selectable<DeploymentTable>;
 export type DeploymentRevisionRow = Selectable<DeploymentRevisionTable>;
+export type ProjectMemberRow = Selectable<ProjectMemberTable>;
+export type PolicyRow = Selectable<PolicyTable>;
+export type GateRunRow = Selectable<GateRunTable>;
+export type GateResultRow = Selectable<GateResultTable>;
+export type PromotionRequestRow = Selectable<PromotionRequestTable>;
+export type ApprovalRow = Selectable<ApprovalTable>;
+export type ModelCardRow = Selectable<ModelCardTable>;
+export type CommentRow = Selectable<CommentTable>;
+export type NotificationRow = Selectable<NotificationTable>;
+export type WebhookRow = Selectable<WebhookTable>;
+export type WebhookEventDeliveryRow = Selectable<WebhookEventDeliveryTable>;

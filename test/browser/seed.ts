@@ -44,7 +44,7 @@ export async function seedCatalogue(url: string, token: string, home: string, op
         const at = () => new Date((t += 1000)).toISOString();
         const modelId = newId(t);
         const created = at();
-        await tx.models.insert({ id: modelId, project_id: project.id, name: `model-${String(m).padStart(3, '0')}`, description: `seeded model ${m}`, owner: 'admin', last_version: options.versions, created_at: created, created_by: 'admin', updated_at: created, updated_by: 'admin' });
+        await tx.models.insert({ id: modelId, project_id: project.id, name: `model-${String(m).padStart(3, '0')}`, description: `seeded model ${m}`, owner: 'admin', last_version: options.versions, risk_tier: 'low', created_at: created, created_by: 'admin', updated_at: created, updated_by: 'admin' });
         for (let v = 1; v <= options.versions; v++) {
           const when = at();
           await tx.versions.insert({

@@ -48,6 +48,7 @@ export function modelRow(name: string, opts: { projectId?: string; created?: num
     description: `about ${name}`,
     owner: 'owner-1',
     last_version: 0,
+    risk_tier: 'low',
     created_at: iso(created),
     created_by: 'creator',
     updated_at: iso(opts.updated ?? created),

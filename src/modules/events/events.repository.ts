@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
-import type { Executor } from '../../db/executor.js';
+import { POSTGRES_WRITE_LOCK, type Executor } from '../../db/executor.js';
 import type { EventRow } from '../../db/schema.js';
+import { chainHash } from '../audit/audit-chain.js';
 
 export interface DomainEvent {
   id: string;
@@ -28,12 +29,34 @@ export interface EventRepository {
 }
 
 export class KyselyEventRepository implements EventRepository {
-  constructor(private readonly db: Executor) {}
+  constructor(
+    private readonly db: Executor,
+    private readonly dialect: 'sqlite' | 'postgres',
+  ) {}
 
+  /**
+   * Appends the event as the next record of the audit chain: its chain number and hash follow the head
+   * (audit_head), which moves in the same transaction. Writers are serialised (SQLite has one connection;
+   * on PostgreSQL every write transaction first takes one advisory lock, see metadata-store.ts), so two
+   * transactions never chain from the same head.
+   */
   async append(e: DomainEvent): Promise<void> {
-    // One SQL text rather than the builder: every change in Steward appends an event.
-    await sql`insert into events (id, type, at, actor, project_id, entity_type, entity_id, payload)
-              values (${e.id}, ${e.type}, ${e.at}, ${e.actor}, ${e.projectId}, ${e.entityType}, ${e.entityId}, ${JSON.stringify(e.payload)})`.execute(this.db);
+    if (!this.db.isTransaction) {
+      await this.db.transaction().execute(async (trx) => {
+        if (this.dialect === 'postgres') await POSTGRES_WRITE_LOCK.execute(trx);
+        await new KyselyEventRepository(trx, this.dialect).append(e);
+      });
+      return;
+    }
+    const payload = JSON.stringify(e.payload);
+    // Single SQL texts rather than the builder: every change in Steward appends an event.
+    const head = (await sql<{ chain: number; hash: string }>`select chain, hash from audit_head where id = 1`.execute(this.db)).rows[0];
+    if (!head) throw new Error('the audit chain has no head row (migration 0009 not applied?)');
+    const chain = Number(head.chain) + 1;
+    const hash = chainHash(head.hash, { chain, id: e.id, type: e.type, at: e.at, actor: e.actor, project_id: e.projectId, entity_type: e.entityType, entity_id: e.entityId, payload });
+    await sql`insert into events (id, type, at, actor, project_id, entity_type, entity_id, payload, chain, prev_hash, hash)
+              values (${e.id}, ${e.type}, ${e.at}, ${e.actor}, ${e.projectId}, ${e.entityType}, ${e.entityId}, ${payload}, ${chain}, ${head.hash}, ${hash})`.execute(this.db);
+    await sql`update audit_head set chain = ${chain}, hash = ${hash} where id = 1`.execute(this.db);
   }
 
   async list(query: { after: number; limit: number; entityType?: string; entityId?: string }): Promise<StoredEvent[]> {

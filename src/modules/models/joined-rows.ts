@@ -7,7 +7,7 @@ import type { ModelRow, ProjectRow } from '../../db/schema.js';
  */
 export const MODEL_COLUMNS = sql.raw(
   'm.id as m_id, m.project_id as m_project_id, m.name as m_name, m.description as m_description, m.owner as m_owner, ' +
-    'm.last_version as m_last_version, m.created_at as m_created_at, m.created_by as m_created_by, m.updated_at as m_updated_at, m.updated_by as m_updated_by',
+    'm.last_version as m_last_version, m.created_at as m_created_at, m.created_by as m_created_by, m.updated_at as m_updated_at, m.updated_by as m_updated_by, m.risk_tier as m_risk_tier',
 );
 export const PROJECT_COLUMNS = sql.raw('p.name as p_name, p.description as p_description, p.created_at as p_created_at, p.created_by as p_created_by');
 
@@ -22,6 +22,7 @@ export interface PrefixedModel {
   m_created_by: string;
   m_updated_at: string;
   m_updated_by: string;
+  m_risk_tier: string;
 }
 
 export interface PrefixedProject {
@@ -44,6 +45,7 @@ export function splitJoined<T extends PrefixedModel & PrefixedProject>(row: T): 
     m_created_by,
     m_updated_at,
     m_updated_by,
+    m_risk_tier,
     p_name,
     p_description,
     p_created_at,
@@ -63,6 +65,7 @@ export function splitJoined<T extends PrefixedModel & PrefixedProject>(row: T): 
       created_by: m_created_by,
       updated_at: m_updated_at,
       updated_by: m_updated_by,
+      risk_tier: m_risk_tier,
     },
     rest,
   };

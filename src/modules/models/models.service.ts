@@ -178,6 +178,7 @@ export class ModelsService {
       description,
       owner,
       last_version: 0,
+      risk_tier: 'low',
       created_at: now,
       created_by: actor.name,
       updated_at: now,

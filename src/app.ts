@@ -31,9 +31,9 @@ import { RegistrationService } from './modules/models/registration.service.js';
 import { ProjectsService } from './modules/projects/projects.service.js';
 import { projectRoutes } from './modules/projects/projects.routes.js';
 import { systemClock, type Clock } from './platform/clock.js';
-import { forbidden } from './platform/errors.js';
+import { forbidden, invalidField } from './platform/errors.js';
+import { AccessService } from './modules/access/access.service.js';
 import type { Logger } from './platform/logger.js';
-import { roleAtLeast } from './platform/principal.js';
 import type { ModelInspector } from './runtime/model-inspector.js';
 import type { ArtifactStore } from './storage/artifact-store.js';
 import { STEWARD_VERSION } from './version.js';
@@ -96,6 +96,7 @@ export interface Services {
   datasets: DatasetsService;
   recipes: RecipesService;
   auth: AuthService;
+  access: AccessService;
   projects: ProjectsService;
   models: ModelsService;
   registration: RegistrationService;
@@ -121,6 +122,7 @@ export function createServices(deps: AppDeps, registry: Registry = new Registry(
   const { store, artifacts } = deps;
   const jobs = new JobsService({ store, clock, onEnqueued: deps.onJobsEnqueued });
   const auth = new AuthService({ store, clock });
+  const access = new AccessService({ store, clock });
   const projects = new ProjectsService({ store, clock });
   const models = new ModelsService({ store, artifacts, clock });
   const registration = new RegistrationService({
@@ -152,7 +154,14 @@ export function createServices(deps: AppDeps, registry: Registry = new Registry(
   });
   monitoring.alerts = alerts;
   const explain = new ExplainService({ store, artifacts, engine: deps.engine, runtimes, jobs, inference, clock, logger: deps.logger, logDir: deps.predictionLogDir ?? null, shapPool, referenceSample: (id) => monitoring.referenceSample(id) });
-  return { jobs, datasets, recipes, auth, projects, models, registration, deployments, inference, live, runtimes, monitoring, alerts, explain, shapPool };
+  return { jobs, datasets, recipes, auth, access, projects, models, registration, deployments, inference, live, runtimes, monitoring, alerts, explain, shapPool };
+}
+
+/** A `project` value from a request: a string, or undefined (the default project) when absent or empty. */
+function projectParam(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw invalidField('project', 'must be a project name');
+  return value;
 }
 
 export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
@@ -186,7 +195,8 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     done(null, payload);
   });
 
-  // Authentication and roles: every route declares config.auth; routes without it are admin-only.
+  // Authentication and roles: every route declares config.auth; routes without it are for platform admins.
+  app.decorateRequest('access', null);
   app.addHook('onRequest', async (request) => {
     const needed = request.routeOptions.config?.auth;
     if (request.routeOptions.url === undefined || needed === 'public') return; // unknown routes get a 404
@@ -202,6 +212,8 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
       if (principal.deployments && !principal.deployments.includes(`${project}/${name}`)) {
         throw forbidden(`this token may only call inference on ${principal.deployments.join(', ')}`, { deployment: `${project}/${name}` });
       }
+      // An ordinary token calls inference in projects where its user has a role (any role).
+      if (principal.deployments === null && services.access.cachedViewer(principal, project) !== true) await services.access.requireViewerByName(principal, project);
       return;
     }
     const principal = await services.auth.authenticate(request.headers.authorization);
@@ -209,10 +221,23 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     if (principal.deployments) {
       throw forbidden(`this token is limited to inference on ${principal.deployments.join(', ')}; it cannot call ${request.method} ${request.routeOptions.url}`);
     }
-    const role = needed ?? 'admin';
-    if (!roleAtLeast(principal.role, role)) {
-      throw forbidden(`this needs the ${role} role; '${principal.name}' is a ${principal.role}`, { required: role, actual: principal.role });
+    if (needed === 'user') return;
+    if (needed === undefined || needed === 'platform') {
+      if (principal.role !== 'admin') throw forbidden(`this needs a platform admin; '${principal.name}' is not one`, { required: 'platform admin' });
+      return;
     }
+    const from = request.routeOptions.config?.projectFrom ?? 'query';
+    if (from === 'query') request.access = await services.access.check(principal, projectParam((request.query as { project?: unknown }).project), needed);
+    else if (from === 'params') request.access = await services.access.check(principal, projectParam((request.params as { project?: unknown }).project), needed);
+  });
+  // Routes that take their project from the body are checked once the body is parsed (before validation).
+  app.addHook('preValidation', async (request) => {
+    const config = request.routeOptions.config;
+    if (config?.projectFrom !== 'body' || request.principal === null || config.auth === undefined) return;
+    const needed = config.auth;
+    if (needed === 'public' || needed === 'inference' || needed === 'user' || needed === 'platform') return;
+    const body = request.body as { project?: unknown } | undefined;
+    request.access = await services.access.check(request.principal, projectParam(body?.project), needed);
   });
 
   if (deps.logger.isLevelEnabled('debug')) {
@@ -262,10 +287,10 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
       ],
     });
     authRoutes(scoped, services.auth);
-    projectRoutes(scoped, services.projects);
+    projectRoutes(scoped, services.projects, services.access);
     modelRoutes(scoped, services.models, services.registration);
     eventRoutes(scoped, deps.store.events);
-    jobRoutes(scoped, services.jobs);
+    jobRoutes(scoped, services.jobs, services.access);
     datasetRoutes(scoped, services.datasets);
     recipeRoutes(scoped, services.recipes);
     deploymentRoutes(scoped, services.deployments);

@@ -60,6 +60,7 @@ export class StewardClient {
       headers: this.headers(body === undefined ? {} : { 'content-type': 'application/json' }),
       body: body === undefined ? undefined : JSON.stringify(body),
     });
+    if (res.status === 204) return undefined as T;
     return (await res.json()) as T;
   }
 

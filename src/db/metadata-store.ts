@@ -11,6 +11,11 @@ import { KyselyProjectRepository, type ProjectRepository } from '../modules/proj
 import { KyselyRecipeRepository, type RecipeRepository } from '../modules/recipes/recipes.repository.js';
 import { KyselyAlertRepository, type AlertRepository } from '../modules/monitoring/alerts/alerts.repository.js';
 import { KyselyExplanationRepository, type ExplanationRepository } from '../modules/explain/explain.repository.js';
+import { KyselyCommentRepository, type CommentRepository } from '../modules/comments/comments.repository.js';
+import { KyselyWebhookRepository, type WebhookRepository } from '../modules/webhooks/webhooks.repository.js';
+import { KyselyGateRepository, type GateRepository } from '../modules/governance/gates/gates.repository.js';
+import { KyselyModelCardRepository, type ModelCardRepository } from '../modules/governance/cards/cards.repository.js';
+import { KyselyMemberRepository, type MemberRepository } from '../modules/access/members.repository.js';
 import { ping, type Database, type DialectKind } from './database.js';
 import { POSTGRES_WRITE_LOCK, type Executor } from './executor.js';
 
@@ -30,6 +35,11 @@ export interface Repositories {
   readonly monitoring: MonitoringRepository;
   readonly alerts: AlertRepository;
   readonly explanations: ExplanationRepository;
+  readonly members: MemberRepository;
+  readonly comments: CommentRepository;
+  readonly webhooks: WebhookRepository;
+  readonly gates: GateRepository;
+  readonly cards: ModelCardRepository;
 }
 
 /**
@@ -61,6 +71,11 @@ function repositories(db: Executor, dialect: DialectKind): Repositories {
     monitoring: new KyselyMonitoringRepository(db, dialect),
     alerts: new KyselyAlertRepository(db),
     explanations: new KyselyExplanationRepository(db),
+    members: new KyselyMemberRepository(db),
+    comments: new KyselyCommentRepository(db),
+    webhooks: new KyselyWebhookRepository(db),
+    gates: new KyselyGateRepository(db),
+    cards: new KyselyModelCardRepository(db),
   };
 }
 

@@ -7,7 +7,7 @@ import type { WebhookOptions } from '../../src/modules/monitoring/alerts/webhook
 import { migrateToLatest, openDatabase } from '../../src/db/database.js';
 import { createMetadataStore, type MetadataStore } from '../../src/db/metadata-store.js';
 import { createLogger } from '../../src/platform/logger.js';
-import type { Role } from '../../src/platform/principal.js';
+import type { ProjectRole } from '../../src/platform/principal.js';
 import { OnnxInspector } from '../../src/runtime/onnx-inspector.js';
 import { DataEngine } from '../../src/data/engine.js';
 import { jobHandlers } from '../../src/job-handlers.js';
@@ -29,8 +29,8 @@ export interface Harness extends BuiltApp {
   artifacts: LocalArtifactStore;
   predictionLog: PredictionLog;
   adminToken: string;
-  /** Creates a user with a role and returns a token for them. */
-  tokenFor(role: Role, name?: string): Promise<string>;
+  /** Creates a user with this role in the default project (or the projects named) and returns a token for them. */
+  tokenFor(role: ProjectRole, name?: string, projects?: string[]): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -97,8 +97,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     artifacts,
     predictionLog,
     adminToken: ADMIN_TOKEN,
-    async tokenFor(role, name) {
-      const user = await built.services.auth.createUser(admin, { name: name ?? `${role}-${++n}`, role });
+    async tokenFor(role, name, projects = ['default']) {
+      const user = await built.services.auth.createUser(admin, { name: name ?? `${role}-${++n}`, role: 'user', projects: Object.fromEntries(projects.map((p) => [p, role])) });
       return (await built.services.auth.createToken(admin, { user: user.name })).token;
     },
     async close() {

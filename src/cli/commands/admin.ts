@@ -1,23 +1,32 @@
 import type { Command } from 'commander';
-import { cliContext } from '../context.js';
+import { cliContext, UsageError } from '../context.js';
 import { keyValues, table } from '../output.js';
 import type { TokenView, UserView } from '../../modules/auth/auth.service.js';
 import type { ProjectView } from '../../modules/projects/projects.service.js';
+import type { MemberView } from '../../modules/access/access.service.js';
 
 type User = UserView;
 type Token = TokenView;
 type Project = ProjectView;
 
+/** Collects repeated `--project name=role` options into an object. */
+function collectPair(value: string, previous: Record<string, string>): Record<string, string> {
+  const at = value.indexOf('=');
+  if (at <= 0) throw new UsageError(`--project takes project=role, not '${value}'`);
+  return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
+}
+
 export function adminCommands(program: Command): void {
-  const users = program.command('users').description('users and their roles (admin)');
+  const users = program.command('users').description('users and their platform roles (platform admins)');
   users
     .command('create <name>')
-    .description('create a user')
-    .requiredOption('-r, --role <role>', 'viewer, maintainer or admin')
+    .description('create a user, optionally with roles in projects')
+    .option('--admin', 'make them a platform admin (every project, users, tokens, the audit trail)')
+    .option('-p, --project <project=role>', 'a role in a project (viewer, contributor, reviewer, deployer or admin); repeatable', collectPair, {})
     .option('--with-token', 'also create a token for the user and print it')
-    .action(async (name: string, opts: { role: string; withToken?: boolean }, cmd: Command) => {
+    .action(async (name: string, opts: { admin?: boolean; project: Record<string, string>; withToken?: boolean }, cmd: Command) => {
       const { client, out } = await cliContext(cmd);
-      const user = await client.json<User>('POST', '/api/v1/users', { name, role: opts.role });
+      const user = await client.json<User>('POST', '/api/v1/users', { name, role: opts.admin ? 'admin' : 'user', projects: opts.project });
       const token = opts.withToken ? await client.json<Token & { token: string }>('POST', '/api/v1/tokens', { user: name, name: 'initial' }) : undefined;
       out.result(token ? { ...user, token: token.token } : user, () => `created user '${user.name}' (${user.role})${token ? `\ntoken (shown once): ${token.token}` : ''}`);
     });
@@ -31,8 +40,8 @@ export function adminCommands(program: Command): void {
     });
   users
     .command('update <name>')
-    .description("change a user's role, or disable or enable them")
-    .option('-r, --role <role>', 'viewer, maintainer or admin')
+    .description("change a user's platform role, or disable or enable them (roles in projects: steward projects members)")
+    .option('-r, --role <role>', 'user or admin (platform admin)')
     .option('--disable', 'disable the user (their tokens stop working)')
     .option('--enable', 'enable the user again')
     .action(async (name: string, opts: { role?: string; disable?: boolean; enable?: boolean }, cmd: Command) => {
@@ -97,6 +106,32 @@ export function adminCommands(program: Command): void {
       const { client, out } = await cliContext(cmd);
       const r = await client.json<{ items: Project[] }>('GET', '/api/v1/projects');
       out.result(r, () => table(['NAME', 'DESCRIPTION', 'CREATED', 'BY'], r.items.map((p) => [p.name, p.description, p.createdAt, p.createdBy])));
+    });
+
+  const members = projects.command('members').description("who has which role in a project (viewer < contributor < reviewer < deployer < admin)");
+  members
+    .command('list <project>')
+    .description("list a project's members")
+    .action(async (project: string, _opts: unknown, cmd: Command) => {
+      const { client, out } = await cliContext(cmd);
+      const r = await client.json<{ items: MemberView[] }>('GET', `/api/v1/projects/${encodeURIComponent(project)}/members`);
+      out.result(r, () => table(['USER', 'ROLE', 'SINCE', 'GRANTED BY'], r.items.map((m) => [m.user, m.role, m.since, m.grantedBy])));
+    });
+  members
+    .command('set <project> <user> <role>')
+    .description('give a user a role in a project (project admins)')
+    .action(async (project: string, user: string, role: string, _opts: unknown, cmd: Command) => {
+      const { client, out } = await cliContext(cmd);
+      const m = await client.json<MemberView>('PUT', `/api/v1/projects/${encodeURIComponent(project)}/members/${encodeURIComponent(user)}`, { role });
+      out.result(m, () => `${m.user} is now a ${m.role} in '${project}'`);
+    });
+  members
+    .command('remove <project> <user>')
+    .description("take away a user's role in a project (project admins)")
+    .action(async (project: string, user: string, _opts: unknown, cmd: Command) => {
+      const { client, out } = await cliContext(cmd);
+      await client.json('DELETE', `/api/v1/projects/${encodeURIComponent(project)}/members/${encodeURIComponent(user)}`);
+      out.result({ project, user, removed: true }, () => `${user} has no role in '${project}' any more`);
     });
 
   program

@@ -1,10 +1,11 @@
 import { Type } from 'typebox';
 import { Name, withErrors } from '../../http/schemas.js';
 import { principalOf, type App } from '../../http/types.js';
-import { ROLES } from '../../platform/principal.js';
+import { PLATFORM_ROLES, PROJECT_ROLES } from '../../platform/principal.js';
 import type { AuthService } from './auth.service.js';
 
-const Role = Type.Union([Type.Literal(ROLES[0]), Type.Literal(ROLES[1]), Type.Literal(ROLES[2])], { description: 'viewer reads; maintainer writes; admin manages users and tokens' });
+const Role = Type.Union([Type.Literal(PLATFORM_ROLES[0]), Type.Literal(PLATFORM_ROLES[1])], { description: "'admin': a platform admin (every project, users, tokens, the audit trail); 'user': the roles their projects give" });
+export const ProjectRoleSchema = Type.Union(PROJECT_ROLES.map((r) => Type.Literal(r)), { description: 'viewer < contributor < reviewer < deployer < admin' });
 
 const UserSchema = Type.Object({ name: Type.String(), role: Role, disabled: Type.Boolean(), createdAt: Type.String(), createdBy: Type.String() });
 
@@ -24,19 +25,19 @@ const TokenSchema = Type.Object({
 export function authRoutes(app: App, auth: AuthService): void {
   app.get(
     '/api/v1/whoami',
-    { config: { auth: 'viewer' }, schema: { tags: ['auth'], summary: 'The user behind the token', response: withErrors({ 200: Type.Intersect([UserSchema, Type.Object({ tokenId: Type.String() })]) }) } },
+    { config: { auth: 'user' }, schema: { tags: ['auth'], summary: 'The user behind the token', response: withErrors({ 200: Type.Intersect([UserSchema, Type.Object({ tokenId: Type.String() })]) }) } },
     async (request) => auth.whoami(principalOf(request)),
   );
 
   app.post(
     '/api/v1/users',
     {
-      config: { auth: 'admin' },
+      config: { auth: 'platform' },
       schema: {
         tags: ['auth'],
         summary: 'Create a user (admin)',
-        body: Type.Object({ name: Name, role: Role }, { additionalProperties: false }),
-        response: withErrors({ 201: UserSchema }, 400, 403, 409),
+        body: Type.Object({ name: Name, role: Role, projects: Type.Optional(Type.Record(Type.String(), ProjectRoleSchema, { description: 'Roles in projects: project name → role' })) }, { additionalProperties: false }),
+        response: withErrors({ 201: Type.Intersect([UserSchema, Type.Object({ projects: Type.Record(Type.String(), Type.String()) })]) }, 400, 403, 404, 409),
       },
     },
     async (request, reply) => reply.status(201).send(await auth.createUser(principalOf(request), request.body)),
@@ -44,14 +45,14 @@ export function authRoutes(app: App, auth: AuthService): void {
 
   app.get(
     '/api/v1/users',
-    { config: { auth: 'admin' }, schema: { tags: ['auth'], summary: 'List users (admin)', response: withErrors({ 200: Type.Object({ items: Type.Array(UserSchema) }) }, 403) } },
+    { config: { auth: 'platform' }, schema: { tags: ['auth'], summary: 'List users (admin)', response: withErrors({ 200: Type.Object({ items: Type.Array(UserSchema) }) }, 403) } },
     async () => ({ items: await auth.listUsers() }),
   );
 
   app.patch(
     '/api/v1/users/:user',
     {
-      config: { auth: 'admin' },
+      config: { auth: 'platform' },
       schema: {
         tags: ['auth'],
         summary: "Change a user's role or disable them (admin)",
@@ -66,7 +67,7 @@ export function authRoutes(app: App, auth: AuthService): void {
   app.post(
     '/api/v1/tokens',
     {
-      config: { auth: 'viewer' },
+      config: { auth: 'user' },
       schema: {
         tags: ['auth'],
         summary: 'Create an API token (for yourself; admins may name another user)',
@@ -95,7 +96,7 @@ export function authRoutes(app: App, auth: AuthService): void {
   app.get(
     '/api/v1/tokens',
     {
-      config: { auth: 'viewer' },
+      config: { auth: 'user' },
       schema: {
         tags: ['auth'],
         summary: "List your tokens (admins: any user's with ?user=)",
@@ -109,7 +110,7 @@ export function authRoutes(app: App, auth: AuthService): void {
   app.delete(
     '/api/v1/tokens/:id',
     {
-      config: { auth: 'viewer' },
+      config: { auth: 'user' },
       schema: { tags: ['auth'], summary: 'Revoke a token', params: Type.Object({ id: Type.String({ maxLength: 100 }) }), response: withErrors({ 200: TokenSchema }, 403, 404) },
     },
     async (request) => auth.revokeToken(principalOf(request), request.params.id),

@@ -37,18 +37,18 @@ describe('AuthService', () => {
   });
 
   it('applies a role change at once to a cached token', async () => {
-    await auth.createUser(admin, { name: 'maria', role: 'maintainer' });
+    await auth.createUser(admin, { name: 'maria', role: 'user' });
     const t = await auth.createToken(admin, { user: 'maria' });
-    expect((await auth.authenticate(`Bearer ${t.token}`)).role).toBe('maintainer');
-    await Promise.all([auth.authenticate(`Bearer ${t.token}`), auth.updateUser(admin, 'maria', { role: 'viewer' })]);
-    expect((await auth.authenticate(`Bearer ${t.token}`)).role).toBe('viewer');
+    expect((await auth.authenticate(`Bearer ${t.token}`)).role).toBe('user');
+    await Promise.all([auth.authenticate(`Bearer ${t.token}`), auth.updateUser(admin, 'maria', { role: 'admin' })]);
+    expect((await auth.authenticate(`Bearer ${t.token}`)).role).toBe('admin');
     await auth.updateUser(admin, 'maria', { disabled: true });
     await expect(auth.authenticate(`Bearer ${t.token}`)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
   });
 
   it('never leaves the store without an active admin, even when two admins demote each other at once', async () => {
     await auth.createUser(admin, { name: 'second', role: 'admin' });
-    const results = await Promise.allSettled([auth.updateUser(admin, 'second', { role: 'viewer' }), auth.updateUser(admin, 'admin', { role: 'viewer' })]);
+    const results = await Promise.allSettled([auth.updateUser(admin, 'second', { role: 'user' }), auth.updateUser(admin, 'admin', { role: 'user' })]);
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
     expect((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason).toMatchObject({ code: 'LAST_ADMIN' });
     const admins = (await auth.listUsers()).filter((u) => u.role === 'admin' && !u.disabled);
@@ -57,7 +57,7 @@ describe('AuthService', () => {
   });
 
   it('lets users manage only their own tokens unless they are admins', async () => {
-    await auth.createUser(admin, { name: 'victor', role: 'viewer' });
+    await auth.createUser(admin, { name: 'victor', role: 'user' });
     const own = await auth.createToken(admin, { user: 'victor' });
     const victor = await auth.authenticate(`Bearer ${own.token}`);
     await expect(auth.createToken(victor, { user: 'admin' })).rejects.toMatchObject({ code: 'FORBIDDEN' });

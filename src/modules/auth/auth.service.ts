@@ -5,14 +5,16 @@ import { isoTime, type Clock } from '../../platform/clock.js';
 import { conflict, forbidden, invalidField, notFound, unauthenticated } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import { checkName } from '../../platform/names.js';
-import { isRole, ROLES, roleAtLeast, SYSTEM_ACTOR, type Principal, type Role } from '../../platform/principal.js';
+import { isPlatformRole, isProjectRole, PLATFORM_ROLES, PROJECT_ROLES, SYSTEM_ACTOR, type PlatformRole, type Principal, type ProjectRole } from '../../platform/principal.js';
+import { resolveProject } from '../projects/projects.service.js';
 import { optionalString } from '../../platform/validate.js';
 import { domainEvent } from '../events/domain-event.js';
 import { displayPrefix, generateToken, hashToken } from './tokens.js';
 
 export interface UserView {
   name: string;
-  role: Role;
+  /** The platform role: 'admin' (platform admin) or 'user'. */
+  role: PlatformRole;
   disabled: boolean;
   createdAt: string;
   createdBy: string;
@@ -54,7 +56,7 @@ interface CachedToken {
 }
 
 function userView(u: UserRow): UserView {
-  return { name: u.name, role: u.role as Role, disabled: u.disabled === 1, createdAt: u.created_at, createdBy: u.created_by };
+  return { name: u.name, role: u.role as PlatformRole, disabled: u.disabled === 1, createdAt: u.created_at, createdBy: u.created_by };
 }
 
 function tokenView(t: ApiTokenRow, user: string): TokenView {
@@ -168,7 +170,7 @@ export class AuthService {
       this.authCache.delete(hash);
       throw unauthenticated('the token is not valid (unknown, revoked, expired, or its user is disabled)');
     }
-    const principal: Principal = { userId: found.user.id, name: found.user.name, role: found.user.role as Role, tokenId: found.token.id, deployments: parseScope(found.token.scope) };
+    const principal: Principal = { userId: found.user.id, name: found.user.name, role: found.user.role as PlatformRole, tokenId: found.token.id, deployments: parseScope(found.token.scope) };
     if (generation === this.cacheGeneration) {
       if (this.authCache.size >= AUTH_CACHE_MAX) this.authCache.clear();
       this.authCache.set(hash, { principal, expiresAt: found.token.expires_at, until: now + AUTH_CACHE_MS });
@@ -200,22 +202,41 @@ export class AuthService {
     return { ...userView(u), tokenId: actor.tokenId };
   }
 
-  async createUser(actor: Principal, input: { name: unknown; role: unknown }): Promise<UserView> {
+  /**
+   * Creates a user with a platform role ('user' or 'admin') and, optionally, roles in projects
+   * (`projects: { "<project>": "<role>" }`), all in one transaction.
+   */
+  async createUser(actor: Principal, input: { name: unknown; role: unknown; projects?: unknown }): Promise<UserView & { projects: Record<string, ProjectRole> }> {
     const name = checkName('name', input.name);
     if (name === SYSTEM_ACTOR) throw invalidField('name', `'${SYSTEM_ACTOR}' is reserved`, 'INVALID_NAME');
-    if (!isRole(input.role)) throw invalidField('role', `must be one of ${ROLES.join(', ')}`);
+    if (!isPlatformRole(input.role)) throw invalidField('role', `must be one of ${PLATFORM_ROLES.join(', ')} (roles in projects go in 'projects')`);
+    const grants: [string, ProjectRole][] = [];
+    if (input.projects !== undefined) {
+      if (typeof input.projects !== 'object' || input.projects === null || Array.isArray(input.projects)) throw invalidField('projects', 'must be an object: project name → role');
+      for (const [project, role] of Object.entries(input.projects)) {
+        checkName(`projects.${project}`, project);
+        if (!isProjectRole(role)) throw invalidField(`projects.${project}`, `must be one of ${PROJECT_ROLES.join(', ')}`);
+        grants.push([project, role]);
+      }
+    }
     const { store, clock } = this.deps;
-    const row: UserRow = { id: newId(clock.now()), name, role: input.role, disabled: 0, created_at: isoTime(clock), created_by: actor.name };
+    const now = isoTime(clock);
+    const row: UserRow = { id: newId(clock.now()), name, role: input.role, disabled: 0, created_at: now, created_by: actor.name };
     try {
       await store.transaction(async (tx) => {
         await tx.users.insert(row);
         await tx.events.append(domainEvent(clock, actor.name, 'user.created', { type: 'user', id: row.id }, { name, role: row.role }));
+        for (const [projectName, role] of grants) {
+          const project = await resolveProject(tx, projectName);
+          await tx.members.put({ project_id: project.id, user_id: row.id, role, created_at: now, created_by: actor.name });
+          await tx.events.append(domainEvent(clock, actor.name, 'member.set', { type: 'project', id: project.id, projectId: project.id }, { user: name, before: null, after: role }));
+        }
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict('USER_EXISTS', `a user named '${name}' already exists`, { field: 'name' });
       throw err;
     }
-    return userView(row);
+    return { ...userView(row), projects: Object.fromEntries(grants) };
   }
 
   async listUsers(): Promise<UserView[]> {
@@ -224,7 +245,7 @@ export class AuthService {
 
   async updateUser(actor: Principal, name: string, input: { role?: unknown; disabled?: unknown }): Promise<UserView> {
     const { store, clock } = this.deps;
-    if (input.role !== undefined && !isRole(input.role)) throw invalidField('role', `must be one of ${ROLES.join(', ')}`);
+    if (input.role !== undefined && !isPlatformRole(input.role)) throw invalidField('role', `must be one of ${PLATFORM_ROLES.join(', ')}`);
     if (input.disabled !== undefined && typeof input.disabled !== 'boolean') throw invalidField('disabled', 'must be true or false');
     const mayRemoveAdmin = (input.role !== undefined && input.role !== 'admin') || input.disabled === true;
     const updated = await store.transaction(async (tx) => {
@@ -233,7 +254,7 @@ export class AuthService {
       const user = await tx.users.getByName(name);
       if (!user) throw notFound('USER_NOT_FOUND', `there is no user named '${name}'`);
       const patch: Partial<Pick<UserRow, 'role' | 'disabled'>> = {};
-      if (input.role !== undefined) patch.role = input.role as Role;
+      if (input.role !== undefined) patch.role = input.role as PlatformRole;
       if (input.disabled !== undefined) patch.disabled = input.disabled ? 1 : 0;
       const losesAdmin = user.role === 'admin' && user.disabled === 0 && ((patch.role !== undefined && patch.role !== 'admin') || patch.disabled === 1);
       if (losesAdmin && activeAdmins <= 1) throw conflict('LAST_ADMIN', `'${name}' is the last active admin; make another admin first`);
@@ -252,7 +273,7 @@ export class AuthService {
   async createToken(actor: Principal, input: { user?: unknown; name?: unknown; expiresInDays?: unknown; deployments?: unknown }): Promise<TokenView & { token: string }> {
     const { store, clock } = this.deps;
     const userName = input.user === undefined ? actor.name : checkName('user', input.user);
-    if (userName !== actor.name && !roleAtLeast(actor.role, 'admin')) throw forbidden('only admins can create tokens for other users');
+    if (userName !== actor.name && actor.role !== 'admin') throw forbidden('only admins can create tokens for other users');
     const name = optionalString('name', input.name, 200) ?? 'token';
     let expiresAt: string | null = null;
     if (input.expiresInDays !== undefined) {
@@ -296,7 +317,7 @@ export class AuthService {
 
   async listTokens(actor: Principal, userName?: string): Promise<TokenView[]> {
     const name = userName ?? actor.name;
-    if (name !== actor.name && !roleAtLeast(actor.role, 'admin')) throw forbidden("only admins can list other users' tokens");
+    if (name !== actor.name && actor.role !== 'admin') throw forbidden("only admins can list other users' tokens");
     const user = await this.deps.store.users.getByName(name);
     if (!user) throw notFound('USER_NOT_FOUND', `there is no user named '${name}'`, { field: 'user' });
     return (await this.deps.store.tokens.listForUser(user.id)).map((t) => tokenView(t, name));
@@ -307,7 +328,7 @@ export class AuthService {
     const revoked = await store.transaction(async (tx) => {
       const token = await tx.tokens.getById(id);
       if (!token) throw notFound('TOKEN_NOT_FOUND', `there is no token with id '${id}'`);
-      if (token.user_id !== actor.userId && !roleAtLeast(actor.role, 'admin')) throw forbidden("only admins can revoke other users' tokens");
+      if (token.user_id !== actor.userId && actor.role !== 'admin') throw forbidden("only admins can revoke other users' tokens");
       const at = isoTime(clock);
       await tx.tokens.revoke(id, at);
       await tx.events.append(domainEvent(clock, actor.name, 'token.revoked', { type: 'token', id }, {}));

@@ -11,7 +11,7 @@ let viewer: Record<string, string>;
 
 beforeAll(async () => {
   h = await createHarness();
-  maintainer = { authorization: `Bearer ${await h.tokenFor('maintainer', 'maria')}` };
+  maintainer = { authorization: `Bearer ${await h.tokenFor('deployer', 'maria')}` };
   viewer = { authorization: `Bearer ${await h.tokenFor('viewer', 'victor')}` };
   await h.app.inject({ method: 'POST', url: '/api/v1/datasets', headers: maintainer, payload: { name: 'hmda', description: 'Boston HMDA' } });
 });

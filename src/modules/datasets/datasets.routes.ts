@@ -67,7 +67,7 @@ export function datasetRoutes(app: App, datasets: DatasetsService): void {
   app.post(
     '/api/v1/datasets',
     {
-      config: { auth: 'maintainer' },
+      config: { auth: 'contributor', projectFrom: 'body' },
       schema: {
         tags: ['datasets'],
         summary: 'Create a dataset',
@@ -101,7 +101,7 @@ export function datasetRoutes(app: App, datasets: DatasetsService): void {
   app.post(
     '/api/v1/datasets/:name/versions',
     {
-      config: { auth: 'maintainer', multipartBody: UPLOAD_DOC },
+      config: { auth: 'contributor', multipartBody: UPLOAD_DOC },
       schema: {
         tags: ['datasets'],
         summary: 'Upload a version (multipart: metadata JSON field, then the file)',
@@ -197,7 +197,7 @@ export function datasetRoutes(app: App, datasets: DatasetsService): void {
   app.post(
     '/api/v1/datasets/:name/versions/:version/split',
     {
-      config: { auth: 'maintainer' },
+      config: { auth: 'contributor' },
       schema: {
         tags: ['datasets'],
         summary: 'Split a version reproducibly into new versions (a background job)',
@@ -224,7 +224,7 @@ export function datasetRoutes(app: App, datasets: DatasetsService): void {
   app.post(
     '/api/v1/datasets/:name/versions/:version/prepare',
     {
-      config: { auth: 'maintainer' },
+      config: { auth: 'contributor' },
       schema: {
         tags: ['datasets'],
         summary: 'Apply a recipe to a version, making a new version (a background job)',

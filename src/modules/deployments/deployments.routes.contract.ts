@@ -36,7 +36,7 @@ const predict = (name: string, payload: unknown, headers: Record<string, string>
 
 beforeAll(async () => {
   h = await createHarness(options());
-  maintainer = bearer(await h.tokenFor('maintainer', 'maria'));
+  maintainer = bearer(await h.tokenFor('deployer', 'maria'));
   viewer = bearer(await h.tokenFor('viewer', 'victor'));
   await register('lin', linearModel()); // v1
   await register('lin', linearModel()); // v2 (same bytes: one runtime)

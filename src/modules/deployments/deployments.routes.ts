@@ -50,7 +50,7 @@ export function deploymentRoutes(app: App, deployments: DeploymentsService): voi
   app.put(
     '/api/v1/deployments/:name',
     {
-      config: { auth: 'maintainer' },
+      config: { auth: 'deployer' },
       schema: {
         tags: ['deployments'],
         summary: 'Create a deployment (201), or change it (200); every change is a new revision',
@@ -169,7 +169,7 @@ export function deploymentRoutes(app: App, deployments: DeploymentsService): voi
   app.post(
     '/api/v1/deployments/:name/rollback',
     {
-      config: { auth: 'maintainer' },
+      config: { auth: 'deployer' },
       schema: {
         tags: ['deployments'],
         summary: 'Return to an earlier revision (the previous one by default), as a new revision',
@@ -187,7 +187,7 @@ export function deploymentRoutes(app: App, deployments: DeploymentsService): voi
   app.delete(
     '/api/v1/deployments/:name',
     {
-      config: { auth: 'maintainer' },
+      config: { auth: 'deployer' },
       schema: {
         tags: ['deployments'],
         summary: 'Delete a deployment (its endpoints answer 404 from then on)',

@@ -22,7 +22,7 @@ const v2 = (name: string, inputs: unknown) => h.app.inject({ method: 'POST', url
 
 beforeAll(async () => {
   h = await createHarness();
-  maintainer = { authorization: `Bearer ${await h.tokenFor('maintainer', 'maria')}` };
+  maintainer = { authorization: `Bearer ${await h.tokenFor('deployer', 'maria')}` };
   // y = x, any width: x float32 [batch, n].
   await register('echo', new OnnxGraphBuilder('echo').input('x', 'FLOAT', ['batch', 'n']).node('Identity', ['x'], ['y']).output('y', 'FLOAT', ['batch', 'n']).toBytes());
   // A linear model whose batch dimension is fixed at 1.

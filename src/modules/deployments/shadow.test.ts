@@ -61,7 +61,7 @@ async function records(): Promise<PredictionRecord[]> {
 
 beforeAll(async () => {
   h = await createHarness({ natives: { 'test-double': doubleModel } });
-  maintainer = bearer(await h.tokenFor('maintainer', 'maria'));
+  maintainer = bearer(await h.tokenFor('deployer', 'maria'));
   await h.app.inject({ method: 'POST', url: '/api/v1/models', headers: maintainer, payload: { name: 'lin' } });
   const { body, contentType } = versionUpload(linearModel());
   expect((await h.app.inject({ method: 'POST', url: '/api/v1/models/lin/versions', headers: { ...maintainer, 'content-type': contentType }, payload: body })).statusCode).toBe(201);

@@ -23,7 +23,7 @@ async function register(model: string, file: string, metadata: Record<string, un
 
 beforeAll(async () => {
   h = await createHarness({ bodyLimitBytes: 8 * 1024 * 1024 });
-  maintainer = { authorization: `Bearer ${await h.tokenFor('maintainer', 'maria')}` };
+  maintainer = { authorization: `Bearer ${await h.tokenFor('deployer', 'maria')}` };
 });
 afterAll(() => h.close());
 

@@ -19,10 +19,10 @@ export function eventRoutes(app: App, events: EventRepository): void {
   app.get(
     '/api/v1/events',
     {
-      config: { auth: 'admin' },
+      config: { auth: 'platform' },
       schema: {
         tags: ['events'],
-        summary: 'The domain event stream, oldest first (admin)',
+        summary: 'The domain event stream, oldest first (platform admin)',
         description: 'Every state change is recorded here in the same transaction as the change. Page with ?after=<last seq>.',
         querystring: Type.Object({
           after: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 })),

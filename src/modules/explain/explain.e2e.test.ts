@@ -68,7 +68,7 @@ function lcg(seed: number): () => number {
 
 beforeAll(async () => {
   h = await createHarness({ bodyLimitBytes: 8 * 1024 * 1024 });
-  maintainer = { authorization: `Bearer ${await h.tokenFor('maintainer', 'maria')}` };
+  maintainer = { authorization: `Bearer ${await h.tokenFor('deployer', 'maria')}` };
   viewer = { authorization: `Bearer ${await h.tokenFor('viewer', 'vera')}` };
   await register('loans', new Uint8Array(readFileSync(new URL('named-features.json', XGB))), { flavor: 'xgboost-json' });
   await deploy('loans', 'loans', { public: true });

@@ -103,7 +103,7 @@ export function explainRoutes(app: App, explain: ExplainService): void {
   app.post(
     '/api/v1/models/:name/versions/:version/explanations',
     {
-      config: { auth: 'maintainer' },
+      config: { auth: 'contributor' },
       schema: {
         tags: ['explanations'],
         summary: 'Start a global explanation report of a model version on a dataset version (202: a background job)',
@@ -137,7 +137,7 @@ export function explainRoutes(app: App, explain: ExplainService): void {
   app.post(
     '/api/v1/models/:name/versions/:version/explanations/:id/retry',
     {
-      config: { auth: 'maintainer' },
+      config: { auth: 'contributor' },
       schema: { tags: ['explanations'], summary: 'Run a failed explanation report again', params: ReportParams, querystring: ProjectOnly, response: withErrors({ 202: ReportView }, 403, 404, 409) },
     },
     async (request, reply) => reply.status(202).send(await explain.retryReport(principalOf(request), request.query.project, request.params.name, request.params.version, request.params.id)),

@@ -57,7 +57,7 @@ export function healthRoutes(app: App, deps: HealthDeps): void {
 
   app.get(
     '/metrics',
-    { config: { auth: 'viewer' }, schema: { tags: ['health'], summary: 'Prometheus metrics (text exposition format)' } },
+    { config: { auth: 'user' }, schema: { tags: ['health'], summary: 'Prometheus metrics (text exposition format)' } },
     async (_request, reply) => {
       return reply.header('content-type', deps.metrics.contentType).send(await deps.metrics.metrics());
     },

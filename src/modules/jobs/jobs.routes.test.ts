@@ -18,12 +18,18 @@ describe('jobs API', () => {
     const one = await h.app.inject({ method: 'GET', url: `/api/v1/jobs/${first.id}`, headers: viewer });
     expect(one.statusCode).toBe(200);
     expect(one.json()).toMatchObject({ id: first.id, type: 'demo.one', status: 'QUEUED', project: 'default', payload: { n: 1 }, progress: 0, attempts: 0, result: null });
-    const all = (await h.app.inject({ method: 'GET', url: '/api/v1/jobs', headers: viewer })).json();
+    const admin = { authorization: `Bearer ${h.adminToken}` };
+    const all = (await h.app.inject({ method: 'GET', url: '/api/v1/jobs', headers: admin })).json();
     expect(all.items.map((j: { id: string }) => j.id)).toEqual([second.id, first.id]);
+    // A viewer sees the default project's jobs only, and not Steward's own (no project).
+    const mine = (await h.app.inject({ method: 'GET', url: '/api/v1/jobs', headers: viewer })).json();
+    expect(mine.items.map((j: { id: string }) => j.id)).toEqual([first.id]);
+    expect((await h.app.inject({ method: 'GET', url: `/api/v1/jobs/${second.id}`, headers: viewer })).statusCode).toBe(403);
+    expect((await h.app.inject({ method: 'GET', url: `/api/v1/jobs/${second.id}`, headers: admin })).statusCode).toBe(200);
     const typed = (await h.app.inject({ method: 'GET', url: '/api/v1/jobs?type=demo.one&status=queued', headers: viewer })).json();
     expect(typed.items.map((j: { id: string }) => j.id)).toEqual([first.id]);
-    const paged = (await h.app.inject({ method: 'GET', url: '/api/v1/jobs?limit=1', headers: viewer })).json();
-    const next = (await h.app.inject({ method: 'GET', url: `/api/v1/jobs?limit=1&cursor=${paged.nextCursor}`, headers: viewer })).json();
+    const paged = (await h.app.inject({ method: 'GET', url: '/api/v1/jobs?limit=1', headers: admin })).json();
+    const next = (await h.app.inject({ method: 'GET', url: `/api/v1/jobs?limit=1&cursor=${paged.nextCursor}`, headers: admin })).json();
     expect(next.items.map((j: { id: string }) => j.id)).toEqual([first.id]);
   });
 

@@ -1,6 +1,8 @@
 import { Type } from 'typebox';
 import { Cursor, Limit, Page, withErrors } from '../../http/schemas.js';
-import type { App } from '../../http/types.js';
+import { principalOf, type App } from '../../http/types.js';
+import { forbidden } from '../../platform/errors.js';
+import type { AccessService } from '../access/access.service.js';
 import type { JobsService } from './jobs.service.js';
 
 export const JobSchema = Type.Object({
@@ -22,14 +24,14 @@ export const JobSchema = Type.Object({
   updatedAt: Type.String(),
 });
 
-export function jobRoutes(app: App, jobs: JobsService): void {
+export function jobRoutes(app: App, jobs: JobsService, access: Pick<AccessService, 'check'>): void {
   app.get(
     '/api/v1/jobs',
     {
-      config: { auth: 'viewer' },
+      config: { auth: 'user' },
       schema: {
         tags: ['jobs'],
-        summary: 'Background jobs, newest first',
+        summary: "Background jobs, newest first: a project's (viewer), or every job (platform admins, without ?project)",
         querystring: Type.Object({
           status: Type.Optional(Type.String()),
           type: Type.Optional(Type.String({ maxLength: 100 })),
@@ -40,15 +42,29 @@ export function jobRoutes(app: App, jobs: JobsService): void {
         response: withErrors({ 200: Page(JobSchema) }, 400, 404),
       },
     },
-    async (request) => jobs.list(request.query),
+    async (request) => {
+      const principal = principalOf(request);
+      // Platform admins list every job unless they name a project; others list one project's jobs.
+      if (principal.role === 'admin' && request.query.project === undefined) return jobs.list(request.query);
+      const { project } = await access.check(principal, request.query.project, 'viewer');
+      return jobs.list({ ...request.query, project: project.name });
+    },
   );
 
   app.get(
     '/api/v1/jobs/:id',
     {
-      config: { auth: 'viewer' },
+      config: { auth: 'viewer', projectFrom: 'handler' },
       schema: { tags: ['jobs'], summary: 'A job: status, progress, result or error', params: Type.Object({ id: Type.String({ maxLength: 100 }) }), response: withErrors({ 200: JobSchema }, 404) },
     },
-    async (request) => jobs.get(request.params.id),
+    async (request) => {
+      const job = await jobs.get(request.params.id);
+      const principal = principalOf(request);
+      // A job of no project (Steward's own work) is for platform admins.
+      if (job.project === null) {
+        if (principal.role !== 'admin') throw forbidden('this job belongs to no project; only platform admins can read it');
+      } else await access.check(principal, job.project, 'viewer');
+      return job;
+    },
   );
 }

@@ -22,7 +22,7 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 beforeAll(async () => {
   h = await createHarness({ bodyLimitBytes: 64 * 1024, ...options() });
   admin = bearer(h.adminToken);
-  maintainer = bearer(await h.tokenFor('maintainer', 'maria'));
+  maintainer = bearer(await h.tokenFor('deployer', 'maria'));
   viewer = bearer(await h.tokenFor('viewer', 'victor'));
 });
 afterAll(() => h.close());
@@ -62,7 +62,7 @@ describe('authentication and roles', () => {
   it('answers 403 when the role is too low, and stores nothing', async () => {
     const r = await createModel('viewer-cannot-write', {}, viewer);
     expect(r.statusCode).toBe(403);
-    expect(r.json().error.message).toMatch(/maintainer/);
+    expect(r.json().error.message).toMatch(/needs the contributor role in project 'default'; 'victor' is a viewer there/);
     expect((await h.app.inject({ method: 'GET', url: '/api/v1/models/viewer-cannot-write', headers: viewer })).statusCode).toBe(404);
     expect((await h.app.inject({ method: 'GET', url: '/api/v1/users', headers: maintainer })).statusCode).toBe(403);
   });
@@ -71,7 +71,7 @@ describe('authentication and roles', () => {
     const created = await h.app.inject({ method: 'POST', url: '/api/v1/tokens', headers: maintainer, payload: { name: 'short-lived' } });
     expect(created.statusCode).toBe(201);
     const { token, id } = created.json();
-    expect((await h.app.inject({ method: 'GET', url: '/api/v1/whoami', headers: bearer(token) })).json()).toMatchObject({ name: 'maria', role: 'maintainer' });
+    expect((await h.app.inject({ method: 'GET', url: '/api/v1/whoami', headers: bearer(token) })).json()).toMatchObject({ name: 'maria', role: 'user' });
     expect((await h.app.inject({ method: 'DELETE', url: `/api/v1/tokens/${id}`, headers: maintainer })).statusCode).toBe(200);
     expect((await h.app.inject({ method: 'GET', url: '/api/v1/whoami', headers: bearer(token) })).statusCode).toBe(401);
   });
@@ -142,6 +142,10 @@ describe('registered models', () => {
     expect((await createModel('scorer')).statusCode).toBe(201);
     expect((await createModel('scorer', { project: 'fraud' })).statusCode).toBe(201);
     expect((await createModel('scorer', { project: 'fraud' })).statusCode).toBe(409);
+    // victor has no role in 'fraud' until its admin (maria, who created it) gives him one.
+    expect((await h.app.inject({ method: 'GET', url: '/api/v1/models/scorer?project=fraud', headers: viewer })).statusCode).toBe(403);
+    expect((await h.app.inject({ method: 'PUT', url: '/api/v1/projects/fraud/members/victor', headers: viewer, payload: { role: 'viewer' } })).statusCode).toBe(403);
+    expect((await h.app.inject({ method: 'PUT', url: '/api/v1/projects/fraud/members/victor', headers: maintainer, payload: { role: 'viewer' } })).statusCode).toBe(200);
     const inFraud = await h.app.inject({ method: 'GET', url: '/api/v1/models/scorer?project=fraud', headers: viewer });
     expect(inFraud.json().project).toBe('fraud');
     const missing = await h.app.inject({ method: 'GET', url: '/api/v1/models/scorer?project=nope', headers: viewer });

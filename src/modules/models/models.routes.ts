@@ -92,7 +92,7 @@ export function modelRoutes(app: App, models: ModelsService, registration: Regis
   app.post(
     '/api/v1/models',
     {
-      config: { auth: 'maintainer' },
+      config: { auth: 'contributor', projectFrom: 'body' },
       schema: {
         tags: ['models'],
         summary: 'Register a model name',
@@ -145,7 +145,7 @@ export function modelRoutes(app: App, models: ModelsService, registration: Regis
   app.patch(
     '/api/v1/models/:name',
     {
-      config: { auth: 'maintainer' },
+      config: { auth: 'contributor' },
       schema: {
         tags: ['models'],
         summary: "Change a model's description, owner or tags",
@@ -161,7 +161,7 @@ export function modelRoutes(app: App, models: ModelsService, registration: Regis
   app.post(
     '/api/v1/models/:name/versions',
     {
-      config: { auth: 'maintainer', multipartBody: METADATA_DOC },
+      config: { auth: 'contributor', multipartBody: METADATA_DOC },
       schema: {
         tags: ['models'],
         summary: 'Register a new version (multipart: metadata JSON field, then the artifact file)',
@@ -231,7 +231,7 @@ export function modelRoutes(app: App, models: ModelsService, registration: Regis
   app.patch(
     '/api/v1/models/:name/versions/:version',
     {
-      config: { auth: 'maintainer' },
+      config: { auth: 'contributor' },
       schema: {
         tags: ['models'],
         summary: "Change a version's description or tags (everything else is immutable)",
@@ -313,7 +313,7 @@ export function modelRoutes(app: App, models: ModelsService, registration: Regis
   app.put(
     '/api/v1/models/:name/aliases/:alias',
     {
-      config: { auth: 'maintainer' },
+      config: { auth: 'contributor' },
       schema: {
         tags: ['models'],
         summary: 'Point an alias at a READY version',
@@ -329,7 +329,7 @@ export function modelRoutes(app: App, models: ModelsService, registration: Regis
   app.delete(
     '/api/v1/models/:name/aliases/:alias',
     {
-      config: { auth: 'maintainer' },
+      config: { auth: 'contributor' },
       schema: {
         tags: ['models'],
         summary: 'Remove an alias (kept in the history)',
@@ -344,7 +344,7 @@ export function modelRoutes(app: App, models: ModelsService, registration: Regis
   app.post(
     '/api/v1/models/:name/versions/:version/stage',
     {
-      config: { auth: 'maintainer' },
+      config: { auth: 'contributor' },
       schema: {
         tags: ['models'],
         summary: 'Move a version to a stage (None, Staging, Production, Archived)',

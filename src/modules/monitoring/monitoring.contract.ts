@@ -73,7 +73,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
   hookUrl = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/hook`;
   h = await createHarness({ ...options(), bodyLimitBytes: 8 * 1024 * 1024, webhooks: { baseDelayMs: 20, pollMs: 50 } });
-  maintainer = { authorization: `Bearer ${await h.tokenFor('maintainer', 'mona')}` };
+  maintainer = { authorization: `Bearer ${await h.tokenFor('deployer', 'mona')}` };
   viewer = { authorization: `Bearer ${await h.tokenFor('viewer', 'vic')}` };
   await h.app.inject({ method: 'POST', url: '/api/v1/models', headers: maintainer, payload: { name: 'loans' } });
   const model = new Uint8Array(readFileSync(new URL('../../../test/fixtures/xgboost/named-features.json', import.meta.url)));

@@ -52,7 +52,7 @@ export function monitoringRoutes(app: App, monitoring: MonitoringService): void 
   app.post(
     '/api/v1/models/:name/versions/:version/reference',
     {
-      config: { auth: 'maintainer' },
+      config: { auth: 'contributor' },
       schema: {
         tags: ['monitoring'],
         summary: 'Set the reference rows of a model version (202: profiled by a background job)',
@@ -135,7 +135,7 @@ export function monitoringRoutes(app: App, monitoring: MonitoringService): void 
   app.put(
     '/api/v1/deployments/:name/monitoring/settings',
     {
-      config: { auth: 'maintainer' },
+      config: { auth: 'deployer' },
       schema: {
         tags: ['monitoring'],
         summary: 'Change monitoring settings (fields left out keep their value)',
@@ -153,7 +153,7 @@ export function monitoringRoutes(app: App, monitoring: MonitoringService): void 
   app.post(
     '/api/v1/deployments/:name/labels',
     {
-      config: { auth: 'maintainer' },
+      config: { auth: 'contributor' },
       bodyLimit: 32 * 1024 * 1024,
       schema: {
         tags: ['monitoring'],

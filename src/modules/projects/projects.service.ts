@@ -35,6 +35,9 @@ export class ProjectsService {
       await store.transaction(async (tx) => {
         await tx.projects.insert(row);
         await tx.events.append(domainEvent(clock, actor.name, 'project.created', { type: 'project', id: row.id, projectId: row.id }, { name }));
+        // Whoever creates a project administers it.
+        await tx.members.put({ project_id: row.id, user_id: actor.userId, role: 'admin', created_at: row.created_at, created_by: actor.name });
+        await tx.events.append(domainEvent(clock, actor.name, 'member.set', { type: 'project', id: row.id, projectId: row.id }, { user: actor.name, before: null, after: 'admin' }));
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict('PROJECT_EXISTS', `a project named '${name}' already exists`, { field: 'name' });
@@ -43,8 +46,9 @@ export class ProjectsService {
     return projectView(row);
   }
 
-  async list(): Promise<ProjectView[]> {
-    return (await this.deps.store.projects.list()).map(projectView);
+  /** Every project, or those whose ids are given (the projects a caller can see). */
+  async list(visible: Set<string> | 'all' = 'all'): Promise<ProjectView[]> {
+    return (await this.deps.store.projects.list()).filter((p) => visible === 'all' || visible.has(p.id)).map(projectView);
   }
 
   async get(name: string): Promise<ProjectView> {

@@ -23,7 +23,7 @@ export function recipeRoutes(app: App, recipes: RecipesService): void {
   app.post(
     '/api/v1/recipes',
     {
-      config: { auth: 'maintainer' },
+      config: { auth: 'contributor', projectFrom: 'body' },
       schema: {
         tags: ['recipes'],
         summary: 'Create a preparation recipe (its version 1)',
@@ -70,7 +70,7 @@ export function recipeRoutes(app: App, recipes: RecipesService): void {
   app.post(
     '/api/v1/recipes/:name/versions',
     {
-      config: { auth: 'maintainer' },
+      config: { auth: 'contributor' },
       schema: {
         tags: ['recipes'],
         summary: 'Add a version to a recipe',

@@ -10,7 +10,7 @@ import type { App } from '../../../http/types.js';
 import { createValidatorCompiler } from '../../../http/validation.js';
 import { systemClock } from '../../../platform/clock.js';
 import { forbidden } from '../../../platform/errors.js';
-import { roleAtLeast } from '../../../platform/principal.js';
+import { AccessService } from '../../access/access.service.js';
 import { AuthService } from '../../auth/auth.service.js';
 import { alertRoutes } from './alerts.routes.js';
 import { alertFixture, windowOf, type AlertFixture } from './alerts.test-support.js';
@@ -24,10 +24,11 @@ const SECRET = 'route-secret-0123456789';
 beforeAll(async () => {
   f = await alertFixture();
   const auth = new AuthService({ store: f.store, clock: systemClock });
+  const access = new AccessService({ store: f.store, clock: systemClock });
   await auth.bootstrap('stw_alerts-admin-token-0123456789');
   const admin = await auth.authenticate('Bearer stw_alerts-admin-token-0123456789');
-  await auth.createUser(admin, { name: 'maria', role: 'maintainer' });
-  await auth.createUser(admin, { name: 'victor', role: 'viewer' });
+  await auth.createUser(admin, { name: 'maria', role: 'user', projects: { default: 'deployer' } });
+  await auth.createUser(admin, { name: 'victor', role: 'user', projects: { default: 'viewer' } });
   maintainer = { authorization: `Bearer ${(await auth.createToken(admin, { user: 'maria' })).token}` };
   viewer = { authorization: `Bearer ${(await auth.createToken(admin, { user: 'victor' })).token}` };
 
@@ -36,11 +37,14 @@ beforeAll(async () => {
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.decorateRequest('principal', null);
+  app.decorateRequest('access', null);
   app.addHook('onRequest', async (request) => {
     const principal = await auth.authenticate(request.headers.authorization);
     request.principal = principal;
-    const needed = request.routeOptions.config?.auth ?? 'admin';
-    if (needed !== 'public' && needed !== 'inference' && !roleAtLeast(principal.role, needed)) throw forbidden(`this needs the ${needed} role`);
+    const needed = request.routeOptions.config?.auth ?? 'platform';
+    if (needed === 'public' || needed === 'inference' || needed === 'user') return;
+    if (needed === 'platform') throw forbidden('platform admins only');
+    request.access = await access.check(principal, (request.query as { project?: string }).project, needed);
   });
   alertRoutes(app, f.alerts);
   await app.ready();

@@ -98,7 +98,7 @@ export function alertRoutes(app: App, alerts: AlertsService): void {
   app.post(
     `${base}/rules`,
     {
-      config: { auth: 'maintainer' },
+      config: { auth: 'deployer' },
       schema: { tags: TAGS, summary: 'Create an alert rule on a deployment', params: DeploymentParams, querystring: ProjectQuery, body: CreateRuleBody, response: withErrors({ 201: RuleSchema }, 400, 403, 404, 409) },
     },
     async (request, reply) => reply.status(201).send(await alerts.createRule(principalOf(request), request.query.project, request.params.name, request.body)),
@@ -125,7 +125,7 @@ export function alertRoutes(app: App, alerts: AlertsService): void {
   app.put(
     `${base}/rules/:rule`,
     {
-      config: { auth: 'maintainer' },
+      config: { auth: 'deployer' },
       schema: {
         tags: TAGS,
         summary: "Replace an alert rule's spec (its state, silence and acknowledgement are kept)",
@@ -141,7 +141,7 @@ export function alertRoutes(app: App, alerts: AlertsService): void {
   app.delete(
     `${base}/rules/:rule`,
     {
-      config: { auth: 'maintainer' },
+      config: { auth: 'deployer' },
       schema: { tags: TAGS, summary: 'Delete an alert rule with its history and deliveries', params: RuleParams, querystring: ProjectQuery, response: withErrors({ 204: Type.Null() }, 400, 403, 404) },
     },
     async (request, reply) => {
@@ -153,7 +153,7 @@ export function alertRoutes(app: App, alerts: AlertsService): void {
   app.post(
     `${base}/rules/:rule/acknowledge`,
     {
-      config: { auth: 'maintainer' },
+      config: { auth: 'deployer' },
       schema: {
         tags: TAGS,
         summary: 'Acknowledge a firing alert (until it resolves)',
@@ -174,7 +174,7 @@ export function alertRoutes(app: App, alerts: AlertsService): void {
   app.post(
     `${base}/rules/:rule/silence`,
     {
-      config: { auth: 'maintainer' },
+      config: { auth: 'deployer' },
       schema: {
         tags: TAGS,
         summary: 'Silence a rule: it keeps its state and history but sends no webhooks until the silence ends',
@@ -196,7 +196,7 @@ export function alertRoutes(app: App, alerts: AlertsService): void {
   app.delete(
     `${base}/rules/:rule/silence`,
     {
-      config: { auth: 'maintainer' },
+      config: { auth: 'deployer' },
       schema: { tags: TAGS, summary: 'End a silence now', params: RuleParams, querystring: ProjectQuery, response: withErrors({ 200: RuleSchema }, 400, 403, 404) },
     },
     async (request) => alerts.unsilence(principalOf(request), request.query.project, request.params.name, request.params.rule),

@@ -22,7 +22,7 @@ export interface AlertFixture {
   close(): Promise<void>;
 }
 
-export const principal = (name: string, role: Principal['role'] = 'maintainer'): Principal => ({ userId: name, name, role, tokenId: `t-${name}`, deployments: null });
+export const principal = (name: string, role: Principal['role'] = 'user'): Principal => ({ userId: name, name, role, tokenId: `t-${name}`, deployments: null });
 
 export async function addDeployment(store: MetadataStore, name: string, projectName = 'default'): Promise<DeploymentRow> {
   const project = await store.projects.getByName(projectName);

@@ -1,6 +1,7 @@
 import { PostgresAdapter, sql, type Selectable } from 'kysely';
 import type { Executor } from '../../../db/executor.js';
 import type { AlertEventTable, AlertRuleTable, WebhookDeliveryTable } from '../../../db/schema.js';
+import type { AttemptResult, DeliveryClaim } from '../../webhooks/deliverer.js';
 
 export type AlertRuleRow = Selectable<AlertRuleTable>;
 export type AlertEventRow = Selectable<AlertEventTable>;
@@ -27,21 +28,7 @@ export interface DeliveryListRow extends WebhookDeliveryRow {
 /** The changeable columns of a rule (the id, deployment, name and creation fields never change). */
 export type RuleChanges = Partial<Pick<AlertRuleRow, 'rule' | 'silenced_until' | 'acknowledged_at' | 'acknowledged_by' | 'updated_at'>>;
 
-/** How a worker holds a delivery between claiming it and recording the attempt. */
-export interface DeliveryClaim {
-  attempts: number;
-  leaseUntil: string;
-}
-
-export interface AttemptResult {
-  status: 'pending' | 'delivered' | 'failed';
-  attempts: number;
-  next_attempt_at: string | null;
-  last_status: number | null;
-  last_error: string | null;
-  log: string;
-  updated_at: string;
-}
+export type { AttemptResult, DeliveryClaim } from '../../webhooks/deliverer.js';
 
 /**
  * Alert rules (with their state), their history (alert_events) and webhook deliveries. Times are ISO text

@@ -1,54 +1,10 @@
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { alertFixture, eventually, windowOf, type AlertFixture } from './alerts.test-support.js';
+import { receiver } from '../../webhooks/webhooks.test-support.js';
 import { retryDelay, signPayload, verifySignature, WEBHOOK_DEFAULTS, type WebhookOptions } from './webhooks.js';
 
 const SECRET = 'webhook-secret-0123456789';
-
-interface Received {
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-  /** performance.now() when the request's body had arrived. */
-  at: number;
-}
-
-/** A local receiver: `answer` decides per request (by path and how many requests that path had). */
-async function receiver(answer: (path: string, n: number, res: ServerResponse) => void): Promise<{ url: string; received: Received[]; open: () => number; maxOpen: () => number; close: () => Promise<void> }> {
-  const received: Received[] = [];
-  const counts = new Map<string, number>();
-  let open = 0;
-  let maxOpen = 0;
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const path = req.url ?? '/';
-      received.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: performance.now() });
-      const n = (counts.get(path) ?? 0) + 1;
-      counts.set(path, n);
-      open++;
-      maxOpen = Math.max(maxOpen, open);
-      res.on('close', () => open--);
-      answer(path, n, res);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    received,
-    open: () => open,
-    maxOpen: () => maxOpen,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 const FAST: WebhookOptions = { baseDelayMs: 10, factor: 2, maxDelayMs: 100, timeoutMs: 1000, pollMs: 50 };
 

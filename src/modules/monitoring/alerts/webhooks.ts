@@ -2,93 +2,41 @@
  * Webhook deliveries for alerts.
  *
  * When an alert fires or resolves on a rule with a webhook, a row is written to webhook_deliveries in the
- * same transaction as the state change (status pending, due now). This deliverer takes due rows and POSTs
- * them; nothing on the monitoring path ever waits for an endpoint.
- *
- * Each attempt is a POST of the stored JSON payload with these headers:
- *
- *   content-type:        application/json
- *   x-steward-event:     alert.fired | alert.resolved
- *   x-steward-delivery:  the delivery id (the same on every attempt: receivers can drop repeats with it)
- *   x-steward-timestamp: Unix seconds when this attempt was signed
- *   x-steward-signature: sha256=<hex of HMAC-SHA256(rule's webhook secret, `${timestamp}.${body}`)>
- *
- * A receiver recomputes the HMAC over the timestamp header, a '.', and the raw body bytes as received,
- * compares in constant time (`verifySignature` below does this), and should refuse timestamps far from
- * its own clock so that a captured request cannot be replayed later.
- *
- * A 2xx answer means delivered. Anything else (another status, a timeout, a refused connection) is retried
- * after 1 s, 2 s, 4 s, … (at most 5 minutes) until the attempts run out; then the delivery is failed.
- * Every attempt is appended to the row's log. Redirects are not followed.
+ * same transaction as the state change (status pending, due now). Steward's one deliverer
+ * (src/modules/webhooks/deliverer.ts: signing, headers, timeouts, concurrency, back-off, attempt log) takes
+ * due rows through the queue below and POSTs them; nothing on the monitoring path ever waits for an endpoint.
+ * Deliveries are signed with the rule's current webhook secret (a changed secret applies to retries), with
+ * x-steward-event set to alert.fired or alert.resolved.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Repositories } from '../../../db/metadata-store.js';
-import { isoTime, type Clock } from '../../../platform/clock.js';
+import type { Clock } from '../../../platform/clock.js';
 import type { Logger } from '../../../platform/logger.js';
-import type { AttemptResult, DeliveryClaim, WebhookDeliveryRow } from './alerts.repository.js';
+import { Deliverer, type DeliveryQueue, type WebhookOptions } from '../../webhooks/deliverer.js';
+import type { AlertRepository } from './alerts.repository.js';
 
-export interface WebhookOptions {
-  /** How long one attempt may take before it counts as failed (default 5000 ms). */
-  timeoutMs?: number;
-  /** Attempts in flight at once in this process (default 4). */
-  concurrency?: number;
-  /** Attempts before a delivery is given up as failed (default 6). */
-  maxAttempts?: number;
-  /** Wait before the first retry (default 1000 ms); each later one waits `factor` times longer. */
-  baseDelayMs?: number;
-  factor?: number;
-  /** The longest wait between attempts (default 5 minutes). */
-  maxDelayMs?: number;
-  /** How often to look for due deliveries besides being told (default 5000 ms). */
-  pollMs?: number;
-}
+export { retryDelay, signPayload, verifySignature, WEBHOOK_DEFAULTS, type AttemptLogEntry, type WebhookOptions } from '../../webhooks/deliverer.js';
 
-export const WEBHOOK_DEFAULTS: Required<WebhookOptions> = {
-  timeoutMs: 5_000,
-  concurrency: 4,
-  maxAttempts: 6,
-  baseDelayMs: 1_000,
-  factor: 2,
-  maxDelayMs: 300_000,
-  pollMs: 5_000,
-};
-
-export interface AttemptLogEntry {
-  at: string;
-  status?: number;
-  error?: string;
-  ms: number;
-}
-
-/** The signature header value for a body signed at `timestamp` (Unix seconds, as text). */
-export function signPayload(secret: string, timestamp: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
-}
-
-/**
- * Whether `header` is the signature of `body` at `timestamp` under `secret`, compared in constant time.
- * With `maxAgeSeconds`, a timestamp further than that from `nowSeconds` (default: the current time) fails too.
- */
-export function verifySignature(
-  secret: string,
-  timestamp: string,
-  body: string | Buffer,
-  header: string | undefined,
-  options: { maxAgeSeconds?: number; nowSeconds?: number } = {},
-): boolean {
-  if (typeof header !== 'string' || !/^\d{1,15}$/.test(timestamp)) return false;
-  if (options.maxAgeSeconds !== undefined) {
-    const now = options.nowSeconds ?? Math.floor(Date.now() / 1000);
-    if (Math.abs(now - Number(timestamp)) > options.maxAgeSeconds) return false;
-  }
-  const expected = Buffer.from(signPayload(secret, timestamp, Buffer.isBuffer(body) ? body.toString('utf8') : body));
-  const given = Buffer.from(header);
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
-/** Wait before attempt number `attempt + 1`, after `attempt` attempts have failed. */
-export function retryDelay(options: Required<WebhookOptions>, attempt: number): number {
-  return Math.min(options.maxDelayMs, options.baseDelayMs * options.factor ** Math.max(0, attempt - 1));
+/** The alert deliveries (table webhook_deliveries) as a queue for the deliverer. */
+export function alertDeliveryQueue(alerts: AlertRepository): DeliveryQueue {
+  return {
+    async claimDue(now, leaseUntil) {
+      const row = await alerts.claimDelivery(now, leaseUntil);
+      if (!row) return undefined;
+      const secret = secretOf(await alerts.ruleForEvent(row.event_id));
+      return {
+        id: row.id,
+        url: row.url,
+        event: eventOf(row.payload),
+        payload: row.payload,
+        secret: secret ?? null,
+        ...(secret === undefined ? { unavailable: 'the rule no longer has a webhook secret' } : {}),
+        attempts: row.attempts,
+        log: row.log,
+      };
+    },
+    finishAttempt: (id, claim, result) => alerts.recordAttempt(id, claim, result),
+    release: (id, claim, now) => alerts.releaseDelivery(id, claim, now),
+  };
 }
 
 export interface WebhookDelivererDeps {
@@ -98,185 +46,14 @@ export interface WebhookDelivererDeps {
   options?: WebhookOptions;
 }
 
-/** The longest error text kept per attempt. */
-const MAX_ERROR_LENGTH = 500;
-
-function describeError(err: unknown, timeoutMs: number): string {
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (e?.name === 'TimeoutError') return `timed out after ${timeoutMs} ms`;
-  const cause = e?.cause?.code ?? e?.cause?.message;
-  const text = cause ? `${e.message ?? String(err)}: ${cause}` : (e?.message ?? String(err));
-  return text.slice(0, MAX_ERROR_LENGTH);
-}
-
-/**
- * Sends due webhook deliveries, at most `concurrency` at a time. Call start() once; kick() after writing
- * new deliveries; stop() on shutdown (an attempt cut short by stop() is handed back uncounted).
- */
-export class WebhookDeliverer {
-  readonly options: Required<WebhookOptions>;
-  private running = false;
-  private pumping = false;
-  private again = false;
-  private pumpDone: Promise<void> = Promise.resolve();
-  private pollTimer: NodeJS.Timeout | undefined;
-  private readonly retryTimers = new Set<NodeJS.Timeout>();
-  private readonly inflight = new Set<Promise<void>>();
-  private stopController = new AbortController();
-
-  constructor(private readonly deps: WebhookDelivererDeps) {
-    this.options = { ...WEBHOOK_DEFAULTS, ...Object.fromEntries(Object.entries(deps.options ?? {}).filter(([, v]) => v !== undefined)) };
-  }
-
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.stopController = new AbortController();
-    this.pollTimer = setInterval(() => this.kick(), this.options.pollMs);
-    this.pollTimer.unref();
-    this.kick();
-  }
-
-  /** Looks for due deliveries now (does nothing unless started). */
-  kick(): void {
-    if (!this.running) return;
-    if (this.pumping) {
-      this.again = true;
-      return;
-    }
-    this.pumpDone = this.pump();
-  }
-
-  /** Stops taking deliveries, cuts the attempts in flight short, and waits for them to be handed back. */
-  async stop(): Promise<void> {
-    if (!this.running) return;
-    this.running = false;
-    clearInterval(this.pollTimer);
-    for (const t of this.retryTimers) clearTimeout(t);
-    this.retryTimers.clear();
-    this.stopController.abort(new Error('the server is stopping'));
-    await this.pumpDone;
-    await Promise.allSettled([...this.inflight]);
-  }
-
-  /** Attempts in flight now (for tests and metrics). */
-  get active(): number {
-    return this.inflight.size;
-  }
-
-  private async pump(): Promise<void> {
-    this.pumping = true;
-    try {
-      do {
-        this.again = false;
-        while (this.running && this.inflight.size < this.options.concurrency) {
-          const now = this.deps.clock.now();
-          // Held long enough for the attempt to time out and be recorded; then another worker may retry it.
-          const leaseUntil = new Date(now + this.options.timeoutMs + 30_000).toISOString();
-          const row = await this.deps.store.alerts.claimDelivery(new Date(now).toISOString(), leaseUntil);
-          if (!row) break;
-          const claim: DeliveryClaim = { attempts: row.attempts, leaseUntil };
-          const p: Promise<void> = this.attempt(row, claim)
-            .catch((err: unknown) => this.deps.logger.error({ err, delivery: row.id }, 'could not record a webhook attempt'))
-            .finally(() => {
-              this.inflight.delete(p);
-              this.kick();
-            });
-          this.inflight.add(p);
-        }
-      } while (this.again && this.running);
-    } catch (err) {
-      this.deps.logger.error({ err }, 'could not claim webhook deliveries; trying again at the next poll');
-    } finally {
-      this.pumping = false;
-    }
-  }
-
-  private async attempt(row: WebhookDeliveryRow, claim: DeliveryClaim): Promise<void> {
-    const { clock, store, logger } = this.deps;
-    const { timeoutMs } = this.options;
-    const at = isoTime(clock);
-    const started = performance.now();
-    let status: number | undefined;
-    let error: string | undefined;
-    const secret = secretOf(await store.alerts.ruleForEvent(row.event_id));
-    if (secret === undefined) {
-      error = 'the rule no longer has a webhook secret';
-    } else {
-      const timestamp = String(Math.floor(clock.now() / 1000));
-      try {
-        const response = await fetch(row.url, {
-          method: 'POST',
-          redirect: 'manual',
-          headers: {
-            'content-type': 'application/json',
-            'user-agent': 'steward-webhooks',
-            'x-steward-event': eventOf(row.payload),
-            'x-steward-delivery': row.id,
-            'x-steward-timestamp': timestamp,
-            'x-steward-signature': signPayload(secret, timestamp, row.payload),
-          },
-          body: row.payload,
-          signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), this.stopController.signal]),
-        });
-        status = response.status;
-        // The answer's body is of no use; let the connection go.
-        await response.body?.cancel().catch(() => undefined);
-      } catch (err) {
-        if (this.stopController.signal.aborted) {
-          await store.alerts.releaseDelivery(row.id, claim, isoTime(clock));
-          return;
-        }
-        error = describeError(err, timeoutMs);
-      }
-    }
-    const ms = Math.round((performance.now() - started) * 10) / 10;
-    const ok = status !== undefined && status >= 200 && status < 300;
-    if (!ok && error === undefined) error = `answered HTTP ${status}`;
-    const attempts = claim.attempts + 1;
-    const log = [...parseLog(row.log), { at, ...(status !== undefined ? { status } : {}), ...(ok ? {} : { error }), ms } as AttemptLogEntry];
-    const now = clock.now();
-    const gaveUp = !ok && attempts >= this.options.maxAttempts;
-    const delay = retryDelay(this.options, attempts);
-    const result: AttemptResult = {
-      status: ok ? 'delivered' : gaveUp ? 'failed' : 'pending',
-      attempts,
-      next_attempt_at: ok || gaveUp ? null : new Date(now + delay).toISOString(),
-      last_status: status ?? null,
-      last_error: ok ? null : (error ?? null),
-      log: JSON.stringify(log),
-      updated_at: new Date(now).toISOString(),
-    };
-    if (!(await store.alerts.recordAttempt(row.id, claim, result))) {
-      logger.warn({ delivery: row.id }, 'a webhook attempt ended after its claim had lapsed; another worker has the delivery');
-      return;
-    }
-    if (!ok) logger.warn({ delivery: row.id, url: row.url, attempt: attempts, status, error, final: gaveUp }, gaveUp ? 'webhook delivery failed for good' : 'webhook delivery failed; will retry');
-    if (result.status === 'pending') this.retryAfter(delay);
-  }
-
-  /** Looks again when a retry falls due (the poll would find it too, but later). */
-  private retryAfter(ms: number): void {
-    if (!this.running) return;
-    const t = setTimeout(() => {
-      this.retryTimers.delete(t);
-      this.kick();
-    }, ms + 1);
-    t.unref();
-    this.retryTimers.add(t);
+/** The deliverer serving alert deliveries. */
+export class WebhookDeliverer extends Deliverer {
+  constructor(deps: WebhookDelivererDeps) {
+    super({ queue: alertDeliveryQueue(deps.store.alerts), clock: deps.clock, logger: deps.logger, options: deps.options });
   }
 }
 
-function parseLog(text: string): AttemptLogEntry[] {
-  try {
-    const v = JSON.parse(text) as unknown;
-    return Array.isArray(v) ? (v as AttemptLogEntry[]) : [];
-  } catch {
-    return [];
-  }
-}
-
-/** The webhook secret in a stored rule, if it still has a webhook (a changed secret applies to retries). */
+/** The webhook secret in a stored rule, if it still has a webhook. */
 function secretOf(ruleText: string | undefined): string | undefined {
   if (ruleText === undefined) return undefined;
   try {

@@ -33,6 +33,21 @@ import { projectRoutes } from './modules/projects/projects.routes.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import { forbidden, invalidField } from './platform/errors.js';
 import { AccessService } from './modules/access/access.service.js';
+import { PolicyGuard } from './modules/governance/policy-guard.js';
+import { PoliciesService } from './modules/governance/policies/policies.service.js';
+import { policyRoutes } from './modules/governance/policies/policies.routes.js';
+import { PromotionsService } from './modules/governance/promotions/promotions.service.js';
+import { promotionRoutes } from './modules/governance/promotions/promotions.routes.js';
+import { GatesService } from './modules/governance/gates/gates.service.js';
+import { gateRoutes } from './modules/governance/gates/gates.routes.js';
+import { CardsService } from './modules/governance/cards/cards.service.js';
+import { cardRoutes } from './modules/governance/cards/cards.routes.js';
+import { CommentsService } from './modules/comments/comments.service.js';
+import { commentRoutes } from './modules/comments/comments.routes.js';
+import { WebhooksService } from './modules/webhooks/webhooks.service.js';
+import { AuditService } from './modules/audit/audit.service.js';
+import { auditRoutes } from './modules/audit/audit.routes.js';
+import { webhookRoutes } from './modules/webhooks/webhooks.routes.js';
 import type { Logger } from './platform/logger.js';
 import type { ModelInspector } from './runtime/model-inspector.js';
 import type { ArtifactStore } from './storage/artifact-store.js';
@@ -97,6 +112,14 @@ export interface Services {
   recipes: RecipesService;
   auth: AuthService;
   access: AccessService;
+  guard: PolicyGuard;
+  policies: PoliciesService;
+  promotions: PromotionsService;
+  gates: GatesService;
+  cards: CardsService;
+  comments: CommentsService;
+  webhooks: WebhooksService;
+  audit: AuditService;
   projects: ProjectsService;
   models: ModelsService;
   registration: RegistrationService;
@@ -124,7 +147,8 @@ export function createServices(deps: AppDeps, registry: Registry = new Registry(
   const auth = new AuthService({ store, clock });
   const access = new AccessService({ store, clock });
   const projects = new ProjectsService({ store, clock });
-  const models = new ModelsService({ store, artifacts, clock });
+  const guard = new PolicyGuard({ clock });
+  const models = new ModelsService({ store, artifacts, clock, guard });
   const registration = new RegistrationService({
     store,
     artifacts,
@@ -142,7 +166,7 @@ export function createServices(deps: AppDeps, registry: Registry = new Registry(
   const servingMetrics = new ServingMetrics(registry);
   const live = new LiveDeployments({ runtimes, metrics: servingMetrics, source: (modelId, version) => holder.deployments!.runtimeSource(modelId, version) });
   const traffic = new TrafficStats();
-  const deployments = new DeploymentsService({ store, live, traffic, clock, logger: deps.logger });
+  const deployments = new DeploymentsService({ store, live, traffic, clock, logger: deps.logger, guard });
   holder.deployments = deployments;
   models.followAliases({ onAliasMoved: (tx, actor, modelId, alias, version) => deployments.onAliasMoved(tx, actor, modelId, alias, version), afterAliasMoved: () => void deployments.sync() });
   const inference = new InferenceService({ live, log: deps.predictionLog, metrics: servingMetrics, traffic, logger: deps.logger });
@@ -154,7 +178,21 @@ export function createServices(deps: AppDeps, registry: Registry = new Registry(
   });
   monitoring.alerts = alerts;
   const explain = new ExplainService({ store, artifacts, engine: deps.engine, runtimes, jobs, inference, clock, logger: deps.logger, logDir: deps.predictionLogDir ?? null, shapPool, referenceSample: (id) => monitoring.referenceSample(id) });
-  return { jobs, datasets, recipes, auth, access, projects, models, registration, deployments, inference, live, runtimes, monitoring, alerts, explain, shapPool };
+  const policies = new PoliciesService({ store, clock });
+  const promotions = new PromotionsService({ store, clock, logger: deps.logger, guard, models, deployments, access });
+  const gates = new GatesService({
+    store, artifacts, engine: deps.engine, runtimes, jobs, clock, logger: deps.logger,
+    // A finished gate run may satisfy the policy of its version's open promotion requests.
+    onRunFinished: (run) => promotions.onGateRunFinished(run.modelVersionId),
+  });
+  const cards = new CardsService({ store, clock });
+  const comments = new CommentsService({ store, clock });
+  const audit = new AuditService({ store });
+  const webhooks = new WebhooksService({ store, clock, logger: deps.logger, webhooks: deps.webhooks });
+  return {
+    jobs, datasets, recipes, auth, access, projects, models, registration, deployments, inference, live, runtimes, monitoring, alerts, explain, shapPool,
+    guard, policies, promotions, gates, cards, comments, webhooks, audit,
+  };
 }
 
 /** A `project` value from a request: a string, or undefined (the default project) when absent or empty. */
@@ -240,6 +278,11 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     request.access = await services.access.check(request.principal, projectParam(body?.project), needed);
   });
 
+  // A change answered through the API wakes the webhook dispatcher at once (it also polls every second).
+  app.addHook('onResponse', (request, _reply, done) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD' && request.routeOptions.config?.auth !== 'inference') services.webhooks.notify();
+    done();
+  });
   if (deps.logger.isLevelEnabled('debug')) {
     app.addHook('onResponse', (request, reply, done) => {
       request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Number(reply.elapsedTime.toFixed(1)), user: request.principal?.name }, 'request');
@@ -298,6 +341,13 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     monitoringRoutes(scoped, services.monitoring);
     alertRoutes(scoped, services.alerts);
     explainRoutes(scoped, services.explain);
+    policyRoutes(scoped, services.policies);
+    promotionRoutes(scoped, services.promotions);
+    gateRoutes(scoped, services.gates);
+    cardRoutes(scoped, services.cards);
+    commentRoutes(scoped, services.comments, services.access);
+    webhookRoutes(scoped, services.webhooks, services.access);
+    auditRoutes(scoped, services.audit);
   });
   // The web UI at / (public routes: the app in the browser calls the API with the user's token).
   await app.register(async (scope) => registerWebUi(scope as unknown as App));
@@ -309,6 +359,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     clearInterval(syncTimer);
     await services.monitoring.stop();
     await services.alerts.stop();
+    await services.webhooks.stop();
     await services.live.closeAll();
     await services.runtimes.closeAll();
     await services.shapPool.close();
@@ -317,6 +368,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   await app.ready();
   await services.deployments.sync();
   services.alerts.start();
+  await services.webhooks.start();
   if ((deps.monitoringFoldMs ?? 2000) > 0) services.monitoring.start(deps.monitoringFoldMs ?? 2000);
   return { app, services, beginShutdown: () => void (shuttingDown = true) };
 }

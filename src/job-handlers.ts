@@ -3,6 +3,7 @@ import { PREPARE_JOB, PROFILE_JOB, SPLIT_JOB } from './modules/datasets/datasets
 import type { JobHandler } from './modules/jobs/job-worker.js';
 import { REFERENCE_JOB } from './modules/monitoring/monitoring.service.js';
 import { EXPLAIN_REPORT_JOB } from './modules/explain/explain.service.js';
+import { GATE_RUN_JOB } from './modules/governance/gates/gates.service.js';
 
 /** Every kind of background job Steward runs, by type. Features add theirs here. */
 export function jobHandlers(services: Services): Record<string, JobHandler> {
@@ -12,5 +13,6 @@ export function jobHandlers(services: Services): Record<string, JobHandler> {
     [PREPARE_JOB]: (payload, ctx) => services.datasets.runPrepareJob(payload, ctx),
     [REFERENCE_JOB]: (payload, ctx) => services.monitoring.runReferenceJob(payload, ctx),
     [EXPLAIN_REPORT_JOB]: (payload, ctx) => services.explain.runReportJob(payload, ctx),
+    [GATE_RUN_JOB]: (payload, ctx) => services.gates.runJob(payload, ctx),
   };
 }

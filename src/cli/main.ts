@@ -10,6 +10,10 @@ import { datasetsCommand } from './commands/datasets.js';
 import { deploymentsCommands } from './commands/deployments.js';
 import { monitoringCommands } from './commands/monitoring.js';
 import { explainCommands } from './commands/explain.js';
+import { gatesCommands } from './commands/gates.js';
+import { cardsCommands } from './commands/cards.js';
+import { commentsCommands } from './commands/comments.js';
+import { webhooksCommands } from './commands/webhooks.js';
 import { recipesCommand } from './commands/recipes.js';
 import { modelsCommand } from './commands/models.js';
 import { sessionCommands } from './commands/session.js';
@@ -32,6 +36,10 @@ export function buildProgram(): Command {
   deploymentsCommands(program);
   monitoringCommands(program);
   explainCommands(program);
+  gatesCommands(program);
+  cardsCommands(program);
+  commentsCommands(program);
+  webhooksCommands(program);
   adminCommands(program);
   return program;
 }

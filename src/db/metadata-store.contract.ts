@@ -12,6 +12,12 @@ import type { StageTransition, VersionListQuery } from '../modules/models/versio
 import { newId } from '../platform/ids.js';
 import { DEFAULT_PROJECT_ID, eventFor, iso, jobRow, modelRow, ms, projectRow, tokenRow, userRow, versionRow } from '../../test/support/rows.js';
 import { isUniqueViolation } from './executor.js';
+import { commentsRepositoryContract } from '../modules/comments/comments.repository.contract.js';
+import { webhooksRepositoryContract } from '../modules/webhooks/webhooks.repository.contract.js';
+import { cardsRepositoryContract } from '../modules/governance/cards/cards.repository.contract.js';
+import { gatesRepositoryContract } from '../modules/governance/gates/gates.repository.contract.js';
+import { governanceRepositoryContract } from '../modules/governance/governance.repository.contract.js';
+import { auditContract } from '../modules/audit/audit.contract.js';
 import type { MetadataStore } from './metadata-store.js';
 import type { ModelRow, ModelVersionRow } from './schema.js';
 
@@ -1033,5 +1039,13 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
         expect(await store.events.list({ after: 0, limit: 100, entityType: 'project' })).toEqual([]);
       });
     });
+
+    // Feature repositories keep their contracts beside them; they run here on every backend.
+    commentsRepositoryContract(fresh);
+    webhooksRepositoryContract(fresh);
+    cardsRepositoryContract(fresh);
+    gatesRepositoryContract(fresh);
+    governanceRepositoryContract(fresh);
+    auditContract(fresh);
   });
 }

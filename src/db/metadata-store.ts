@@ -16,6 +16,8 @@ import { KyselyWebhookRepository, type WebhookRepository } from '../modules/webh
 import { KyselyGateRepository, type GateRepository } from '../modules/governance/gates/gates.repository.js';
 import { KyselyModelCardRepository, type ModelCardRepository } from '../modules/governance/cards/cards.repository.js';
 import { KyselyMemberRepository, type MemberRepository } from '../modules/access/members.repository.js';
+import { KyselyGovernanceRepository, type GovernanceRepository } from '../modules/governance/governance.repository.js';
+import { KyselyAuditRepository, type AuditRepository } from '../modules/audit/audit.repository.js';
 import { ping, type Database, type DialectKind } from './database.js';
 import { POSTGRES_WRITE_LOCK, type Executor } from './executor.js';
 
@@ -36,6 +38,8 @@ export interface Repositories {
   readonly alerts: AlertRepository;
   readonly explanations: ExplanationRepository;
   readonly members: MemberRepository;
+  readonly governance: GovernanceRepository;
+  readonly audit: AuditRepository;
   readonly comments: CommentRepository;
   readonly webhooks: WebhookRepository;
   readonly gates: GateRepository;
@@ -72,6 +76,8 @@ function repositories(db: Executor, dialect: DialectKind): Repositories {
     alerts: new KyselyAlertRepository(db),
     explanations: new KyselyExplanationRepository(db),
     members: new KyselyMemberRepository(db),
+    governance: new KyselyGovernanceRepository(db),
+    audit: new KyselyAuditRepository(db),
     comments: new KyselyCommentRepository(db),
     webhooks: new KyselyWebhookRepository(db),
     gates: new KyselyGateRepository(db),

@@ -18,6 +18,7 @@ import { SPEC_DEFAULTS, type DeploymentSpec, type SpecTarget } from '../../servi
 import type { LiveDeployments, LiveRevision } from '../../serving/live-deployments.js';
 import { runtimeSourceOf, type RuntimeSource } from '../../serving/runtimes.js';
 import { TRAFFIC_SECONDS, type TrafficPoint, type TrafficStats } from '../../serving/traffic-stats.js';
+import { PolicyNotSatisfied, type PolicyGuard } from '../governance/policy-guard.js';
 import { domainEvent } from '../events/domain-event.js';
 import { resolveProject } from '../projects/projects.service.js';
 
@@ -134,6 +135,13 @@ export interface DeploymentsDeps {
   traffic: TrafficStats;
   clock: Clock;
   logger: Logger;
+  /** The policy check every version newly given traffic passes, inside the transaction that writes the revision. */
+  guard: PolicyGuard;
+}
+
+/** Targets that get requests (weight above 0) and shadows: the versions a revision serves. */
+function servedBy(spec: DeploymentSpec): SpecTarget[] {
+  return [...spec.targets.filter((t) => t.weight > 0), ...spec.shadow];
 }
 
 export class DeploymentsService {
@@ -185,11 +193,14 @@ export class DeploymentsService {
       const { store } = this.deps;
       const project = await resolveProject(store, projectName);
       // Resolve and build before committing, so that a model that fails to load changes nothing.
-      const draft = await store.transaction(async (tx) => ({
-        targets: await this.resolveTargets(tx, project, input.targets, 'targets'),
-        shadow: await this.resolveTargets(tx, project, input.shadow, 'shadow'),
-        existing: await tx.deployments.get(project.id, name),
-      }));
+      const draft = await store.transaction(async (tx) => {
+        const targets = await this.resolveTargets(tx, project, input.targets, 'targets');
+        const shadow = await this.resolveTargets(tx, project, input.shadow, 'shadow');
+        const existing = await tx.deployments.get(project.id, name);
+        // Refuse a change the policy does not allow before loading any model (checked again when written).
+        await this.checkServing(tx, project, name, existing, { targets, shadow }, 'check', undefined, actor.name);
+        return { targets, shadow, existing };
+      });
       const spec: DeploymentSpec = { targets: draft.targets, shadow: draft.shadow, batching: input.batching, public: input.public, timeoutMs: input.timeoutMs, maxQueue: input.maxQueue };
       return this.commitRevision(actor.name, project, name, draft.existing?.id ?? newId(this.deps.clock.now()), spec, 'update', input.comment, draft.existing ? Number(draft.existing.current_revision) : 0);
     });
@@ -253,8 +264,53 @@ export class DeploymentsService {
     }
   }
 
-  private async writeRevision(tx: Repositories, dep: DeploymentRow, project: ProjectRow, revision: number, spec: DeploymentSpec, cause: string, comment: string, actor: string): Promise<void> {
+  /**
+   * Every version the new spec serves that the deployment's current revision does not must satisfy the
+   * policy's deployment rule ('check': evaluate only; 'enforce': also mark the request that carried the
+   * approvals executed). Traffic taken away needs nothing.
+   */
+  private async checkServing(
+    tx: Repositories,
+    project: ProjectRow,
+    name: string,
+    current: DeploymentRow | undefined,
+    spec: Pick<DeploymentSpec, 'targets' | 'shadow'>,
+    mode: 'check' | 'enforce',
+    viaAlias: string | undefined,
+    actor: string,
+  ): Promise<void> {
+    const before = current ? await tx.deployments.getRevision(current.id, Number(current.current_revision)) : undefined;
+    const old = before ? servedBy(JSON.parse(before.spec) as DeploymentSpec) : [];
+    for (const t of servedBy(spec as DeploymentSpec)) {
+      if (old.some((o) => o.modelId === t.modelId && o.version === t.version)) continue;
+      const model = await tx.models.getById(t.modelId);
+      const version = await tx.versions.get(t.modelId, t.version);
+      if (!model || !version) continue; // resolveTargets has refused these already
+      const subject = { project, model, version };
+      const move = { kind: 'deployment' as const, target: name, ...(viaAlias !== undefined ? { viaAlias } : {}) };
+      if (mode === 'enforce') await this.deps.guard.enforce(tx, subject, move, actor);
+      else {
+        const evaluation = await this.deps.guard.evaluate(tx, subject, move);
+        if (!evaluation.satisfied) throw new PolicyNotSatisfied(subject, move, evaluation);
+      }
+    }
+  }
+
+  private async writeRevision(
+    tx: Repositories,
+    dep: DeploymentRow,
+    project: ProjectRow,
+    revision: number,
+    spec: DeploymentSpec,
+    cause: string,
+    comment: string,
+    actor: string,
+    viaAlias?: string,
+  ): Promise<void> {
     const { clock } = this.deps;
+    // The deployment as it was before this revision (none when it is being created).
+    const previous = revision > 1 ? { ...dep, current_revision: revision - 1 } : undefined;
+    await this.checkServing(tx, project, dep.name, previous, spec, 'enforce', viaAlias, actor);
     await tx.deployments.insertRevision({ id: newId(clock.now()), deployment_id: dep.id, revision, spec: JSON.stringify(spec), cause, comment, created_at: isoTime(clock), created_by: actor });
     await tx.deployments.setBindings(dep.id, [...spec.targets, ...spec.shadow].filter((t) => t.alias !== null).map((t) => ({ modelId: t.modelId, alias: t.alias! })));
     await tx.events.append(
@@ -346,6 +402,7 @@ export class DeploymentsService {
           const row = await tx.versions.get(t.modelId, t.version);
           if (!row || row.status !== 'READY') throw conflict('VERSION_NOT_READY', `revision ${wanted} serves ${t.model} version ${t.version}, which is no longer READY`, { index: i });
         }
+        await this.checkServing(tx, project, name, dep, spec, 'check', undefined, actor.name);
       });
       return this.commitRevision(actor.name, project, name, dep.id, spec, 'rollback', `rollback to revision ${wanted}${comment ? `: ${comment}` : ''}`, current);
     });
@@ -389,7 +446,7 @@ export class DeploymentsService {
       const now = isoTime(this.deps.clock);
       if (!(await tx.deployments.advance(dep.id, Number(dep.current_revision), revision, now, actor))) throw conflict('DEPLOYMENT_CHANGED', `deployment '${dep.name}' changed meanwhile; try again`);
       const project = await tx.projects.getById(dep.project_id);
-      await this.writeRevision(tx, { ...dep, current_revision: revision }, project!, revision, next, 'alias', `alias '${alias}' moved to version ${version}`, actor);
+      await this.writeRevision(tx, { ...dep, current_revision: revision }, project!, revision, next, 'alias', `alias '${alias}' moved to version ${version}`, actor, alias);
     }
   }
 

@@ -16,6 +16,8 @@ export interface ModelView {
   aliases: Record<string, number>;
   /** The highest version number handed out (0 before the first). */
   lastVersion: number;
+  /** low | medium | high: which of the project's policies governs the model. */
+  riskTier: string;
   createdAt: string;
   createdBy: string;
   updatedAt: string;
@@ -74,6 +76,7 @@ export function modelView(m: ModelRow, project: string, tags: Record<string, str
     tags,
     aliases,
     lastVersion: Number(m.last_version),
+    riskTier: m.risk_tier,
     createdAt: m.created_at,
     createdBy: m.created_by,
     updatedAt: m.updated_at,

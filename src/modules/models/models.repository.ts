@@ -27,10 +27,11 @@ export type TagChanges = Record<string, string | null>;
 export interface ModelRepository {
   insert(row: ModelRow): Promise<void>;
   get(projectId: string, name: string): Promise<ModelRow | undefined>;
+  getById(id: string): Promise<ModelRow | undefined>;
   /** A model and its project, by their names, in one query. */
   getByNames(projectName: string, name: string): Promise<{ project: ProjectRow; model: ModelRow } | undefined>;
   list(query: ModelListQuery): Promise<ModelRow[]>;
-  update(id: string, patch: Partial<Pick<ModelRow, 'description' | 'owner' | 'updated_at' | 'updated_by'>>): Promise<void>;
+  update(id: string, patch: Partial<Pick<ModelRow, 'description' | 'owner' | 'risk_tier' | 'updated_at' | 'updated_by'>>): Promise<void>;
   /** Atomically hands out the next version number of a model. */
   allocateVersion(id: string): Promise<number>;
   tags(modelIds: string[]): Promise<Map<string, Record<string, string>>>;
@@ -45,6 +46,10 @@ export class KyselyModelRepository implements ModelRepository {
 
   async insert(row: ModelRow): Promise<void> {
     await this.db.insertInto('models').values(row).execute();
+  }
+
+  getById(id: string): Promise<ModelRow | undefined> {
+    return this.db.selectFrom('models').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
   get(projectId: string, name: string): Promise<ModelRow | undefined> {

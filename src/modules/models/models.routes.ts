@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { forbidden } from '../../platform/errors.js';
 import { Cursor, Limit, Name, Page, ProjectQuery, TagChanges, Tags, withErrors } from '../../http/schemas.js';
 import { uploadParts } from '../../http/multipart.js';
 import { principalOf, type App } from '../../http/types.js';
@@ -23,6 +24,7 @@ const ModelSchema = Type.Object({
   tags: Tags,
   aliases: Type.Record(Type.String(), Type.Integer(), { description: 'alias → version' }),
   lastVersion: Type.Integer({ description: 'The highest version number handed out (0 before the first)' }),
+  riskTier: Type.String({ description: "low, medium or high: which of the project's policies governs the model" }),
   createdAt: Type.String(),
   createdBy: Type.String(),
   updatedAt: Type.String(),
@@ -148,14 +150,28 @@ export function modelRoutes(app: App, models: ModelsService, registration: Regis
       config: { auth: 'contributor' },
       schema: {
         tags: ['models'],
-        summary: "Change a model's description, owner or tags",
+        summary: "Change a model's description, owner, tags, or risk tier (project admins only)",
         params: ModelParams,
         querystring: ProjectQuery,
-        body: Type.Object({ description: Type.Optional(Type.String({ maxLength: 10_000 })), owner: Type.Optional(Type.String()), tags: Type.Optional(TagChanges) }, { additionalProperties: false }),
+        body: Type.Object(
+          {
+            description: Type.Optional(Type.String({ maxLength: 10_000 })),
+            owner: Type.Optional(Type.String()),
+            tags: Type.Optional(TagChanges),
+            riskTier: Type.Optional(Type.String({ description: 'low, medium or high' })),
+          },
+          { additionalProperties: false },
+        ),
         response: withErrors({ 200: ModelDetailSchema }, 400, 403, 404),
       },
     },
-    async (request) => models.updateModel(principalOf(request), request.query.project, request.params.name, request.body),
+    async (request) => {
+      // The risk tier decides which policy governs the model: only the project's admins change it.
+      if (request.body.riskTier !== undefined && request.access!.role !== 'admin') {
+        throw forbidden(`changing the risk tier needs the admin role in project '${request.access!.project.name}'; '${principalOf(request).name}' is a ${request.access!.role} there`, { required: 'admin' });
+      }
+      return models.updateModel(principalOf(request), request.query.project, request.params.name, request.body);
+    },
   );
 
   app.post(

@@ -10,6 +10,8 @@ import { checkName, checkTags, printable } from '../../platform/names.js';
 import type { Principal } from '../../platform/principal.js';
 import { isVersionNumber, MAX_INT32, optionalString } from '../../platform/validate.js';
 import type { ArtifactStore } from '../../storage/artifact-store.js';
+import type { PolicyGuard } from '../governance/policy-guard.js';
+import { isRiskTier, RISK_TIERS, type RiskTier } from '../governance/policies/policy-document.js';
 import { domainEvent } from '../events/domain-event.js';
 import { projectNameOrDefault, resolveProject } from '../projects/projects.service.js';
 import type { ModelOrderBy, TagChanges } from './models.repository.js';
@@ -58,6 +60,8 @@ export interface ModelsDeps {
   store: MetadataStore;
   artifacts: ArtifactStore;
   clock: Clock;
+  /** The policy check every stage and alias move passes, inside the move's transaction. */
+  guard: PolicyGuard;
 }
 
 /** A resolved model: its row and its project. */
@@ -79,7 +83,7 @@ function parseTagFilters(field: string, tag: string | string[] | undefined): { k
   });
 }
 
-function parseStage(field: string, value: unknown): Stage {
+export function parseStage(field: string, value: unknown): Stage {
   if (typeof value === 'string') {
     const match = STAGES.find((s) => s.toLowerCase() === value.toLowerCase());
     if (match) return match;
@@ -245,9 +249,11 @@ export class ModelsService {
     };
   }
 
-  async updateModel(actor: Principal, projectName: string | undefined, name: string, input: { description?: unknown; owner?: unknown; tags?: unknown }): Promise<ModelDetailView> {
+  async updateModel(actor: Principal, projectName: string | undefined, name: string, input: { description?: unknown; owner?: unknown; tags?: unknown; riskTier?: unknown }): Promise<ModelDetailView> {
     const { store, clock } = this.deps;
     const description = optionalString('description', input.description, 10_000);
+    if (input.riskTier !== undefined && !isRiskTier(input.riskTier)) throw invalidField('riskTier', `must be one of ${RISK_TIERS.join(', ')}`);
+    const riskTier = input.riskTier as RiskTier | undefined;
     const tagChanges: TagChanges = checkTags('tags', input.tags, true);
     const owner = input.owner === undefined ? undefined : await this.checkOwner(input.owner);
     await store.transaction(async (tx) => {
@@ -255,12 +261,19 @@ export class ModelsService {
       await tx.models.update(model.id, {
         ...(description !== undefined ? { description } : {}),
         ...(owner !== undefined ? { owner } : {}),
+        ...(riskTier !== undefined ? { risk_tier: riskTier } : {}),
         updated_at: isoTime(clock),
         updated_by: actor.name,
       });
       await tx.models.changeTags(model.id, tagChanges);
       await tx.events.append(
-        domainEvent(clock, actor.name, 'model.updated', { type: 'model', id: model.id, projectId: project.id }, { name, description, owner, tags: tagChanges }),
+        domainEvent(clock, actor.name, 'model.updated', { type: 'model', id: model.id, projectId: project.id }, {
+          name,
+          description,
+          owner,
+          tags: tagChanges,
+          ...(riskTier !== undefined ? { riskTier: { before: model.risk_tier, after: riskTier } } : {}),
+        }),
       );
     });
     return this.getModel(projectName, name);
@@ -382,6 +395,7 @@ export class ModelsService {
       const previous = await tx.aliases.get(ref.model.id, alias);
       const previousVersion = previous ? Number(previous.version) : null;
       if (previousVersion === v) return { alias, version: v, previousVersion };
+      await this.deps.guard.enforce(tx, { project: ref.project, model: ref.model, version: row }, { kind: 'alias', target: alias }, actor.name);
       const now = isoTime(clock);
       await tx.aliases.upsert({ model_id: ref.model.id, alias, version: v, updated_at: now, updated_by: actor.name });
       await tx.aliases.addHistory({ id: newId(clock.now()), model_id: ref.model.id, alias, from_version: previousVersion, to_version: v, at: now, by: actor.name });
@@ -432,6 +446,7 @@ export class ModelsService {
       const { row, ...ref } = await this.resolveModelVersion(projectName, name, versionRef, tx);
       if (row.status !== 'READY') throw conflict('VERSION_NOT_READY', `version ${row.version} of '${name}' is ${row.status}; only READY versions change stage`);
       if (row.stage === to) throw conflict('STAGE_UNCHANGED', `version ${row.version} of '${name}' is already in stage ${to}`);
+      await this.deps.guard.enforce(tx, { project: ref.project, model: ref.model, version: row }, { kind: 'stage', target: to }, actor.name);
       const move = async (v: ModelVersionRow, target: Stage, why: string) => {
         const now = isoTime(clock);
         await tx.versions.update(v.id, { stage: target, updated_at: now, updated_by: actor.name });

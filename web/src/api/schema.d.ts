@@ -158,8 +158,8 @@ export interface paths {
                     content: {
                         "application/json": {
                             name: string;
-                            /** @description viewer reads; maintainer writes; admin manages users and tokens */
-                            role: "viewer" | "maintainer" | "admin";
+                            /** @description 'admin': a platform admin (every project, users, tokens, the audit trail); 'user': the roles their projects give */
+                            role: "user" | "admin";
                             disabled: boolean;
                             createdAt: string;
                             createdBy: string;
@@ -224,8 +224,8 @@ export interface paths {
                         "application/json": {
                             items: {
                                 name: string;
-                                /** @description viewer reads; maintainer writes; admin manages users and tokens */
-                                role: "viewer" | "maintainer" | "admin";
+                                /** @description 'admin': a platform admin (every project, users, tokens, the audit trail); 'user': the roles their projects give */
+                                role: "user" | "admin";
                                 disabled: boolean;
                                 createdAt: string;
                                 createdBy: string;
@@ -289,8 +289,12 @@ export interface paths {
                     "application/json": {
                         /** @description Letters, digits, '-', '_' and '.', starting with a letter or digit */
                         name: string;
-                        /** @description viewer reads; maintainer writes; admin manages users and tokens */
-                        role: "viewer" | "maintainer" | "admin";
+                        /** @description 'admin': a platform admin (every project, users, tokens, the audit trail); 'user': the roles their projects give */
+                        role: "user" | "admin";
+                        /** @description Roles in projects: project name → role */
+                        projects?: {
+                            [key: string]: "viewer" | "contributor" | "reviewer" | "deployer" | "admin";
+                        };
                     };
                 };
             };
@@ -303,11 +307,15 @@ export interface paths {
                     content: {
                         "application/json": {
                             name: string;
-                            /** @description viewer reads; maintainer writes; admin manages users and tokens */
-                            role: "viewer" | "maintainer" | "admin";
+                            /** @description 'admin': a platform admin (every project, users, tokens, the audit trail); 'user': the roles their projects give */
+                            role: "user" | "admin";
                             disabled: boolean;
                             createdAt: string;
                             createdBy: string;
+                        } & {
+                            projects: {
+                                [key: string]: string;
+                            };
                         };
                     };
                 };
@@ -353,6 +361,26 @@ export interface paths {
                 };
                 /** @description Every error has this shape */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -425,8 +453,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description viewer reads; maintainer writes; admin manages users and tokens */
-                        role?: "viewer" | "maintainer" | "admin";
+                        /** @description 'admin': a platform admin (every project, users, tokens, the audit trail); 'user': the roles their projects give */
+                        role?: "user" | "admin";
                         disabled?: boolean;
                     };
                 };
@@ -440,8 +468,8 @@ export interface paths {
                     content: {
                         "application/json": {
                             name: string;
-                            /** @description viewer reads; maintainer writes; admin manages users and tokens */
-                            role: "viewer" | "maintainer" | "admin";
+                            /** @description 'admin': a platform admin (every project, users, tokens, the audit trail); 'user': the roles their projects give */
+                            role: "user" | "admin";
                             disabled: boolean;
                             createdAt: string;
                             createdBy: string;
@@ -912,7 +940,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List projects */
+        /** List the projects the caller has a role in (all of them for platform admins) */
         get: {
             parameters: {
                 query?: never;
@@ -961,7 +989,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Create a project */
+        /** Create a project (any user; the creator becomes its admin) */
         post: {
             parameters: {
                 query?: never;
@@ -1184,6 +1212,323 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A project's members and their roles */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                user: string;
+                                role: string;
+                                since: string;
+                                grantedBy: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/members/{user}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Give a user a role in the project (replacing their role there); project admins */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                    user: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description viewer < contributor < reviewer < deployer < admin */
+                        role: "viewer" | "contributor" | "reviewer" | "deployer" | "admin";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            user: string;
+                            role: string;
+                            since: string;
+                            grantedBy: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Take away a user's role in the project; project admins */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                    user: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/models": {
         parameters: {
             query?: never;
@@ -1241,6 +1586,8 @@ export interface paths {
                                 };
                                 /** @description The highest version number handed out (0 before the first) */
                                 lastVersion: number;
+                                /** @description low, medium or high: which of the project's policies governs the model */
+                                riskTier: string;
                                 createdAt: string;
                                 createdBy: string;
                                 updatedAt: string;
@@ -1360,6 +1707,8 @@ export interface paths {
                             };
                             /** @description The highest version number handed out (0 before the first) */
                             lastVersion: number;
+                            /** @description low, medium or high: which of the project's policies governs the model */
+                            riskTier: string;
                             createdAt: string;
                             createdBy: string;
                             updatedAt: string;
@@ -1518,6 +1867,8 @@ export interface paths {
                             };
                             /** @description The highest version number handed out (0 before the first) */
                             lastVersion: number;
+                            /** @description low, medium or high: which of the project's policies governs the model */
+                            riskTier: string;
                             createdAt: string;
                             createdBy: string;
                             updatedAt: string;
@@ -1597,7 +1948,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change a model's description, owner or tags */
+        /** Change a model's description, owner, tags, or risk tier (project admins only) */
         patch: {
             parameters: {
                 query?: {
@@ -1619,6 +1970,8 @@ export interface paths {
                         tags?: {
                             [key: string]: string | null;
                         };
+                        /** @description low, medium or high */
+                        riskTier?: string;
                     };
                 };
             };
@@ -1644,6 +1997,8 @@ export interface paths {
                             };
                             /** @description The highest version number handed out (0 before the first) */
                             lastVersion: number;
+                            /** @description low, medium or high: which of the project's policies governs the model */
+                            riskTier: string;
                             createdAt: string;
                             createdBy: string;
                             updatedAt: string;
@@ -3434,7 +3789,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The domain event stream, oldest first (admin)
+         * The domain event stream, oldest first (platform admin)
          * @description Every state change is recorded here in the same transaction as the change. Page with ?after=<last seq>.
          */
         get: {
@@ -3551,7 +3906,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Background jobs, newest first */
+        /** Background jobs, newest first: a project's (viewer), or every job (platform admins, without ?project) */
         get: {
             parameters: {
                 query?: {
@@ -10404,6 +10759,5845 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The policy in force for each risk tier of the project (published, or the built-in default) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Project name; 'default' when omitted */
+                    project?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string | null;
+                                project: string;
+                                /** @description low, medium or high */
+                                tier: string;
+                                /** @description 0 for the built-in default of the tier */
+                                version: number;
+                                /** @description The checked policy: gates (gate specs by name), stages / aliases / deployments (requirements: gates, maxGateAgeDays, approvals, modelCard, explanationReport) */
+                                document: {
+                                    gates: {
+                                        [key: string]: unknown;
+                                    }[];
+                                    stages: {
+                                        [key: string]: unknown;
+                                    };
+                                    aliases: {
+                                        [key: string]: unknown;
+                                    };
+                                    deployments: {
+                                        [key: string]: unknown;
+                                    } | null;
+                                };
+                                /** @description The text as published (JSON or YAML) */
+                                source: string;
+                                sha256: string | null;
+                                comment: string;
+                                createdAt: string | null;
+                                createdBy: string | null;
+                                builtIn: boolean;
+                                /** @description A high tier with nothing published: nothing may reach Production, a protected alias or a deployment */
+                                refusesGovernedMoves: boolean;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/policies/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check policy text without publishing it */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description Project name; 'default' when omitted */
+                    project?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description JSON or YAML */
+                        policy: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The checked policy: gates (gate specs by name), stages / aliases / deployments (requirements: gates, maxGateAgeDays, approvals, modelCard, explanationReport) */
+                            document: {
+                                gates: {
+                                    [key: string]: unknown;
+                                }[];
+                                stages: {
+                                    [key: string]: unknown;
+                                };
+                                aliases: {
+                                    [key: string]: unknown;
+                                };
+                                deployments: {
+                                    [key: string]: unknown;
+                                } | null;
+                            };
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/policies/{tier}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every published version of a tier’s policy, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Project name; 'default' when omitted */
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description low, medium or high */
+                    tier: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string | null;
+                                project: string;
+                                /** @description low, medium or high */
+                                tier: string;
+                                /** @description 0 for the built-in default of the tier */
+                                version: number;
+                                /** @description The checked policy: gates (gate specs by name), stages / aliases / deployments (requirements: gates, maxGateAgeDays, approvals, modelCard, explanationReport) */
+                                document: {
+                                    gates: {
+                                        [key: string]: unknown;
+                                    }[];
+                                    stages: {
+                                        [key: string]: unknown;
+                                    };
+                                    aliases: {
+                                        [key: string]: unknown;
+                                    };
+                                    deployments: {
+                                        [key: string]: unknown;
+                                    } | null;
+                                };
+                                /** @description The text as published (JSON or YAML) */
+                                source: string;
+                                sha256: string | null;
+                                comment: string;
+                                createdAt: string | null;
+                                createdBy: string | null;
+                                builtIn: boolean;
+                                /** @description A high tier with nothing published: nothing may reach Production, a protected alias or a deployment */
+                                refusesGovernedMoves: boolean;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Publish the next version of a tier’s policy (project admins); published versions never change */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description Project name; 'default' when omitted */
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description low, medium or high */
+                    tier: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The policy as JSON or YAML */
+                        policy: string;
+                        comment?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string | null;
+                            project: string;
+                            /** @description low, medium or high */
+                            tier: string;
+                            /** @description 0 for the built-in default of the tier */
+                            version: number;
+                            /** @description The checked policy: gates (gate specs by name), stages / aliases / deployments (requirements: gates, maxGateAgeDays, approvals, modelCard, explanationReport) */
+                            document: {
+                                gates: {
+                                    [key: string]: unknown;
+                                }[];
+                                stages: {
+                                    [key: string]: unknown;
+                                };
+                                aliases: {
+                                    [key: string]: unknown;
+                                };
+                                deployments: {
+                                    [key: string]: unknown;
+                                } | null;
+                            };
+                            /** @description The text as published (JSON or YAML) */
+                            source: string;
+                            sha256: string | null;
+                            comment: string;
+                            createdAt: string | null;
+                            createdBy: string | null;
+                            builtIn: boolean;
+                            /** @description A high tier with nothing published: nothing may reach Production, a protected alias or a deployment */
+                            refusesGovernedMoves: boolean;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/policies/{tier}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One version of a tier's policy ('current' for the one in force, 0 for the built-in default) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Project name; 'default' when omitted */
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    tier: string;
+                    version: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string | null;
+                            project: string;
+                            /** @description low, medium or high */
+                            tier: string;
+                            /** @description 0 for the built-in default of the tier */
+                            version: number;
+                            /** @description The checked policy: gates (gate specs by name), stages / aliases / deployments (requirements: gates, maxGateAgeDays, approvals, modelCard, explanationReport) */
+                            document: {
+                                gates: {
+                                    [key: string]: unknown;
+                                }[];
+                                stages: {
+                                    [key: string]: unknown;
+                                };
+                                aliases: {
+                                    [key: string]: unknown;
+                                };
+                                deployments: {
+                                    [key: string]: unknown;
+                                } | null;
+                            };
+                            /** @description The text as published (JSON or YAML) */
+                            source: string;
+                            sha256: string | null;
+                            comment: string;
+                            createdAt: string | null;
+                            createdBy: string | null;
+                            builtIn: boolean;
+                            /** @description A high tier with nothing published: nothing may reach Production, a protected alias or a deployment */
+                            refusesGovernedMoves: boolean;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/promotions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Promotion requests, newest first; ?inbox=true: the open ones the caller may still review */
+        get: {
+            parameters: {
+                query?: {
+                    project?: string;
+                    status?: string;
+                    model?: string;
+                    version?: number;
+                    inbox?: boolean;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                project: string;
+                                model: string;
+                                version: number;
+                                versionAuthor: string;
+                                /** @description stage, alias or deployment */
+                                kind: string;
+                                /** @description The stage, alias or deployment name */
+                                target: string;
+                                change: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description open, executed, rejected, cancelled or failed */
+                                status: string;
+                                message: string;
+                                comment: string;
+                                createdAt: string;
+                                createdBy: string;
+                                updatedAt: string;
+                                executedAt: string | null;
+                                decisions: {
+                                    reviewer: string;
+                                    decision: string;
+                                    comment: string;
+                                    at: string;
+                                }[];
+                                /** @description For open requests: what the policy says now */
+                                evaluation: {
+                                    move: string;
+                                    tier: string;
+                                    policy: {
+                                        id: string;
+                                        version: number;
+                                    } | null;
+                                    requirement: {
+                                        [key: string]: unknown;
+                                    } | null;
+                                    satisfied: boolean;
+                                    unmet: string[];
+                                    gates: {
+                                        [key: string]: unknown;
+                                    }[];
+                                    approvals: {
+                                        [key: string]: unknown;
+                                    }[];
+                                } | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Ask for a version to enter a stage, take an alias, or serve in a deployment; made at once when the policy already allows it */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description Project name; 'default' when omitted */
+                    project?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        model: string;
+                        version: number;
+                        /** @description stage | alias | deployment */
+                        kind: string;
+                        /** @description Staging/Production/Archived/None, an alias, or a deployment name */
+                        target: string;
+                        /** @description stage: {archiveExisting}; deployment: the deployment spec to apply (as PUT /deployments/{name}); without it the version joins as a shadow */
+                        change?: {
+                            [key: string]: unknown;
+                        } | null;
+                        comment?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            model: string;
+                            version: number;
+                            versionAuthor: string;
+                            /** @description stage, alias or deployment */
+                            kind: string;
+                            /** @description The stage, alias or deployment name */
+                            target: string;
+                            change: {
+                                [key: string]: unknown;
+                            };
+                            /** @description open, executed, rejected, cancelled or failed */
+                            status: string;
+                            message: string;
+                            comment: string;
+                            createdAt: string;
+                            createdBy: string;
+                            updatedAt: string;
+                            executedAt: string | null;
+                            decisions: {
+                                reviewer: string;
+                                decision: string;
+                                comment: string;
+                                at: string;
+                            }[];
+                            /** @description For open requests: what the policy says now */
+                            evaluation: {
+                                move: string;
+                                tier: string;
+                                policy: {
+                                    id: string;
+                                    version: number;
+                                } | null;
+                                requirement: {
+                                    [key: string]: unknown;
+                                } | null;
+                                satisfied: boolean;
+                                unmet: string[];
+                                gates: {
+                                    [key: string]: unknown;
+                                }[];
+                                approvals: {
+                                    [key: string]: unknown;
+                                }[];
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/promotions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A promotion request with its decisions and what the policy says now */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Project name; 'default' when omitted */
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            model: string;
+                            version: number;
+                            versionAuthor: string;
+                            /** @description stage, alias or deployment */
+                            kind: string;
+                            /** @description The stage, alias or deployment name */
+                            target: string;
+                            change: {
+                                [key: string]: unknown;
+                            };
+                            /** @description open, executed, rejected, cancelled or failed */
+                            status: string;
+                            message: string;
+                            comment: string;
+                            createdAt: string;
+                            createdBy: string;
+                            updatedAt: string;
+                            executedAt: string | null;
+                            decisions: {
+                                reviewer: string;
+                                decision: string;
+                                comment: string;
+                                at: string;
+                            }[];
+                            /** @description For open requests: what the policy says now */
+                            evaluation: {
+                                move: string;
+                                tier: string;
+                                policy: {
+                                    id: string;
+                                    version: number;
+                                } | null;
+                                requirement: {
+                                    [key: string]: unknown;
+                                } | null;
+                                satisfied: boolean;
+                                unmet: string[];
+                                gates: {
+                                    [key: string]: unknown;
+                                }[];
+                                approvals: {
+                                    [key: string]: unknown;
+                                }[];
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/promotions/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve (reviewers other than the version’s author and the requester); the move happens once the policy is satisfied */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description Project name; 'default' when omitted */
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        comment?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            model: string;
+                            version: number;
+                            versionAuthor: string;
+                            /** @description stage, alias or deployment */
+                            kind: string;
+                            /** @description The stage, alias or deployment name */
+                            target: string;
+                            change: {
+                                [key: string]: unknown;
+                            };
+                            /** @description open, executed, rejected, cancelled or failed */
+                            status: string;
+                            message: string;
+                            comment: string;
+                            createdAt: string;
+                            createdBy: string;
+                            updatedAt: string;
+                            executedAt: string | null;
+                            decisions: {
+                                reviewer: string;
+                                decision: string;
+                                comment: string;
+                                at: string;
+                            }[];
+                            /** @description For open requests: what the policy says now */
+                            evaluation: {
+                                move: string;
+                                tier: string;
+                                policy: {
+                                    id: string;
+                                    version: number;
+                                } | null;
+                                requirement: {
+                                    [key: string]: unknown;
+                                } | null;
+                                satisfied: boolean;
+                                unmet: string[];
+                                gates: {
+                                    [key: string]: unknown;
+                                }[];
+                                approvals: {
+                                    [key: string]: unknown;
+                                }[];
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/promotions/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject (closes the request) */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description Project name; 'default' when omitted */
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        comment?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            model: string;
+                            version: number;
+                            versionAuthor: string;
+                            /** @description stage, alias or deployment */
+                            kind: string;
+                            /** @description The stage, alias or deployment name */
+                            target: string;
+                            change: {
+                                [key: string]: unknown;
+                            };
+                            /** @description open, executed, rejected, cancelled or failed */
+                            status: string;
+                            message: string;
+                            comment: string;
+                            createdAt: string;
+                            createdBy: string;
+                            updatedAt: string;
+                            executedAt: string | null;
+                            decisions: {
+                                reviewer: string;
+                                decision: string;
+                                comment: string;
+                                at: string;
+                            }[];
+                            /** @description For open requests: what the policy says now */
+                            evaluation: {
+                                move: string;
+                                tier: string;
+                                policy: {
+                                    id: string;
+                                    version: number;
+                                } | null;
+                                requirement: {
+                                    [key: string]: unknown;
+                                } | null;
+                                satisfied: boolean;
+                                unmet: string[];
+                                gates: {
+                                    [key: string]: unknown;
+                                }[];
+                                approvals: {
+                                    [key: string]: unknown;
+                                }[];
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/promotions/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Withdraw an open request (its requester or a project admin) */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description Project name; 'default' when omitted */
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            model: string;
+                            version: number;
+                            versionAuthor: string;
+                            /** @description stage, alias or deployment */
+                            kind: string;
+                            /** @description The stage, alias or deployment name */
+                            target: string;
+                            change: {
+                                [key: string]: unknown;
+                            };
+                            /** @description open, executed, rejected, cancelled or failed */
+                            status: string;
+                            message: string;
+                            comment: string;
+                            createdAt: string;
+                            createdBy: string;
+                            updatedAt: string;
+                            executedAt: string | null;
+                            decisions: {
+                                reviewer: string;
+                                decision: string;
+                                comment: string;
+                                at: string;
+                            }[];
+                            /** @description For open requests: what the policy says now */
+                            evaluation: {
+                                move: string;
+                                tier: string;
+                                policy: {
+                                    id: string;
+                                    version: number;
+                                } | null;
+                                requirement: {
+                                    [key: string]: unknown;
+                                } | null;
+                                satisfied: boolean;
+                                unmet: string[];
+                                gates: {
+                                    [key: string]: unknown;
+                                }[];
+                                approvals: {
+                                    [key: string]: unknown;
+                                }[];
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/{name}/versions/{version}/gate-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A model version's gate runs, newest first (without their results) */
+        get: {
+            parameters: {
+                query?: {
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                    version: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: ({
+                                id: string;
+                                model: string;
+                                version: number;
+                                modelVersionId: string;
+                                dataset: {
+                                    name: string;
+                                    version: number;
+                                };
+                                target: string | null;
+                                policyId: string | null;
+                                status: "queued" | "running" | "succeeded" | "failed";
+                                /** @description Every gate passed; null until the run succeeds */
+                                passed: boolean | null;
+                                error: string | null;
+                                jobId: string;
+                                progress: {
+                                    fraction: number;
+                                    message: string;
+                                } | null;
+                                createdAt: string;
+                                createdBy: string;
+                                finishedAt: string | null;
+                                /** @description The normalised specs, each with its specSha256 */
+                                gates: {
+                                    [key: string]: unknown;
+                                }[];
+                                /** @description Per baseline alias: the version it pointed at when the run was requested, or {none: why} */
+                                baselines: {
+                                    [key: string]: unknown;
+                                };
+                                results?: ({
+                                    id: string;
+                                    runId: string;
+                                    name: string;
+                                    type: string;
+                                    /** @description SHA-256 of the canonical JSON of the normalised spec without its name: what policies match on */
+                                    specSha256: string;
+                                    spec: {
+                                        [key: string]: unknown;
+                                    };
+                                    passed: boolean;
+                                    summary: string;
+                                    /** @description What was measured; `error` when the gate could not be evaluated */
+                                    details: {
+                                        [key: string]: unknown;
+                                    };
+                                    createdAt: string;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Run test gates on a model version against a dataset version (202: a background job)
+         * @description Every spec is checked before anything is queued (a 400 names the field, e.g. gates[2].tolerance). The version must be READY. Baseline aliases are resolved now.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                    version: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The evaluation data: "name@version" */
+                        dataset: string;
+                        /** @description Label column (metric gates, and fairness gates other than demographic parity, need it) */
+                        target?: string | null;
+                        /** @description 1 to 20 gate specs */
+                        gates: ({
+                            /** @description Unique within the run */
+                            name: string;
+                            /** @description metric | schema | robustness | latency | fairness | leakage */
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                        /** @description The policy this run was started for */
+                        policyId?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            model: string;
+                            version: number;
+                            modelVersionId: string;
+                            dataset: {
+                                name: string;
+                                version: number;
+                            };
+                            target: string | null;
+                            policyId: string | null;
+                            status: "queued" | "running" | "succeeded" | "failed";
+                            /** @description Every gate passed; null until the run succeeds */
+                            passed: boolean | null;
+                            error: string | null;
+                            jobId: string;
+                            progress: {
+                                fraction: number;
+                                message: string;
+                            } | null;
+                            createdAt: string;
+                            createdBy: string;
+                            finishedAt: string | null;
+                            /** @description The normalised specs, each with its specSha256 */
+                            gates: {
+                                [key: string]: unknown;
+                            }[];
+                            /** @description Per baseline alias: the version it pointed at when the run was requested, or {none: why} */
+                            baselines: {
+                                [key: string]: unknown;
+                            };
+                            results?: ({
+                                id: string;
+                                runId: string;
+                                name: string;
+                                type: string;
+                                /** @description SHA-256 of the canonical JSON of the normalised spec without its name: what policies match on */
+                                specSha256: string;
+                                spec: {
+                                    [key: string]: unknown;
+                                };
+                                passed: boolean;
+                                summary: string;
+                                /** @description What was measured; `error` when the gate could not be evaluated */
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                                createdAt: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/{name}/versions/{version}/gate-runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One gate run with its results */
+        get: {
+            parameters: {
+                query?: {
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                    version: number;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            model: string;
+                            version: number;
+                            modelVersionId: string;
+                            dataset: {
+                                name: string;
+                                version: number;
+                            };
+                            target: string | null;
+                            policyId: string | null;
+                            status: "queued" | "running" | "succeeded" | "failed";
+                            /** @description Every gate passed; null until the run succeeds */
+                            passed: boolean | null;
+                            error: string | null;
+                            jobId: string;
+                            progress: {
+                                fraction: number;
+                                message: string;
+                            } | null;
+                            createdAt: string;
+                            createdBy: string;
+                            finishedAt: string | null;
+                            /** @description The normalised specs, each with its specSha256 */
+                            gates: {
+                                [key: string]: unknown;
+                            }[];
+                            /** @description Per baseline alias: the version it pointed at when the run was requested, or {none: why} */
+                            baselines: {
+                                [key: string]: unknown;
+                            };
+                            results?: ({
+                                id: string;
+                                runId: string;
+                                name: string;
+                                type: string;
+                                /** @description SHA-256 of the canonical JSON of the normalised spec without its name: what policies match on */
+                                specSha256: string;
+                                spec: {
+                                    [key: string]: unknown;
+                                };
+                                passed: boolean;
+                                summary: string;
+                                /** @description What was measured; `error` when the gate could not be evaluated */
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                                createdAt: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/{name}/versions/{version}/gate-runs/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run a failed gate run again (a new job; the same gates and baselines) */
+        post: {
+            parameters: {
+                query?: {
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                    version: number;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            model: string;
+                            version: number;
+                            modelVersionId: string;
+                            dataset: {
+                                name: string;
+                                version: number;
+                            };
+                            target: string | null;
+                            policyId: string | null;
+                            status: "queued" | "running" | "succeeded" | "failed";
+                            /** @description Every gate passed; null until the run succeeds */
+                            passed: boolean | null;
+                            error: string | null;
+                            jobId: string;
+                            progress: {
+                                fraction: number;
+                                message: string;
+                            } | null;
+                            createdAt: string;
+                            createdBy: string;
+                            finishedAt: string | null;
+                            /** @description The normalised specs, each with its specSha256 */
+                            gates: {
+                                [key: string]: unknown;
+                            }[];
+                            /** @description Per baseline alias: the version it pointed at when the run was requested, or {none: why} */
+                            baselines: {
+                                [key: string]: unknown;
+                            };
+                            results?: ({
+                                id: string;
+                                runId: string;
+                                name: string;
+                                type: string;
+                                /** @description SHA-256 of the canonical JSON of the normalised spec without its name: what policies match on */
+                                specSha256: string;
+                                spec: {
+                                    [key: string]: unknown;
+                                };
+                                passed: boolean;
+                                summary: string;
+                                /** @description What was measured; `error` when the gate could not be evaluated */
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                                createdAt: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/{name}/versions/{version}/gate-results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A model version's gate results, newest first
+         * @description latest=true keeps the newest result per gate name (the version page); name= keeps one gate name.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    project?: string;
+                    name?: string;
+                    latest?: boolean;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                    version: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: ({
+                                id: string;
+                                runId: string;
+                                name: string;
+                                type: string;
+                                /** @description SHA-256 of the canonical JSON of the normalised spec without its name: what policies match on */
+                                specSha256: string;
+                                spec: {
+                                    [key: string]: unknown;
+                                };
+                                passed: boolean;
+                                summary: string;
+                                /** @description What was measured; `error` when the gate could not be evaluated */
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                                createdAt: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/{name}/versions/{version}/card": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A model version's card: what Steward knows (generated on each read), the written fields, and which fields are still missing */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Project name; 'default' when omitted */
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                    version: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schema_version: string;
+                            project: string;
+                            model: string;
+                            version: number;
+                            model_details: {
+                                name: string;
+                                /** @description The model's description; a written overview is in fields.model_details.overview and replaces it on the rendered card */
+                                overview: string;
+                                owners: {
+                                    name: string;
+                                }[];
+                                version: {
+                                    name: string;
+                                    date: string;
+                                    author: string;
+                                    /** @description The version's description */
+                                    diff: string;
+                                };
+                                tags: {
+                                    model: {
+                                        [key: string]: string;
+                                    };
+                                    version: {
+                                        [key: string]: string;
+                                    };
+                                };
+                                flavor: string;
+                                artifact: {
+                                    sha256: string;
+                                    size: number;
+                                };
+                                risk_tier: string;
+                                status: string;
+                                stage: string;
+                                aliases: string[];
+                            };
+                            model_parameters: {
+                                /** @description The flavor */
+                                model_architecture: string;
+                                input_format: string | null;
+                                output_format: string | null;
+                                inputs: {
+                                    name: string;
+                                    datatype: string;
+                                    shape: number[];
+                                }[];
+                                outputs: {
+                                    name: string;
+                                    datatype: string;
+                                    shape: number[];
+                                }[];
+                                /** @description The dataset versions the version was trained, validated or tested on */
+                                data: {
+                                    name: string;
+                                    version: number;
+                                    role: string;
+                                    sha256: string;
+                                    rows: number;
+                                    link: string;
+                                }[];
+                                lineage: {
+                                    source_run: string | null;
+                                    dataset_version: string | null;
+                                    parent_version: number | null;
+                                };
+                                params: {
+                                    [key: string]: string;
+                                };
+                            };
+                            quantitative_analysis: {
+                                performance_metrics: {
+                                    type: string;
+                                    value: number;
+                                    slice: string | null;
+                                    confidence_interval?: {
+                                        lower_bound: number;
+                                        upper_bound: number;
+                                    };
+                                    /** @description 'logged' or 'gate <name>' */
+                                    source: string;
+                                }[];
+                            };
+                            /** @description The newest result of each gate run on the version */
+                            gates: {
+                                name: string;
+                                type: string;
+                                passed: boolean;
+                                created_at: string;
+                                summary: string;
+                                fairness?: {
+                                    metric: string | null;
+                                    gap: number | null;
+                                    tolerance: number | null;
+                                    groups: {
+                                        group: string;
+                                        count: number | null;
+                                        selectionRate: number | null;
+                                        tpr: number | null;
+                                        fpr: number | null;
+                                    }[];
+                                };
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                            explanations: {
+                                report: string;
+                                dataset: string | null;
+                                created_at: string;
+                                method: string | null;
+                                top_features: {
+                                    feature: string;
+                                    importance: number;
+                                }[];
+                            } | null;
+                            /** @description Executed promotion requests of this version and who approved them */
+                            approvals: {
+                                request: string;
+                                kind: string;
+                                target: string;
+                                requested_by: string;
+                                requested_at: string;
+                                executed_at: string | null;
+                                approvers: {
+                                    name: string;
+                                    comment: string;
+                                    at: string;
+                                }[];
+                            }[];
+                            stage_history: {
+                                from: string;
+                                to: string;
+                                comment: string;
+                                at: string;
+                                by: string;
+                            }[];
+                            /** @description The fields people write (Model Card Toolkit names; out_of_scope_uses is Steward's own) */
+                            fields: {
+                                model_details?: {
+                                    overview?: string;
+                                    licenses?: {
+                                        identifier?: string;
+                                        custom_text?: string;
+                                    }[];
+                                    references?: {
+                                        reference: string;
+                                    }[];
+                                    citations?: {
+                                        style?: string;
+                                        citation: string;
+                                    }[];
+                                };
+                                considerations?: {
+                                    users?: {
+                                        description: string;
+                                    }[];
+                                    use_cases?: {
+                                        description: string;
+                                    }[];
+                                    out_of_scope_uses?: {
+                                        description: string;
+                                    }[];
+                                    limitations?: {
+                                        description: string;
+                                    }[];
+                                    tradeoffs?: {
+                                        description: string;
+                                    }[];
+                                    ethical_considerations?: {
+                                        name: string;
+                                        mitigation_strategy?: string;
+                                    }[];
+                                };
+                            };
+                            fields_updated: {
+                                at: string;
+                                by: string;
+                            } | null;
+                            /** @description Fillable field paths (as policies name them) filled and missing */
+                            completeness: {
+                                filled: string[];
+                                missing: string[];
+                            };
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        /**
+         * Replace a card's written fields (fields not in the body are removed)
+         * @description Body: {model_details?: {…}, considerations?: {…}}. Fields: model_details.overview (text: what the model is and does (replaces the model description on the card)); model_details.licenses (list of {identifier} (SPDX, or "proprietary") or {custom_text}; a string is an identifier); model_details.references (list of {reference}: links or documents; a string is a reference); model_details.citations (list of {style?, citation}; a string is a citation); considerations.users (list of {description}: the intended users); considerations.use_cases (list of {description}: intended uses); considerations.out_of_scope_uses (list of {description}: uses the model is not meant for (not a Model Card Toolkit field)); considerations.limitations (list of {description}: known technical limitations); considerations.tradeoffs (list of {description}: known accuracy/performance tradeoffs); considerations.ethical_considerations (list of {name, mitigation_strategy?}: risks and how they are addressed; a string is a name). Texts at most 20,000 characters, lists at most 100 items; an unknown key is a 400 naming its path.
+         */
+        put: {
+            parameters: {
+                query?: {
+                    /** @description Project name; 'default' when omitted */
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                    version: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schema_version: string;
+                            project: string;
+                            model: string;
+                            version: number;
+                            model_details: {
+                                name: string;
+                                /** @description The model's description; a written overview is in fields.model_details.overview and replaces it on the rendered card */
+                                overview: string;
+                                owners: {
+                                    name: string;
+                                }[];
+                                version: {
+                                    name: string;
+                                    date: string;
+                                    author: string;
+                                    /** @description The version's description */
+                                    diff: string;
+                                };
+                                tags: {
+                                    model: {
+                                        [key: string]: string;
+                                    };
+                                    version: {
+                                        [key: string]: string;
+                                    };
+                                };
+                                flavor: string;
+                                artifact: {
+                                    sha256: string;
+                                    size: number;
+                                };
+                                risk_tier: string;
+                                status: string;
+                                stage: string;
+                                aliases: string[];
+                            };
+                            model_parameters: {
+                                /** @description The flavor */
+                                model_architecture: string;
+                                input_format: string | null;
+                                output_format: string | null;
+                                inputs: {
+                                    name: string;
+                                    datatype: string;
+                                    shape: number[];
+                                }[];
+                                outputs: {
+                                    name: string;
+                                    datatype: string;
+                                    shape: number[];
+                                }[];
+                                /** @description The dataset versions the version was trained, validated or tested on */
+                                data: {
+                                    name: string;
+                                    version: number;
+                                    role: string;
+                                    sha256: string;
+                                    rows: number;
+                                    link: string;
+                                }[];
+                                lineage: {
+                                    source_run: string | null;
+                                    dataset_version: string | null;
+                                    parent_version: number | null;
+                                };
+                                params: {
+                                    [key: string]: string;
+                                };
+                            };
+                            quantitative_analysis: {
+                                performance_metrics: {
+                                    type: string;
+                                    value: number;
+                                    slice: string | null;
+                                    confidence_interval?: {
+                                        lower_bound: number;
+                                        upper_bound: number;
+                                    };
+                                    /** @description 'logged' or 'gate <name>' */
+                                    source: string;
+                                }[];
+                            };
+                            /** @description The newest result of each gate run on the version */
+                            gates: {
+                                name: string;
+                                type: string;
+                                passed: boolean;
+                                created_at: string;
+                                summary: string;
+                                fairness?: {
+                                    metric: string | null;
+                                    gap: number | null;
+                                    tolerance: number | null;
+                                    groups: {
+                                        group: string;
+                                        count: number | null;
+                                        selectionRate: number | null;
+                                        tpr: number | null;
+                                        fpr: number | null;
+                                    }[];
+                                };
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                            explanations: {
+                                report: string;
+                                dataset: string | null;
+                                created_at: string;
+                                method: string | null;
+                                top_features: {
+                                    feature: string;
+                                    importance: number;
+                                }[];
+                            } | null;
+                            /** @description Executed promotion requests of this version and who approved them */
+                            approvals: {
+                                request: string;
+                                kind: string;
+                                target: string;
+                                requested_by: string;
+                                requested_at: string;
+                                executed_at: string | null;
+                                approvers: {
+                                    name: string;
+                                    comment: string;
+                                    at: string;
+                                }[];
+                            }[];
+                            stage_history: {
+                                from: string;
+                                to: string;
+                                comment: string;
+                                at: string;
+                                by: string;
+                            }[];
+                            /** @description The fields people write (Model Card Toolkit names; out_of_scope_uses is Steward's own) */
+                            fields: {
+                                model_details?: {
+                                    overview?: string;
+                                    licenses?: {
+                                        identifier?: string;
+                                        custom_text?: string;
+                                    }[];
+                                    references?: {
+                                        reference: string;
+                                    }[];
+                                    citations?: {
+                                        style?: string;
+                                        citation: string;
+                                    }[];
+                                };
+                                considerations?: {
+                                    users?: {
+                                        description: string;
+                                    }[];
+                                    use_cases?: {
+                                        description: string;
+                                    }[];
+                                    out_of_scope_uses?: {
+                                        description: string;
+                                    }[];
+                                    limitations?: {
+                                        description: string;
+                                    }[];
+                                    tradeoffs?: {
+                                        description: string;
+                                    }[];
+                                    ethical_considerations?: {
+                                        name: string;
+                                        mitigation_strategy?: string;
+                                    }[];
+                                };
+                            };
+                            fields_updated: {
+                                at: string;
+                                by: string;
+                            } | null;
+                            /** @description Fillable field paths (as policies name them) filled and missing */
+                            completeness: {
+                                filled: string[];
+                                missing: string[];
+                            };
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change some of a card's written fields: each field named replaces the one stored (null removes it); fields not named stay
+         * @description Body: {model_details?: {…}, considerations?: {…}}. Fields: model_details.overview (text: what the model is and does (replaces the model description on the card)); model_details.licenses (list of {identifier} (SPDX, or "proprietary") or {custom_text}; a string is an identifier); model_details.references (list of {reference}: links or documents; a string is a reference); model_details.citations (list of {style?, citation}; a string is a citation); considerations.users (list of {description}: the intended users); considerations.use_cases (list of {description}: intended uses); considerations.out_of_scope_uses (list of {description}: uses the model is not meant for (not a Model Card Toolkit field)); considerations.limitations (list of {description}: known technical limitations); considerations.tradeoffs (list of {description}: known accuracy/performance tradeoffs); considerations.ethical_considerations (list of {name, mitigation_strategy?}: risks and how they are addressed; a string is a name). Texts at most 20,000 characters, lists at most 100 items; an unknown key is a 400 naming its path.
+         */
+        patch: {
+            parameters: {
+                query?: {
+                    /** @description Project name; 'default' when omitted */
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                    version: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schema_version: string;
+                            project: string;
+                            model: string;
+                            version: number;
+                            model_details: {
+                                name: string;
+                                /** @description The model's description; a written overview is in fields.model_details.overview and replaces it on the rendered card */
+                                overview: string;
+                                owners: {
+                                    name: string;
+                                }[];
+                                version: {
+                                    name: string;
+                                    date: string;
+                                    author: string;
+                                    /** @description The version's description */
+                                    diff: string;
+                                };
+                                tags: {
+                                    model: {
+                                        [key: string]: string;
+                                    };
+                                    version: {
+                                        [key: string]: string;
+                                    };
+                                };
+                                flavor: string;
+                                artifact: {
+                                    sha256: string;
+                                    size: number;
+                                };
+                                risk_tier: string;
+                                status: string;
+                                stage: string;
+                                aliases: string[];
+                            };
+                            model_parameters: {
+                                /** @description The flavor */
+                                model_architecture: string;
+                                input_format: string | null;
+                                output_format: string | null;
+                                inputs: {
+                                    name: string;
+                                    datatype: string;
+                                    shape: number[];
+                                }[];
+                                outputs: {
+                                    name: string;
+                                    datatype: string;
+                                    shape: number[];
+                                }[];
+                                /** @description The dataset versions the version was trained, validated or tested on */
+                                data: {
+                                    name: string;
+                                    version: number;
+                                    role: string;
+                                    sha256: string;
+                                    rows: number;
+                                    link: string;
+                                }[];
+                                lineage: {
+                                    source_run: string | null;
+                                    dataset_version: string | null;
+                                    parent_version: number | null;
+                                };
+                                params: {
+                                    [key: string]: string;
+                                };
+                            };
+                            quantitative_analysis: {
+                                performance_metrics: {
+                                    type: string;
+                                    value: number;
+                                    slice: string | null;
+                                    confidence_interval?: {
+                                        lower_bound: number;
+                                        upper_bound: number;
+                                    };
+                                    /** @description 'logged' or 'gate <name>' */
+                                    source: string;
+                                }[];
+                            };
+                            /** @description The newest result of each gate run on the version */
+                            gates: {
+                                name: string;
+                                type: string;
+                                passed: boolean;
+                                created_at: string;
+                                summary: string;
+                                fairness?: {
+                                    metric: string | null;
+                                    gap: number | null;
+                                    tolerance: number | null;
+                                    groups: {
+                                        group: string;
+                                        count: number | null;
+                                        selectionRate: number | null;
+                                        tpr: number | null;
+                                        fpr: number | null;
+                                    }[];
+                                };
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                            explanations: {
+                                report: string;
+                                dataset: string | null;
+                                created_at: string;
+                                method: string | null;
+                                top_features: {
+                                    feature: string;
+                                    importance: number;
+                                }[];
+                            } | null;
+                            /** @description Executed promotion requests of this version and who approved them */
+                            approvals: {
+                                request: string;
+                                kind: string;
+                                target: string;
+                                requested_by: string;
+                                requested_at: string;
+                                executed_at: string | null;
+                                approvers: {
+                                    name: string;
+                                    comment: string;
+                                    at: string;
+                                }[];
+                            }[];
+                            stage_history: {
+                                from: string;
+                                to: string;
+                                comment: string;
+                                at: string;
+                                by: string;
+                            }[];
+                            /** @description The fields people write (Model Card Toolkit names; out_of_scope_uses is Steward's own) */
+                            fields: {
+                                model_details?: {
+                                    overview?: string;
+                                    licenses?: {
+                                        identifier?: string;
+                                        custom_text?: string;
+                                    }[];
+                                    references?: {
+                                        reference: string;
+                                    }[];
+                                    citations?: {
+                                        style?: string;
+                                        citation: string;
+                                    }[];
+                                };
+                                considerations?: {
+                                    users?: {
+                                        description: string;
+                                    }[];
+                                    use_cases?: {
+                                        description: string;
+                                    }[];
+                                    out_of_scope_uses?: {
+                                        description: string;
+                                    }[];
+                                    limitations?: {
+                                        description: string;
+                                    }[];
+                                    tradeoffs?: {
+                                        description: string;
+                                    }[];
+                                    ethical_considerations?: {
+                                        name: string;
+                                        mitigation_strategy?: string;
+                                    }[];
+                                };
+                            };
+                            fields_updated: {
+                                at: string;
+                                by: string;
+                            } | null;
+                            /** @description Fillable field paths (as policies name them) filled and missing */
+                            completeness: {
+                                filled: string[];
+                                missing: string[];
+                            };
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/models/{name}/versions/{version}/card.md": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The card as Markdown */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Project name; 'default' when omitted */
+                    project?: string;
+                    /** @description 1: send as an attachment with a file name */
+                    download?: "1" | "0" | "true" | "false";
+                };
+                header?: never;
+                path: {
+                    name: string;
+                    version: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description text/markdown */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/{name}/versions/{version}/card.html": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The card as a standalone HTML page (inline CSS, no scripts) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Project name; 'default' when omitted */
+                    project?: string;
+                    /** @description 1: send as an attachment with a file name */
+                    download?: "1" | "0" | "true" | "false";
+                };
+                header?: never;
+                path: {
+                    name: string;
+                    version: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description text/html */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The comment threads on a subject: roots oldest first, each with its replies oldest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Project name; 'default' when omitted */
+                    project?: string;
+                    /** @description Inferred from the fields given when omitted (deployment, else version, else model) */
+                    subjectType?: "model" | "model_version" | "deployment";
+                    /** @description Letters, digits, '-', '_' and '.', starting with a letter or digit */
+                    model?: string;
+                    /** @description Model version number (model_version subjects) */
+                    version?: number;
+                    /** @description Letters, digits, '-', '_' and '.', starting with a letter or digit */
+                    deployment?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                subject: {
+                                    type: "model" | "model_version" | "deployment";
+                                    id: string;
+                                    /** @description e.g. "price" or "price v3" */
+                                    label: string;
+                                };
+                                /** @description The root comment of the thread; null for a root */
+                                parentId: string | null;
+                                author: string;
+                                /** @description "[deleted]" once deleted */
+                                body: string;
+                                /** @description Users mentioned (and able to read the project when it was written) */
+                                mentions: string[];
+                                createdAt: string;
+                                editedAt: string | null;
+                                deleted: boolean;
+                                replies: {
+                                    id: string;
+                                    subject: {
+                                        type: "model" | "model_version" | "deployment";
+                                        id: string;
+                                        /** @description e.g. "price" or "price v3" */
+                                        label: string;
+                                    };
+                                    /** @description The root comment of the thread; null for a root */
+                                    parentId: string | null;
+                                    author: string;
+                                    /** @description "[deleted]" once deleted */
+                                    body: string;
+                                    /** @description Users mentioned (and able to read the project when it was written) */
+                                    mentions: string[];
+                                    createdAt: string;
+                                    editedAt: string | null;
+                                    deleted: boolean;
+                                }[];
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Comment on a model, model version or deployment (or reply to a comment) */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description Project name; 'default' when omitted */
+                    project?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description model: {type, model}; model_version: {type, model, version}; deployment: {type, deployment} */
+                        subject: {
+                            type: "model" | "model_version" | "deployment";
+                            /** @description Letters, digits, '-', '_' and '.', starting with a letter or digit */
+                            model?: string;
+                            /** @description Model version number (model_version subjects) */
+                            version?: number;
+                            /** @description Letters, digits, '-', '_' and '.', starting with a letter or digit */
+                            deployment?: string;
+                        };
+                        /** @description Markdown-ish text, stored as given (shown escaped). `@name` mentions a user: a user name after an @ that starts the text or follows a character other than a letter, digit, _ or @ (so e-mail addresses mention nobody); trailing ".", "_" and "-" are dropped unless a user has that exact name. Users who can read the project are notified; other names come back in unresolvedMentions */
+                        body: string;
+                        /** @description Reply to this comment (a reply to a reply joins the same thread) */
+                        parentId?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            subject: {
+                                type: "model" | "model_version" | "deployment";
+                                id: string;
+                                /** @description e.g. "price" or "price v3" */
+                                label: string;
+                            };
+                            /** @description The root comment of the thread; null for a root */
+                            parentId: string | null;
+                            author: string;
+                            /** @description "[deleted]" once deleted */
+                            body: string;
+                            /** @description Users mentioned (and able to read the project when it was written) */
+                            mentions: string[];
+                            createdAt: string;
+                            editedAt: string | null;
+                            deleted: boolean;
+                            /** @description @names that named no user who can read the project (nobody was notified) */
+                            unresolvedMentions: string[];
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/comments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a comment: your own (contributor role) or anyone's (project admin). It stays in its thread as [deleted] */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Edit your own comment (contributor role); users it newly mentions are notified */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Markdown-ish text, stored as given (shown escaped). `@name` mentions a user: a user name after an @ that starts the text or follows a character other than a letter, digit, _ or @ (so e-mail addresses mention nobody); trailing ".", "_" and "-" are dropped unless a user has that exact name. Users who can read the project are notified; other names come back in unresolvedMentions */
+                        body: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            subject: {
+                                type: "model" | "model_version" | "deployment";
+                                id: string;
+                                /** @description e.g. "price" or "price v3" */
+                                label: string;
+                            };
+                            /** @description The root comment of the thread; null for a root */
+                            parentId: string | null;
+                            author: string;
+                            /** @description "[deleted]" once deleted */
+                            body: string;
+                            /** @description Users mentioned (and able to read the project when it was written) */
+                            mentions: string[];
+                            createdAt: string;
+                            editedAt: string | null;
+                            deleted: boolean;
+                            /** @description @names that named no user who can read the project (nobody was notified) */
+                            unresolvedMentions: string[];
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your notifications, newest first, and how many are unread */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only unread notifications */
+                    unread?: boolean;
+                    /** @description At most this many, newest first (default 50) */
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                /** @description 'mention' */
+                                kind: string;
+                                /** @description mention: commentId, project, subjectType, subjectId, subject, author, excerpt */
+                                payload: {
+                                    [key: string]: unknown;
+                                };
+                                createdAt: string;
+                                readAt: string | null;
+                            }[];
+                            unread: number;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark your notifications read: some (ids) or all */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            /** @description Either ids, or all: true */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        ids?: string[];
+                        all?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description How many were unread and are now read */
+                            marked: number;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's webhooks (and, for platform admins, the webhooks of every project), without secrets */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Project name; 'default' when omitted */
+                    project?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                /** @description null: every project */
+                                project: string | null;
+                                name: string;
+                                url: string;
+                                events: string[];
+                                active: boolean;
+                                createdAt: string;
+                                createdBy: string;
+                                updatedAt: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Subscribe a URL to the project's events (the answer shows the secret, once) */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description Project name; 'default' when omitted */
+                    project?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description What the webhook is for */
+                        name: string;
+                        /** @description http or https URL without credentials; receives a signed POST per event */
+                        url: string;
+                        /** @description HMAC-SHA256 key for x-steward-signature; generated when left out. Shown only in this answer */
+                        secret?: string;
+                        /** @description Event patterns: '*', '<kind>.*' or an event type such as 'model_version.created'. Kinds: project, member, model, model_version, model_alias, dataset, dataset_version, recipe_version, deployment, gate_run, policy, promotion, model_card, comment, monitoring, alert_rule, alert, explanation, webhook */
+                        events: string[];
+                        /** @description Inactive webhooks receive nothing; their queued deliveries wait (default true) */
+                        active?: boolean;
+                        /** @description Every project's events instead of the request's project (platform admins only) */
+                        allProjects?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @description null: every project */
+                            project: string | null;
+                            name: string;
+                            url: string;
+                            events: string[];
+                            active: boolean;
+                            createdAt: string;
+                            createdBy: string;
+                            updatedAt: string;
+                            /** @description The signing key: shown only here */
+                            secret: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A webhook, without its secret */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @description null: every project */
+                            project: string | null;
+                            name: string;
+                            url: string;
+                            events: string[];
+                            active: boolean;
+                            createdAt: string;
+                            createdBy: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a webhook and its delivery log */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a webhook's name, URL, secret, events or active flag */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description What the webhook is for */
+                        name?: string;
+                        /** @description http or https URL without credentials; receives a signed POST per event */
+                        url?: string;
+                        /** @description A new signing key; not shown again */
+                        secret?: string;
+                        /** @description Event patterns: '*', '<kind>.*' or an event type such as 'model_version.created'. Kinds: project, member, model, model_version, model_alias, dataset, dataset_version, recipe_version, deployment, gate_run, policy, promotion, model_card, comment, monitoring, alert_rule, alert, explanation, webhook */
+                        events?: string[];
+                        /** @description Inactive webhooks receive nothing; their queued deliveries wait (default true) */
+                        active?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @description null: every project */
+                            project: string | null;
+                            name: string;
+                            url: string;
+                            events: string[];
+                            active: boolean;
+                            createdAt: string;
+                            createdBy: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A webhook's deliveries, newest first, with every attempt */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size (default 100, at most 1000) */
+                    limit?: number;
+                    /** @description nextCursor from the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** @description Sent as x-steward-delivery (the same on every attempt) */
+                                id: string;
+                                event: string;
+                                eventSeq: number;
+                                /** @description pending, delivered or failed */
+                                status: string;
+                                attempts: number;
+                                nextAttemptAt: string | null;
+                                lastStatus: number | null;
+                                lastError: string | null;
+                                log: {
+                                    at: string;
+                                    status?: number;
+                                    error?: string;
+                                    ms: number;
+                                }[];
+                                createdAt: string;
+                                updatedAt: string;
+                            }[];
+                            /** @description Pass as `cursor` for the next page; null on the last page */
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a webhook.test delivery to this webhook only */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Sent as x-steward-delivery (the same on every attempt) */
+                            id: string;
+                            event: string;
+                            eventSeq: number;
+                            /** @description pending, delivered or failed */
+                            status: string;
+                            attempts: number;
+                            nextAttemptAt: string | null;
+                            lastStatus: number | null;
+                            lastError: string | null;
+                            log: {
+                                at: string;
+                                status?: number;
+                                error?: string;
+                                ms: number;
+                            }[];
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a delivered or failed delivery again (same id and body) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    deliveryId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Sent as x-steward-delivery (the same on every attempt) */
+                            id: string;
+                            event: string;
+                            eventSeq: number;
+                            /** @description pending, delivered or failed */
+                            status: string;
+                            attempts: number;
+                            nextAttemptAt: string | null;
+                            lastStatus: number | null;
+                            lastError: string | null;
+                            log: {
+                                at: string;
+                                status?: number;
+                                error?: string;
+                                ms: number;
+                            }[];
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Check the whole hash chain and name every edited, inserted or deleted record (platform admins) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ok: boolean;
+                            checked: number;
+                            head: {
+                                chain: number;
+                                hash: string;
+                            } | null;
+                            lastHash: string;
+                            problems: {
+                                /** @description edited, deleted, inserted, relinked, unchained or head */
+                                kind: string;
+                                chain: number | null;
+                                seq: number | null;
+                                id: string | null;
+                                message: string;
+                            }[];
+                            truncated: boolean;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit trail as JSON Lines, one record per line in chain order (platform admins) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Start after this seq */
+                    after?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A project's audit records with their hashes, oldest first (project admins) */
+        get: {
+            parameters: {
+                query?: {
+                    project?: string;
+                    after?: number;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                seq: number;
+                                chain: number | null;
+                                id: string;
+                                type: string;
+                                at: string;
+                                actor: string;
+                                projectId: string | null;
+                                entity: {
+                                    type: string;
+                                    id: string;
+                                };
+                                payload: unknown;
+                                prevHash: string | null;
+                                hash: string | null;
+                            }[];
+                            next: number | null;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/served": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Which version served a deployment, or held a stage or alias, at a time — from the audit trail */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Project name; 'default' when omitted */
+                    project?: string;
+                    /** @description ISO 8601 date and time */
+                    at: string;
+                    deployment?: string;
+                    model?: string;
+                    stage?: string;
+                    alias?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            at: string;
+                            project: string;
+                            subject: {
+                                [key: string]: unknown;
+                            };
+                            versions: {
+                                [key: string]: unknown;
+                            }[];
+                            since: {
+                                [key: string]: unknown;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;

@@ -25,7 +25,7 @@ const TokenSchema = Type.Object({
 export function authRoutes(app: App, auth: AuthService): void {
   app.get(
     '/api/v1/whoami',
-    { config: { auth: 'user' }, schema: { tags: ['auth'], summary: 'The user behind the token', response: withErrors({ 200: Type.Intersect([UserSchema, Type.Object({ tokenId: Type.String() })]) }) } },
+    { config: { auth: 'user' }, schema: { tags: ['auth'], summary: 'The user behind the token', response: withErrors({ 200: Type.Intersect([UserSchema, Type.Object({ tokenId: Type.String(), projects: Type.Record(Type.String(), Type.String(), { description: 'Project name → role (viewer, contributor, reviewer, deployer, admin); platform admins hold every role everywhere' }) })]) }) } },
     async (request) => auth.whoami(principalOf(request)),
   );
 

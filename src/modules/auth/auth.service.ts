@@ -196,10 +196,12 @@ export class AuthService {
     await this.deps.store.tokens.touch(tokenId, new Date(now).toISOString());
   }
 
-  async whoami(actor: Principal): Promise<UserView & { tokenId: string }> {
+  /** The caller, with their roles in projects (platform admins hold every role everywhere). */
+  async whoami(actor: Principal): Promise<UserView & { tokenId: string; projects: Record<string, ProjectRole> }> {
     const u = await this.deps.store.users.getByName(actor.name);
     if (!u) throw notFound('USER_NOT_FOUND', `there is no user named '${actor.name}'`);
-    return { ...userView(u), tokenId: actor.tokenId };
+    const projects = Object.fromEntries((await this.deps.store.members.forUser(u.id)).map((m) => [m.project_name, m.role as ProjectRole]));
+    return { ...userView(u), tokenId: actor.tokenId, projects };
   }
 
   /**

@@ -165,6 +165,10 @@ export interface paths {
                             createdBy: string;
                         } & {
                             tokenId: string;
+                            /** @description Project name → role (viewer, contributor, reviewer, deployer, admin); platform admins hold every role everywhere */
+                            projects: {
+                                [key: string]: string;
+                            };
                         };
                     };
                 };

@@ -113,11 +113,7 @@ export function commentsCommands(program: Command): void {
     .description('delete your own comment (project admins: any comment)')
     .action(async (id: string, _opts: unknown, cmd: Command) => {
       const { client, out } = await cliContext(cmd);
-      await client.json<unknown>('DELETE', `/api/v1/comments/${encodeURIComponent(id)}`).catch((err: unknown) => {
-        // 204 has no JSON body to parse.
-        if (err instanceof SyntaxError) return undefined;
-        throw err;
-      });
+      await client.json<unknown>('DELETE', `/api/v1/comments/${encodeURIComponent(id)}`);
       out.result({ deleted: id }, () => `comment ${id} deleted`);
     });
 

@@ -3,161 +3,15 @@
  * list a version's runs, and show one run's results.
  *
  * The gates file is JSON or YAML: a list of gate specs, or an object {gates: [...], dataset?, target?}
- * (the flags win over the file). YAML is read by a small parser of the block subset gate files need:
- * mappings and sequences by indentation ("- name: auc" items included), comments, quoted and plain
- * scalars (numbers, true/false, null), and one-line flow lists such as [a, b].
+ * (the flags win over the file).
  */
 import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
 import type { GateResultView, GateRunView } from '../../modules/governance/gates/gates.service.js';
 import { cliContext, UsageError } from '../context.js';
 import { keyValues, table } from '../output.js';
 import { readSource } from './deployments.js';
 import { parseDatasetRef, query } from './monitoring.js';
-
-// ------------------------------------------------------------------------------------------------
-// A YAML subset
-
-interface Line {
-  indent: number;
-  text: string;
-  no: number;
-}
-
-function stripComment(s: string): string {
-  let quote: string | null = null;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (quote) {
-      if (c === quote) quote = null;
-    } else if (c === '"' || c === "'") quote = c;
-    else if (c === '#' && (i === 0 || /\s/.test(s[i - 1]!))) return s.slice(0, i);
-  }
-  return s;
-}
-
-function scalar(raw: string, no: number): unknown {
-  const s = raw.trim();
-  if (s === '' || s === '~' || s === 'null') return null;
-  if (s === 'true') return true;
-  if (s === 'false') return false;
-  if (s === '{}') return {};
-  if (s.startsWith('"')) {
-    try {
-      return JSON.parse(s) as unknown;
-    } catch {
-      throw new UsageError(`line ${no}: bad double-quoted text ${s}`);
-    }
-  }
-  if (s.startsWith("'")) {
-    if (!s.endsWith("'") || s.length < 2) throw new UsageError(`line ${no}: unterminated quoted text ${s}`);
-    return s.slice(1, -1).replace(/''/g, "'");
-  }
-  if (s.startsWith('[')) {
-    if (!s.endsWith(']')) throw new UsageError(`line ${no}: a flow list must end on its line: ${s}`);
-    const inner = s.slice(1, -1).trim();
-    if (inner === '') return [];
-    const items: string[] = [];
-    let quote: string | null = null;
-    let start = 0;
-    for (let i = 0; i < inner.length; i++) {
-      const c = inner[i]!;
-      if (quote) {
-        if (c === quote) quote = null;
-      } else if (c === '"' || c === "'") quote = c;
-      else if (c === ',') {
-        items.push(inner.slice(start, i));
-        start = i + 1;
-      }
-    }
-    items.push(inner.slice(start));
-    return items.map((item) => scalar(item, no));
-  }
-  if (/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) return Number(s);
-  return s;
-}
-
-/** "key: value" → [key, value]; null when the text is not a mapping entry. */
-function keyValue(text: string): [string, string] | null {
-  const m = /^("(?:[^"\\]|\\.)*"|'[^']*'|[^\s"'#[\]{},][^:]*?)\s*:(?:\s+(.*)|)$/.exec(text);
-  if (!m) return null;
-  const key = m[1]!.startsWith('"') || m[1]!.startsWith("'") ? String(scalar(m[1]!, 0)) : m[1]!;
-  return [key, m[2] ?? ''];
-}
-
-function block(lines: Line[], at: number, indent: number): [unknown, number] {
-  const first = lines[at]!;
-  if (first.text === '-' || first.text.startsWith('- ')) {
-    const list: unknown[] = [];
-    let i = at;
-    while (i < lines.length && lines[i]!.indent === indent && (lines[i]!.text === '-' || lines[i]!.text.startsWith('- '))) {
-      const line = lines[i]!;
-      const rest = line.text.slice(1).trimStart();
-      if (rest === '') {
-        const next = lines[i + 1];
-        if (!next || next.indent <= indent) {
-          list.push(null);
-          i++;
-        } else {
-          const [v, j] = block(lines, i + 1, next.indent);
-          list.push(v);
-          i = j;
-        }
-      } else if (keyValue(rest)) {
-        // "- key: value": a mapping whose first entry shares the dash's line.
-        const inner = indent + (line.text.length - rest.length);
-        const copy = [...lines];
-        copy[i] = { indent: inner, text: rest, no: line.no };
-        const [v, j] = block(copy, i, inner);
-        list.push(v);
-        i = j;
-      } else {
-        list.push(scalar(rest, line.no));
-        i++;
-      }
-    }
-    return [list, i];
-  }
-  const map: Record<string, unknown> = {};
-  let i = at;
-  while (i < lines.length && lines[i]!.indent === indent) {
-    const line = lines[i]!;
-    if (line.text.startsWith('- ')) throw new UsageError(`line ${line.no}: a list item where a key was expected`);
-    const kv = keyValue(line.text);
-    if (!kv) throw new UsageError(`line ${line.no}: expected "key: value", not ${JSON.stringify(line.text)}`);
-    const [key, rest] = kv;
-    if (Object.prototype.hasOwnProperty.call(map, key)) throw new UsageError(`line ${line.no}: the key '${key}' is repeated`);
-    const next = lines[i + 1];
-    if (rest.trim() !== '') {
-      map[key] = scalar(rest, line.no);
-      i++;
-    } else if (next && (next.indent > indent || (next.indent === indent && (next.text === '-' || next.text.startsWith('- '))))) {
-      const [v, j] = block(lines, i + 1, next.indent);
-      map[key] = v;
-      i = j;
-    } else {
-      map[key] = null;
-      i++;
-    }
-  }
-  if (i < lines.length && lines[i]!.indent > indent) throw new UsageError(`line ${lines[i]!.no}: unexpected indentation`);
-  return [map, i];
-}
-
-/** Parses the YAML subset described in the file comment. */
-export function parseYamlSubset(text: string): unknown {
-  const lines: Line[] = [];
-  text.split(/\r?\n/).forEach((raw, i) => {
-    if (/^\s*---\s*$/.test(raw)) return;
-    if (raw.includes('\t') && /^\s*\t/.test(raw)) throw new UsageError(`line ${i + 1}: indent with spaces, not tabs`);
-    const content = stripComment(raw).trimEnd();
-    if (content.trim() === '') return;
-    lines.push({ indent: content.length - content.trimStart().length, text: content.trim(), no: i + 1 });
-  });
-  if (lines.length === 0) return null;
-  const [value, end] = block(lines, 0, lines[0]!.indent);
-  if (end < lines.length) throw new UsageError(`line ${lines[end]!.no}: unexpected text at a lower indentation`);
-  return value;
-}
 
 /** A gates file (JSON or YAML) as {gates, dataset?, target?}. */
 export function parseGatesFile(text: string, name: string): { gates: unknown[]; dataset?: string; target?: string } {
@@ -171,9 +25,9 @@ export function parseGatesFile(text: string, name: string): { gates: unknown[]; 
     }
   } else {
     try {
-      value = parseYamlSubset(text);
+      value = parseYaml(text) as unknown;
     } catch (err) {
-      throw new UsageError(`${name}: ${(err as Error).message}`);
+      throw new UsageError(`${name} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
     }
   }
   if (Array.isArray(value)) return { gates: value };

@@ -99,6 +99,12 @@ export class StewardClient {
     return (await res.json()) as T;
   }
 
+  /** GETs a path and answers with its body as a stream (exports). */
+  async stream(path: string): Promise<Readable> {
+    const res = await this.send(path, { method: 'GET', headers: this.headers() });
+    return Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>);
+  }
+
   /**
    * Streams a download to `out` through a temporary file, checks its SHA-256 against the server's
    * X-Steward-Sha256 header, and only then renames it into place.

@@ -14,6 +14,7 @@ import { gatesCommands } from './commands/gates.js';
 import { cardsCommands } from './commands/cards.js';
 import { commentsCommands } from './commands/comments.js';
 import { webhooksCommands } from './commands/webhooks.js';
+import { governanceCommands } from './commands/governance.js';
 import { recipesCommand } from './commands/recipes.js';
 import { modelsCommand } from './commands/models.js';
 import { sessionCommands } from './commands/session.js';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   cardsCommands(program);
   commentsCommands(program);
   webhooksCommands(program);
+  governanceCommands(program);
   adminCommands(program);
   return program;
 }

@@ -271,4 +271,13 @@ export function modelsCommand(program: Command): void {
       });
       out.result(v, () => `${name} version ${v.version} is now in ${v.stage}`);
     });
+  models
+    .command('set-tier <name> <tier>')
+    .description("set a model's risk tier (low, medium or high), which decides the policy that governs it (project admins)")
+    .option('-p, --project <project>', 'project (default: default)')
+    .action(async (name: string, tier: string, opts: { project?: string }, cmd: Command) => {
+      const { client, out } = await cliContext(cmd);
+      const m = await client.json<{ name: string; riskTier: string }>('PATCH', `${modelPath(name)}${q(opts.project)}`, { riskTier: tier });
+      out.result(m, () => `${m.name} is now risk tier ${m.riskTier}`);
+    });
 }

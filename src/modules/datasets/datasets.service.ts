@@ -515,9 +515,10 @@ export class DatasetsService {
     try {
       const path = await this.deps.artifacts.localPath(v.stored_sha256);
       const profile = await profileDataset(this.deps.engine, path, JSON.parse(v.schema) as ColumnSchema[], (f, m) => ctx.progress(f, m));
+      const projectId = (await store.datasets.getById(v.dataset_id))?.project_id ?? null;
       await store.transaction(async (tx) => {
         await tx.datasets.setProfile(v.id, { status: 'READY', profile: JSON.stringify(profile) });
-        await tx.events.append(domainEvent(clock, SYSTEM_ACTOR, 'dataset_version.profiled', { type: 'dataset_version', id: v.id }, { rows: profile.rows }));
+        await tx.events.append(domainEvent(clock, SYSTEM_ACTOR, 'dataset_version.profiled', { type: 'dataset_version', id: v.id, projectId }, { rows: profile.rows }));
       });
       return { datasetVersionId: v.id, rows: profile.rows, columns: profile.columns.length };
     } catch (err) {

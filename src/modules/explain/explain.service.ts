@@ -480,6 +480,7 @@ export class ExplainService {
     const params = JSON.parse(row.params) as ReportParams;
     const versionRow = await store.versions.getById(row.model_version_id);
     const dv = await store.datasets.getVersionById(row.dataset_version_id);
+    const entity = { type: 'model_version', id: row.model_version_id, projectId: versionRow ? ((await store.models.getById(versionRow.model_id))?.project_id ?? null) : null };
     try {
       if (!versionRow) throw new DomainError('not_found', 'MODEL_VERSION_NOT_FOUND', 'the model version no longer exists');
       if (!dv) throw new DomainError('not_found', 'DATASET_VERSION_NOT_FOUND', 'the dataset version no longer exists');
@@ -488,7 +489,7 @@ export class ExplainService {
       const started = await store.transaction(async (tx) => {
         // RUNNING too: the same job taking over after its process died mid-run.
         if (!(await tx.explanations.claim(reportId, ['QUEUED', 'RUNNING'], 'RUNNING'))) return false;
-        await tx.events.append(domainEvent(clock, 'system', 'explanation.report_started', { type: 'model_version', id: row.model_version_id }, { reportId, job: ctx.id }));
+        await tx.events.append(domainEvent(clock, 'system', 'explanation.report_started', entity, { reportId, job: ctx.id }));
         return true;
       });
       if (!started) return { rows: 0 };
@@ -502,7 +503,7 @@ export class ExplainService {
         await store.transaction(async (tx) => {
           if ((await tx.explanations.get(reportId))?.job_id !== ctx.id) return;
           await tx.explanations.update(reportId, { status: 'SUCCEEDED', result_sha256: blob.sha256, summary: JSON.stringify(summary), error: null, finished_at: isoTime(clock) });
-          await tx.events.append(domainEvent(clock, 'system', 'explanation.report_ready', { type: 'model_version', id: row.model_version_id }, { reportId, rows: result.rows, method: result.stored.result.method }));
+          await tx.events.append(domainEvent(clock, 'system', 'explanation.report_ready', entity, { reportId, rows: result.rows, method: result.stored.result.method }));
         });
         return { rows: result.rows };
       } finally {
@@ -512,7 +513,7 @@ export class ExplainService {
       await store.transaction(async (tx) => {
         if ((await tx.explanations.get(reportId))?.job_id !== ctx.id) return;
         await tx.explanations.update(reportId, { status: 'FAILED', error: (err as Error).message.slice(0, 2000), finished_at: isoTime(clock) });
-        await tx.events.append(domainEvent(clock, 'system', 'explanation.report_failed', { type: 'model_version', id: row.model_version_id }, { reportId, error: (err as Error).message.slice(0, 300) }));
+        await tx.events.append(domainEvent(clock, 'system', 'explanation.report_failed', entity, { reportId, error: (err as Error).message.slice(0, 300) }));
       });
       throw err;
     }

@@ -227,8 +227,9 @@ export class RegistrationService {
       await store.transaction(async (tx) => {
         const message = 'registration was interrupted: the server stopped before the model was checked';
         await tx.versions.update(v.id, { status: 'FAILED', status_message: message, updated_at: isoTime(clock), updated_by: SYSTEM_ACTOR });
+        const projectId = (await tx.models.getById(v.model_id))?.project_id ?? null;
         await tx.events.append(
-          domainEvent(clock, SYSTEM_ACTOR, 'model_version.failed', { type: 'model_version', id: v.id }, { version: Number(v.version), reason: message }),
+          domainEvent(clock, SYSTEM_ACTOR, 'model_version.failed', { type: 'model_version', id: v.id, projectId }, { version: Number(v.version), reason: message }),
         );
       });
     }

@@ -369,11 +369,13 @@ export class MonitoringService {
       const stored: StoredReference = { format: REFERENCE_FORMAT, columns, layout, stats: profile.stats, sample: encodeSample(profile.sample), rows: data.rows };
       const blob = await artifacts.stage(Readable.from([Buffer.from(JSON.stringify(stored))]));
       await blob.commit();
+      const version = await store.versions.getById(p.modelVersionId);
+      const projectId = version ? ((await store.models.getById(version.model_id))?.project_id ?? null) : null;
       await store.transaction(async (tx) => {
         const current = await tx.monitoring.referenceById(ref.id);
         if (!current) return;
         await tx.monitoring.updateReference(ref.id, { status: 'READY', rows: data.rows, profile_sha256: blob.sha256, error: null });
-        await tx.events.append(domainEvent(this.deps.clock, 'system', 'monitoring.reference_ready', { type: 'model_version', id: p.modelVersionId }, { referenceId: ref.id, rows: data.rows, sampledFrom: data.total }));
+        await tx.events.append(domainEvent(this.deps.clock, 'system', 'monitoring.reference_ready', { type: 'model_version', id: p.modelVersionId, projectId }, { referenceId: ref.id, rows: data.rows, sampledFrom: data.total }));
       });
       this.foldModels.clear();
       return { rows: data.rows };

@@ -27,6 +27,7 @@ export class AccessService {
   /** Per user: role by project id and by project name. */
   private readonly cache = new Map<string, { until: number; roles: Map<string, ProjectRole>; byName: Map<string, ProjectRole> }>();
   private generation = 0;
+  private readonly projects = new Map<string, ProjectRow>();
 
   constructor(private readonly deps: { store: MetadataStore; clock: Clock }) {}
 
@@ -64,9 +65,19 @@ export class AccessService {
 
   /** The project a request names (the default project when none), checked for the caller's role. */
   async check(principal: Principal, projectName: string | undefined, needed: ProjectRole): Promise<{ project: ProjectRow; role: ProjectRole }> {
-    const project = await resolveProject(this.deps.store, projectName);
+    const project = await this.project(projectName);
     const role = await this.require(principal, project.id, needed);
     return { project, role };
+  }
+
+  /** Projects by name, remembered: a project is never renamed or deleted, so its row cannot go stale. */
+  private async project(name: string | undefined): Promise<ProjectRow> {
+    const known = this.projects.get(name ?? '');
+    if (known) return known;
+    const row = await resolveProject(this.deps.store, name);
+    if (this.projects.size >= ROLE_CACHE_MAX) this.projects.clear();
+    this.projects.set(name ?? '', row);
+    return row;
   }
 
   /** Ids of the projects the caller may read (every project for platform admins). */

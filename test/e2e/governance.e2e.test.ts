@@ -156,6 +156,14 @@ describe('a high-risk model version', () => {
     }
     expect(shown.status).toBe('executed');
     expect((await http('dan', 'GET', '/api/v1/models/loans/versions/1')).json.stage).toBe('Production');
+    // The model card tells the story: the gate's AUC, the approvals, the stage history.
+    const card = (await http('dan', 'GET', '/api/v1/models/loans/versions/1/card')).json;
+    const auc = card.quantitative_analysis.performance_metrics.find((m: { source: string }) => m.source === 'gate auc');
+    expect(auc).toMatchObject({ type: 'roc_auc' });
+    expect(auc.value).toBeGreaterThan(0.6);
+    expect(JSON.stringify(card.approvals)).toMatch(/rita[\s\S]*ravi|ravi[\s\S]*rita/);
+    const md = await fetch(`${server.url}/api/v1/models/loans/versions/1/card.md`, { headers: { authorization: `Bearer ${tokens.dan}` } });
+    expect(await md.text()).toMatch(/roc_auc/);
   });
 
   it('serves in a deployment that follows an alias only once approved, and the alias cannot then move to an unapproved version', async () => {

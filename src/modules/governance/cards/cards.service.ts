@@ -264,8 +264,11 @@ function fairnessOf(details: Record<string, unknown>): CardGate['fairness'] {
   };
 }
 
-/** Metric checks in a gate's details: {results: [{metric, candidate | value, passed?}]}. */
+/** Metric checks in a gate's details: a metric gate's {metric, value}, or {results: [{metric, candidate | value, passed?}]}. */
 function metricResults(details: Record<string, unknown>): { metric: string; value: number; passed: boolean | null; lower?: number; upper?: number }[] {
+  const single = str(details.metric);
+  const value = num(details.value);
+  if (single !== null && value !== null && !Array.isArray(details.groups) && typeof details.groups !== 'object') return [{ metric: single, value, passed: null }];
   if (!Array.isArray(details.results)) return [];
   const out: { metric: string; value: number; passed: boolean | null; lower?: number; upper?: number }[] = [];
   for (const r of details.results as unknown[]) {

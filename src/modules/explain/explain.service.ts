@@ -17,7 +17,7 @@ import { conflict, DomainError, invalidField, notFound, unauthenticated } from '
 import { newId } from '../../platform/ids.js';
 import type { Logger } from '../../platform/logger.js';
 import type { Principal } from '../../platform/principal.js';
-import { decodeColumns, decodeRecords, type DecodedBatch } from '../../serving/decode.js';
+import { decodeRecords, type DecodedBatch } from '../../serving/decode.js';
 import { predictionsOf, type InferenceService } from '../../serving/inference.service.js';
 import type { ModelSchema } from '../../serving/model-schema.js';
 import { stewardDecoder } from '../../serving/protocols.js';
@@ -25,6 +25,7 @@ import { runtimeSourceOf, type ModelRuntime, type RuntimeCache } from '../../ser
 import { readJsonArtifact, type ArtifactStore } from '../../storage/artifact-store.js';
 import { domainEvent } from '../events/domain-event.js';
 import type { JobContext } from '../jobs/job-worker.js';
+import { jobBackedState } from '../jobs/job-state.js';
 import type { JobsService } from '../jobs/jobs.service.js';
 import { versionByNames } from '../models/version-lookup.js';
 import { datasetVersionByName } from '../datasets/dataset-lookup.js';
@@ -35,7 +36,7 @@ import type { RowSample } from '../../ml/monitoring/profile.js';
 import type { TreeEnsemble } from '../../ml/trees/tree-ensemble.js';
 import type { ExplanationReportRow } from './explain.repository.js';
 import type { TreeShapPool } from './tree-shap-pool.js';
-import { batchModel, Dictionaries, explainMatrix, featureMatrix, featureNames, outputShape, rowValues, runMatrix, type RowExplanation } from './explainer.js';
+import { batchModel, datasetMatrix, Dictionaries, explainMatrix, featureMatrix, featureNames, outputShape, rowValues, runMatrix, type RowExplanation } from './explainer.js';
 
 export const EXPLAIN_REPORT_JOB = 'explain.report';
 const REPORT_FORMAT = 'steward.explanation.v1';
@@ -439,19 +440,7 @@ export class ExplainService {
   private async view(row: ExplanationReportRow, model: string, version: number, withResult: boolean): Promise<ReportView> {
     const p = JSON.parse(row.params) as ReportParams;
     const { dataset, datasetVersion, ...params } = p;
-    let progress: ReportView['progress'] = null;
-    let status = row.status;
-    let error = row.error;
-    if (row.status === 'QUEUED' || row.status === 'RUNNING') {
-      const job = await this.deps.jobs.get(row.job_id).catch(() => null);
-      if (job) progress = { fraction: job.progress, message: job.progressMessage };
-      // A job that ended without settling its report (its process died, its lease ran out): the report failed.
-      if (job?.status === 'FAILED') {
-        status = 'FAILED';
-        error = job.error ?? 'the report job failed';
-        progress = null;
-      }
-    }
+    const { status, error, progress } = await jobBackedState(this.deps.jobs, row, 'the report job failed');
     const summary = row.summary ? (JSON.parse(row.summary) as { method: string; top: { feature: string; meanAbsShap: number }[] }) : null;
     const out: ReportView = {
       id: row.id,
@@ -533,34 +522,9 @@ export class ExplainService {
 
     // Decode every row the model accepts into the feature matrix (rows it refuses are left out).
     const dict = new Dictionaries();
-    const kept: number[] = [];
-    const parts: Float64Array[] = [];
-    const CHUNK = 10_000;
-    const slice = (a: number, b: number) => Object.fromEntries(features.map((f) => [f, data.values[f]!.slice(a, b)]));
-    for (let start = 0; start < data.rows; start += CHUNK) {
-      const end = Math.min(data.rows, start + CHUNK);
-      try {
-        parts.push(featureMatrix(schema, decodeColumns(schema, slice(start, end), 'dataset'), dict));
-        for (let r = start; r < end; r++) kept.push(r);
-      } catch {
-        for (let r = start; r < end; r++) {
-          try {
-            parts.push(featureMatrix(schema, decodeColumns(schema, slice(r, r + 1), 'dataset'), dict));
-            kept.push(r);
-          } catch {
-            /* a row the model cannot take */
-          }
-        }
-      }
-    }
+    const { x: all, kept } = datasetMatrix(schema, data.values, data.rows, dict);
     const n = kept.length;
     if (n === 0) throw invalidField('dataset', `none of the ${data.rows} rows of ${source.label} fits the model's features`, 'EMPTY_DATA');
-    const all = new Float64Array(n * F);
-    let at = 0;
-    for (const p of parts) {
-      all.set(p, at);
-      at += p.length;
-    }
     const exact = runtime.trees !== undefined;
     const rng = new Rng(params.seed);
     const sampleRows = Math.min(n, params.rows);

@@ -15,7 +15,7 @@ import { predictMargin } from '../../ml/trees/tree-evaluator.js';
 import type { TreeEnsemble } from '../../ml/trees/tree-ensemble.js';
 import { treeShap, type ShapValues } from '../../ml/trees/tree-shap.js';
 import { invalidField } from '../../platform/errors.js';
-import type { DecodedBatch } from '../../serving/decode.js';
+import { decodeColumns, type DecodedBatch } from '../../serving/decode.js';
 import type { ModelSchema } from '../../serving/model-schema.js';
 import type { ModelRuntime } from '../../serving/runtimes.js';
 import { allocate, type Tensor } from '../../serving/tensors.js';
@@ -90,6 +90,42 @@ export function featureMatrix(schema: ModelSchema, batch: DecodedBatch, dict: Di
     }
   });
   return x;
+}
+
+/**
+ * Decodes dataset columns (name → values, as DuckDB read them) into the model's feature matrix, a chunk of
+ * rows at a time; a chunk with a row the model refuses is taken row by row, and such rows are left out.
+ * Answers the matrix (row-major, one row per kept row) and the dataset rows it holds, in order.
+ */
+export function datasetMatrix(schema: ModelSchema, values: Record<string, unknown[]>, rows: number, dict: Dictionaries): { x: Float64Array; kept: number[] } {
+  const features = schema.features!.map((f) => f.name);
+  const kept: number[] = [];
+  const parts: Float64Array[] = [];
+  const CHUNK = 10_000;
+  const slice = (a: number, b: number) => Object.fromEntries(features.map((f) => [f, values[f]!.slice(a, b)]));
+  for (let start = 0; start < rows; start += CHUNK) {
+    const end = Math.min(rows, start + CHUNK);
+    try {
+      parts.push(featureMatrix(schema, decodeColumns(schema, slice(start, end), 'dataset'), dict));
+      for (let r = start; r < end; r++) kept.push(r);
+    } catch {
+      for (let r = start; r < end; r++) {
+        try {
+          parts.push(featureMatrix(schema, decodeColumns(schema, slice(r, r + 1), 'dataset'), dict));
+          kept.push(r);
+        } catch {
+          /* a row the model cannot take */
+        }
+      }
+    }
+  }
+  const x = new Float64Array(kept.length * features.length);
+  let at = 0;
+  for (const p of parts) {
+    x.set(p, at);
+    at += p.length;
+  }
+  return { x, kept };
 }
 
 /** The feature values of a row as a client sent them (strings decoded, missing as null). */

@@ -1,4 +1,5 @@
 import { PostgresAdapter, sql, type Selectable } from 'kysely';
+import { finishDeliveryAttempt, releaseDelivery } from './delivery-leases.js';
 import type { Executor } from '../../db/executor.js';
 import type { WebhookEventDeliveryTable, WebhookTable } from '../../db/schema.js';
 import type { AttemptResult, DeliveryClaim, DeliveryQueue, DueDelivery } from './deliverer.js';
@@ -146,27 +147,12 @@ export class KyselyWebhookRepository implements WebhookRepository {
     };
   }
 
-  async finishAttempt(id: string, claim: DeliveryClaim, result: AttemptResult): Promise<boolean> {
-    const r = await this.db
-      .updateTable('webhook_event_deliveries')
-      .set(result)
-      .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .where('attempts', '=', claim.attempts)
-      .where('next_attempt_at', '=', claim.leaseUntil)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+  finishAttempt(id: string, claim: DeliveryClaim, result: AttemptResult): Promise<boolean> {
+    return finishDeliveryAttempt(this.db, 'webhook_event_deliveries', id, claim, result);
   }
 
-  async release(id: string, claim: DeliveryClaim, now: string): Promise<void> {
-    await this.db
-      .updateTable('webhook_event_deliveries')
-      .set({ next_attempt_at: now, updated_at: now })
-      .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .where('attempts', '=', claim.attempts)
-      .where('next_attempt_at', '=', claim.leaseUntil)
-      .execute();
+  release(id: string, claim: DeliveryClaim, now: string): Promise<void> {
+    return releaseDelivery(this.db, 'webhook_event_deliveries', id, claim, now);
   }
 
   async getCursor(name: string): Promise<number | undefined> {

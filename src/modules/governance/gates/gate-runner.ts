@@ -32,9 +32,8 @@ import { perturbationStability } from '../../../ml/governance/robustness.js';
 import { SCORERS } from '../../../ml/explain/permutation.js';
 import { Rng } from '../../../ml/explain/model.js';
 import type { ColumnSpec } from '../../../ml/monitoring/profile.js';
-import { decodeColumns } from '../../../serving/decode.js';
 import type { ModelRuntime } from '../../../serving/runtimes.js';
-import { batchModel, Dictionaries, featureMatrix, outputShape, runMatrix, tensorsOf, type OutputShape } from '../../explain/explainer.js';
+import { batchModel, datasetMatrix, Dictionaries, outputShape, runMatrix, tensorsOf, type OutputShape } from '../../explain/explainer.js';
 import { columnsOf, describeTable, readColumns, type TableSource } from '../../monitoring/profile-data.js';
 import { CLASSIFIER_METRICS, type FairnessGate, type GateMetric, type GateSpec, type LatencyGate, type LeakageGate, type MetricGate, type RobustnessGate } from './gate-spec.js';
 
@@ -178,37 +177,10 @@ export class GateRunner {
     const features = schema.features.map((f) => f.name);
     const missing = features.filter((f) => !this.table.has(f));
     if (missing.length > 0) throw new Error(`${this.inputs.source.label} has no column ${missing.slice(0, 5).map((m) => `'${m}'`).join(', ')}${missing.length > 5 ? ` (and ${missing.length - 5} more)` : ''}, which version ${version} takes as input`);
-    const F = features.length;
     const dict = new Dictionaries();
     const n = this.data.rows;
-    const kept: number[] = [];
-    const parts: Float64Array[] = [];
-    const slice = (a: number, b: number) => Object.fromEntries(features.map((f) => [f, this.data.values[f]!.slice(a, b)]));
-    const CHUNK = 10_000;
-    for (let start = 0; start < n; start += CHUNK) {
-      const end = Math.min(n, start + CHUNK);
-      try {
-        parts.push(featureMatrix(schema, decodeColumns(schema, slice(start, end), 'dataset'), dict));
-        for (let r = start; r < end; r++) kept.push(r);
-      } catch {
-        // Some row of the chunk does not fit the model: take the chunk row by row.
-        for (let r = start; r < end; r++) {
-          try {
-            parts.push(featureMatrix(schema, decodeColumns(schema, slice(r, r + 1), 'dataset'), dict));
-            kept.push(r);
-          } catch {
-            /* a row the model cannot take */
-          }
-        }
-      }
-    }
+    const { x, kept } = datasetMatrix(schema, this.data.values, n, dict);
     if (kept.length === 0) throw new Error(`none of the ${n} rows of ${this.inputs.source.label} fits the features of version ${version}`);
-    const x = new Float64Array(kept.length * F);
-    let at = 0;
-    for (const p of parts) {
-      x.set(p, at);
-      at += p.length;
-    }
     const { values, width } = await runMatrix(runtime, x, kept.length, dict);
     const position = new Int32Array(n).fill(-1);
     kept.forEach((r, i) => (position[r] = i));

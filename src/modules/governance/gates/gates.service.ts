@@ -26,6 +26,7 @@ import type { ArtifactStore } from '../../../storage/artifact-store.js';
 import { datasetVersionByName } from '../../datasets/dataset-lookup.js';
 import { domainEvent } from '../../events/domain-event.js';
 import type { JobContext } from '../../jobs/job-worker.js';
+import { jobBackedState } from '../../jobs/job-state.js';
 import type { JobsService } from '../../jobs/jobs.service.js';
 import { versionByNames } from '../../models/version-lookup.js';
 import { describeTable, type TableSource } from '../../monitoring/profile-data.js';
@@ -287,19 +288,7 @@ export class GatesService {
 
   private async view(row: GateRunRow, model: string, version: number, withResults: boolean): Promise<GateRunView> {
     const spec = JSON.parse(row.spec) as StoredRunSpec;
-    let progress: GateRunView['progress'] = null;
-    let status = row.status;
-    let error = row.error;
-    if (row.status === 'QUEUED' || row.status === 'RUNNING') {
-      const job = await this.deps.jobs.get(row.job_id).catch(() => null);
-      if (job) progress = { fraction: job.progress, message: job.progressMessage };
-      // A job that ended without settling its run (its process died, its lease ran out): the run failed.
-      if (job?.status === 'FAILED') {
-        status = 'FAILED';
-        error = job.error ?? 'the gate run job failed';
-        progress = null;
-      }
-    }
+    const { status, error, progress } = await jobBackedState(this.deps.jobs, row, 'the gate run job failed');
     const out: GateRunView = {
       id: row.id,
       model,

@@ -1,4 +1,5 @@
 import { PostgresAdapter, sql, type Selectable } from 'kysely';
+import { finishDeliveryAttempt, releaseDelivery } from '../../webhooks/delivery-leases.js';
 import type { Executor } from '../../../db/executor.js';
 import type { AlertEventTable, AlertRuleTable, WebhookDeliveryTable } from '../../../db/schema.js';
 import type { AttemptResult, DeliveryClaim } from '../../webhooks/deliverer.js';
@@ -175,28 +176,14 @@ export class KyselyAlertRepository implements AlertRepository {
     return row && deliveryNumbers(row);
   }
 
-  async recordAttempt(id: string, claim: DeliveryClaim, result: AttemptResult): Promise<boolean> {
-    const r = await this.db
-      .updateTable('webhook_deliveries')
-      .set(result)
-      .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .where('attempts', '=', claim.attempts)
-      .where('next_attempt_at', '=', claim.leaseUntil)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+  recordAttempt(id: string, claim: DeliveryClaim, result: AttemptResult): Promise<boolean> {
+    return finishDeliveryAttempt(this.db, 'webhook_deliveries', id, claim, result);
   }
 
-  async releaseDelivery(id: string, claim: DeliveryClaim, now: string): Promise<void> {
-    await this.db
-      .updateTable('webhook_deliveries')
-      .set({ next_attempt_at: now, updated_at: now })
-      .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .where('attempts', '=', claim.attempts)
-      .where('next_attempt_at', '=', claim.leaseUntil)
-      .execute();
+  releaseDelivery(id: string, claim: DeliveryClaim, now: string): Promise<void> {
+    return releaseDelivery(this.db, 'webhook_deliveries', id, claim, now);
   }
+
 
   async listDeliveries(deploymentId: string, limit: number): Promise<DeliveryListRow[]> {
     const rows = await this.db

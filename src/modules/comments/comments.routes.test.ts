@@ -3,12 +3,9 @@
  * validator and error mapping as app.ts, and a hook that does what app.ts's does: the caller is the fixture
  * user named in `x-user`, and project-role routes get `request.access` from AccessService.
  */
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify from 'fastify';
+import { routeTestApp } from '../../../test/support/route-app.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorHandler, notFoundHandler } from '../../http/errors.js';
 import type { App } from '../../http/types.js';
-import { createValidatorCompiler } from '../../http/validation.js';
 import { systemClock } from '../../platform/clock.js';
 import { forbidden, unauthenticated } from '../../platform/errors.js';
 import { AccessService } from '../access/access.service.js';
@@ -21,13 +18,7 @@ let app: App;
 beforeAll(async () => {
   f = await commentFixture();
   const access = new AccessService({ store: f.store, clock: systemClock });
-  app = Fastify().withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
-  app.setValidatorCompiler(createValidatorCompiler());
-  app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler(notFoundHandler);
-  app.decorateRequest('principal', null);
-  app.decorateRequest('access', null);
-  app.addHook('onRequest', async (request) => {
+  app = routeTestApp(async (request) => {
     const name = request.headers['x-user'];
     if (typeof name !== 'string') throw unauthenticated('no user');
     const principal = f.as(name);

@@ -3,12 +3,9 @@
  * error mapping, and a stand-in for the app's access hook: `x-user` picks the caller, and each user holds
  * the roles listed in ROLES (platform admins hold every role).
  */
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify from 'fastify';
+import { routeTestApp } from '../../../test/support/route-app.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorHandler, notFoundHandler } from '../../http/errors.js';
 import type { App } from '../../http/types.js';
-import { createValidatorCompiler } from '../../http/validation.js';
 import { forbidden, notFound } from '../../platform/errors.js';
 import { roleAtLeast, type Principal, type ProjectRole } from '../../platform/principal.js';
 import { webhookRoutes } from './webhooks.routes.js';
@@ -39,13 +36,7 @@ beforeAll(async () => {
     },
   };
 
-  app = Fastify().withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
-  app.setValidatorCompiler(createValidatorCompiler());
-  app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler(notFoundHandler);
-  app.decorateRequest('principal', null);
-  app.decorateRequest('access', null);
-  app.addHook('onRequest', async (request) => {
+  app = routeTestApp(async (request) => {
     const principal = USERS[String(request.headers['x-user'])];
     if (!principal) throw Object.assign(new Error('no token'), { statusCode: 401 });
     request.principal = principal;

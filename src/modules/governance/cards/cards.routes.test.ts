@@ -2,17 +2,14 @@
  * The card routes through HTTP (inject) on a Fastify instance built here with the app's validator and error
  * mapping; a hook stands in for authentication (the caller is 'carl').
  */
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify from 'fastify';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { routeTestApp } from '../../../../test/support/route-app.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest, openDatabase } from '../../../db/database.js';
 import { createMetadataStore, type MetadataStore } from '../../../db/metadata-store.js';
-import { errorHandler, notFoundHandler } from '../../../http/errors.js';
 import type { App } from '../../../http/types.js';
-import { createValidatorCompiler } from '../../../http/validation.js';
 import { systemClock } from '../../../platform/clock.js';
 import { cardRoutes } from './cards.routes.js';
 import { CardsService } from './cards.service.js';
@@ -30,17 +27,11 @@ beforeAll(async () => {
   await migrateToLatest(database);
   store = createMetadataStore(database);
   await seedCardVersion(store);
-  app = Fastify().withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
-  app.setValidatorCompiler(createValidatorCompiler());
-  app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler(notFoundHandler);
-  app.decorateRequest('principal', null);
-  app.decorateRequest('access', null);
+  app = routeTestApp(async (request) => {
+    request.principal = principal('carl');
+  });
   app.addHook('onRoute', (r) => {
     routes.push({ method: String(r.method), url: r.url, auth: r.config?.auth });
-  });
-  app.addHook('onRequest', async (request) => {
-    request.principal = principal('carl');
   });
   cardRoutes(app, new CardsService({ store, clock: systemClock }));
   await app.ready();

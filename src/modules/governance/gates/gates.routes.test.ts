@@ -3,13 +3,10 @@
  * error mapping, and a stand-in for the role check (the caller's project role comes from a test header),
  * so that the routes are tested before app.ts registers them.
  */
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify from 'fastify';
 import { readFileSync } from 'node:fs';
+import { routeTestApp } from '../../../../test/support/route-app.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorHandler, notFoundHandler } from '../../../http/errors.js';
 import type { App } from '../../../http/types.js';
-import { createValidatorCompiler } from '../../../http/validation.js';
 import { forbidden } from '../../../platform/errors.js';
 import { isProjectRole, roleAtLeast } from '../../../platform/principal.js';
 import { gateRoutes } from './gates.routes.js';
@@ -28,13 +25,7 @@ beforeAll(async () => {
   await f.dataset('applicants', csvText(['income', 'age', 'home_owner', 'score', 'approved'], rows));
   await f.register('loans', new Uint8Array(readFileSync(new URL('../../../../test/fixtures/xgboost/named-features.json', import.meta.url))), { flavor: 'xgboost-json' });
 
-  app = Fastify().withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
-  app.setValidatorCompiler(createValidatorCompiler());
-  app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler(notFoundHandler);
-  app.decorateRequest('principal', null);
-  app.decorateRequest('access', null);
-  app.addHook('onRequest', async (request) => {
+  app = routeTestApp(async (request) => {
     const name = String(request.headers['x-user']);
     const role = request.headers['x-role'];
     request.principal = principal(name);

@@ -2,12 +2,9 @@
  * The alert routes through HTTP (inject), on a Fastify instance built here with the same validator, error
  * mapping and role check as app.ts, so that these routes are tested before app.ts registers them.
  */
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify from 'fastify';
+import { routeTestApp } from '../../../../test/support/route-app.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorHandler, notFoundHandler } from '../../../http/errors.js';
 import type { App } from '../../../http/types.js';
-import { createValidatorCompiler } from '../../../http/validation.js';
 import { systemClock } from '../../../platform/clock.js';
 import { forbidden } from '../../../platform/errors.js';
 import { AccessService } from '../../access/access.service.js';
@@ -32,13 +29,7 @@ beforeAll(async () => {
   maintainer = { authorization: `Bearer ${(await auth.createToken(admin, { user: 'maria' })).token}` };
   viewer = { authorization: `Bearer ${(await auth.createToken(admin, { user: 'victor' })).token}` };
 
-  app = Fastify().withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
-  app.setValidatorCompiler(createValidatorCompiler());
-  app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler(notFoundHandler);
-  app.decorateRequest('principal', null);
-  app.decorateRequest('access', null);
-  app.addHook('onRequest', async (request) => {
+  app = routeTestApp(async (request) => {
     const principal = await auth.authenticate(request.headers.authorization);
     request.principal = principal;
     const needed = request.routeOptions.config?.auth ?? 'platform';

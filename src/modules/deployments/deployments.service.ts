@@ -278,9 +278,10 @@ export class DeploymentsService {
     mode: 'check' | 'enforce',
     viaAlias: string | undefined,
     actor: string,
-  ): Promise<void> {
+  ): Promise<DeploymentSpec | null> {
     const before = current ? await tx.deployments.getRevision(current.id, Number(current.current_revision)) : undefined;
-    const old = before ? servedBy(JSON.parse(before.spec) as DeploymentSpec) : [];
+    const previous = before ? (JSON.parse(before.spec) as DeploymentSpec) : null;
+    const old = previous ? servedBy(previous) : [];
     for (const t of servedBy(spec as DeploymentSpec)) {
       if (old.some((o) => o.modelId === t.modelId && o.version === t.version)) continue;
       const model = await tx.models.getById(t.modelId);
@@ -294,6 +295,7 @@ export class DeploymentsService {
         if (!evaluation.satisfied) throw new PolicyNotSatisfied(subject, move, evaluation);
       }
     }
+    return previous;
   }
 
   private async writeRevision(
@@ -310,11 +312,18 @@ export class DeploymentsService {
     const { clock } = this.deps;
     // The deployment as it was before this revision (none when it is being created).
     const previous = revision > 1 ? { ...dep, current_revision: revision - 1 } : undefined;
-    await this.checkServing(tx, project, dep.name, previous, spec, 'enforce', viaAlias, actor);
+    const before = await this.checkServing(tx, project, dep.name, previous, spec, 'enforce', viaAlias, actor);
     await tx.deployments.insertRevision({ id: newId(clock.now()), deployment_id: dep.id, revision, spec: JSON.stringify(spec), cause, comment, created_at: isoTime(clock), created_by: actor });
     await tx.deployments.setBindings(dep.id, [...spec.targets, ...spec.shadow].filter((t) => t.alias !== null).map((t) => ({ modelId: t.modelId, alias: t.alias! })));
     await tx.events.append(
-      domainEvent(clock, actor, 'deployment.revised', { type: 'deployment', id: dep.id, projectId: project.id }, { deployment: dep.name, revision, cause, comment, spec }),
+      domainEvent(clock, actor, 'deployment.revised', { type: 'deployment', id: dep.id, projectId: project.id }, {
+        deployment: dep.name,
+        revision,
+        cause,
+        comment,
+        spec,
+        before: before && { revision: revision - 1, spec: before },
+      }),
     );
   }
 

@@ -223,3 +223,50 @@ export async function seedLoanDataset(url: string, token: string, options = { da
   const v = (await uploaded.json()) as { version: number };
   return { dataset: options.dataset, version: v.version, rows: options.rows, target };
 }
+
+export interface UserSeed {
+  name: string;
+  token: string;
+}
+
+/**
+ * A second user with one role in the default project (e.g. a reviewer, who is neither the author of the
+ * admin's versions nor the requester of their promotions), and a token for them — through the public API.
+ */
+export async function seedProjectUser(url: string, token: string, options: { name: string; role: 'viewer' | 'contributor' | 'reviewer' | 'deployer' | 'admin' }): Promise<UserSeed> {
+  const json = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const created = await fetch(`${url}/api/v1/users`, { method: 'POST', headers: json, body: JSON.stringify({ name: options.name, role: 'user', projects: { default: options.role } }) });
+  if (created.status !== 201) throw new Error(`seed: creating ${options.name} gave ${created.status}: ${await created.text()}`);
+  const issued = await fetch(`${url}/api/v1/tokens`, { method: 'POST', headers: json, body: JSON.stringify({ user: options.name, name: 'browser walk' }) });
+  if (issued.status !== 201) throw new Error(`seed: a token for ${options.name} gave ${issued.status}: ${await issued.text()}`);
+  return { name: options.name, token: ((await issued.json()) as { token: string }).token };
+}
+
+export interface GovernanceSeed {
+  model: string;
+  data: LoanDatasetSeed;
+  reviewer: UserSeed;
+}
+
+/**
+ * For the governance leg: the xgboost fixture registered by the admin as its own model (so that its risk
+ * tier and promotions touch nothing else), a loan dataset to run gates on, and a reviewer who did not
+ * write the version.
+ */
+export async function seedGovernance(url: string, token: string, options = { model: 'credit', dataset: 'credit-applications', reviewer: 'rita' }): Promise<GovernanceSeed> {
+  const auth = { authorization: `Bearer ${token}` };
+  const created = await fetch(`${url}/api/v1/models`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: options.model, description: 'credit scoring, xgboost' }) });
+  if (created.status !== 201) throw new Error(`seed: creating ${options.model} gave ${created.status}: ${await created.text()}`);
+  const model = new Uint8Array(await readFile(new URL('../fixtures/xgboost/named-features.json', import.meta.url)));
+  const upload = versionUpload(model, { flavor: 'xgboost-json', description: 'first candidate' });
+  const registered = await fetch(`${url}/api/v1/models/${options.model}/versions`, { method: 'POST', headers: { ...auth, 'content-type': upload.contentType }, body: upload.body });
+  if (registered.status !== 201) throw new Error(`seed: registering ${options.model} gave ${registered.status}: ${await registered.text()}`);
+  await poll(`${options.model} v1 to be READY`, async () => {
+    const v = (await (await fetch(`${url}/api/v1/models/${options.model}/versions/1`, { headers: auth })).json()) as { status: string };
+    if (v.status === 'FAILED') throw new Error(`seed: ${options.model} v1 failed its checks`);
+    return v.status === 'READY' ? true : undefined;
+  });
+  const data = await seedLoanDataset(url, token, { dataset: options.dataset, rows: 2000 });
+  const reviewer = await seedProjectUser(url, token, { name: options.reviewer, role: 'reviewer' });
+  return { model: options.model, data, reviewer };
+}

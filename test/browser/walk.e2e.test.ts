@@ -4,13 +4,17 @@
  * model, upload a dataset and see its profile, deploy the model, send predictions and watch the live
  * charts move, change the weights, roll back; then the monitoring page of a deployment with a reference, drift
  * windows, labels and alert rules; then the explanations of that deployment's xgboost model: a global report on
- * a dataset version started from the version page, and one row's waterfall from "Try it". Screenshots go to
- * test-artifacts/browser/. Then, on a large
+ * a dataset version started from the version page, and one row's waterfall from "Try it". Then governance: a
+ * policy for the medium tier published from the policy editor, a model's risk tier raised to it, a refused
+ * stage move and a promotion request naming the unmet rules, the policy's gates run from the version page,
+ * the four-eyes refusal of the author, a second user (a reviewer) approving in the inbox so the version
+ * reaches Production, the model card with its sections and Markdown download, a comment whose @mention
+ * notifies the reviewer, and the audit log verified. Screenshots go to test-artifacts/browser/. Then, on a large
  * catalogue (100 models × 20 versions, 100k logged predictions), the load times of the main pages are
  * measured from the browser's performance timings and reported (not asserted).
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +22,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linearModel } from '../fixtures/models.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
-import { MONITORED_FEATURES, seedCatalogue, seedLoanDataset, seedMonitoring } from './seed.js';
+import { MONITORED_FEATURES, seedCatalogue, seedGovernance, seedLoanDataset, seedMonitoring, type GovernanceSeed } from './seed.js';
 
 const CHROMIUM = process.env.STEWARD_CHROMIUM ?? '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
@@ -32,6 +36,18 @@ let browser: Browser;
 let page: Page;
 let token: string;
 let signedInUrl: string;
+/** The governance leg's reviewer, signed in in a browser context of their own. */
+let reviewerPage: Page;
+let governance: GovernanceSeed;
+let promotionId: string;
+
+const POLICY = `# medium risk: a measured AUC, a fairness check and one reviewer before Production
+gates:
+  - { name: auc, type: metric, metric: roc_auc, threshold: 0.6 }
+  - { name: parity, type: fairness, sensitive: home_owner, metric: demographic_parity_difference, tolerance: 0.9 }
+stages:
+  Production: { gates: [auc, parity], maxGateAgeDays: 30, approvals: 1 }
+`;
 
 const shot = async (name: string) => {
   // From the top, so that the sticky header is not drawn over the middle of a full-page shot.
@@ -77,6 +93,7 @@ describe.skipIf(!available)(`web UI walk in headless Chromium${available ? '' : 
   }, 60_000);
 
   afterAll(async () => {
+    await reviewerPage?.close();
     await browser?.close();
     await server?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -317,6 +334,195 @@ describe.skipIf(!available)(`web UI walk in headless Chromium${available ? '' : 
     expect(await byTest('explain-values').locator('tbody tr').count()).toBe(MONITORED_FEATURES.length);
     await shot('explanations-waterfall');
   }, 120_000);
+
+  it('publishes a policy for the medium risk tier from the policy editor', async () => {
+    governance = await seedGovernance(server.url, token);
+    await page.goto(`${server.url}/governance/policies?tier=medium`);
+    await expect.poll(() => byTest('policy-in-force').textContent(), { timeout: 15_000 }).toContain('built-in default');
+    // The built-in medium default asks one approval for Production; the high one refuses governed moves.
+    expect(await byTest('policy-current').getByTestId('policy-requirement-stage-Production').textContent()).toContain('1');
+    await byTest('tier-high').click();
+    await byTest('policy-refuses').waitFor();
+    await byTest('tier-medium').click();
+    await expect.poll(() => byTest('policy-in-force').textContent()).toContain('built-in default');
+
+    // A draft with a mistake: Check names the field at fault.
+    await byTest('policy-text').fill(POLICY.replace('approvals: 1', 'approvals: -1'));
+    await byTest('policy-check').click();
+    await expect.poll(() => byTest('error').textContent(), { timeout: 15_000 }).toContain('stages.Production.approvals');
+    await byTest('policy-text').fill(POLICY);
+    await byTest('policy-check').click();
+    await byTest('policy-checked').waitFor();
+    expect(await byTest('policy-checked').getByTestId('policy-gate-auc').textContent()).toContain('metric=roc_auc');
+    expect(await byTest('policy-checked').getByTestId('policy-requirement-stage-Production').textContent()).toMatch(/auc, parity.*30 days old.*1/);
+    await byTest('policy-comment').fill('AUC, parity and one reviewer before Production');
+    await byTest('policy-publish').click();
+    await expect.poll(() => byTest('policy-in-force').textContent(), { timeout: 15_000 }).toContain('v1');
+    expect(await byTest('policy-in-force').textContent()).toContain('AUC, parity and one reviewer');
+    await byTest('policy-version-1').waitFor();
+    expect(await byTest('policy-current').getByTestId('policy-gate-parity').textContent()).toContain('sensitive=home_owner');
+    await shot('governance-01-policy');
+  }, 120_000);
+
+  it("raises a model's risk tier", async () => {
+    await page.goto(`${server.url}/models/${governance.model}`);
+    await byTest('risk-tier-select').waitFor({ timeout: 15_000 });
+    expect(await byTest('risk-tier-select').inputValue()).toBe('low');
+    await byTest('risk-tier-select').selectOption('medium');
+    await expect.poll(async () => ((await (await api('GET', `/api/v1/models/${governance.model}`)).json()) as { riskTier: string }).riskTier, { timeout: 15_000 }).toBe('medium');
+    await expect.poll(() => byTest('risk-tier-policy').textContent()).toContain('medium');
+  });
+
+  it('refuses a stage move the policy does not allow, and a promotion request lists the unmet rules', async () => {
+    await page.goto(`${server.url}/models/${governance.model}/versions/1`);
+    await byTest('gate-results-empty').waitFor({ timeout: 15_000 });
+    // The plain stage button goes through the same check, and says which rules are not met.
+    await byTest('stage-select').selectOption('Production');
+    await byTest('stage-submit').click();
+    await byTest('policy-refusal').waitFor({ timeout: 15_000 });
+    expect(await byTest('policy-refusal').textContent()).toContain('may not enter stage Production under policy medium v1');
+    const refused = await page.locator('[data-testid="error"] [data-testid="unmet-rules"]').textContent();
+    expect(refused).toContain("gate 'auc' (metric) has no result");
+    expect(refused).toContain('needs 1 approval');
+    expect(await byTest('version-stage').textContent()).toBe('None');
+
+    await byTest('promotion-stage').selectOption('Production');
+    await byTest('promotion-comment').fill('first candidate, ready for production');
+    await byTest('promotion-submit').click();
+    await byTest('promotion-answer').waitFor({ timeout: 15_000 });
+    expect(await byTest('promotion-answer').textContent()).toContain('is open');
+    const card = byTest('version-promotions').locator('[data-testid^="promotion-"]').first();
+    await card.waitFor();
+    promotionId = (await card.getAttribute('data-testid'))!.replace('promotion-', '');
+    const unmet = await card.getByTestId('unmet-rules').textContent();
+    expect(unmet).toContain("gate 'parity' (fairness) has no result");
+    expect(unmet).toContain(`promotion request ${promotionId} has 0`);
+    await shot('governance-02-promotion-requested');
+  }, 60_000);
+
+  it("runs the policy's gates from the version page and shows the results", async () => {
+    await byTest('gate-use-policy').click();
+    await expect.poll(() => byTest('gate-specs').inputValue()).toContain('demographic_parity_difference');
+    await byTest('gate-dataset').selectOption(governance.data.dataset);
+    await expect.poll(() => byTest('gate-dataset-version').inputValue(), { timeout: 15_000 }).toBe(String(governance.data.version));
+    await byTest('gate-target').selectOption(governance.data.target);
+    await byTest('gate-run-submit').click();
+    // The run is a background job; the results show by themselves when it finishes.
+    await expect.poll(() => byTest('gate-results-summary').textContent(), { timeout: 60_000 }).toBe('2 of 2 gates pass (newest result of each).');
+    expect(await byTest('gate-result-auc').textContent()).toMatch(/pass.*roc_auc = 0\.\d+/);
+    expect(await byTest('gate-run-status').first().textContent()).toBe('succeeded');
+    await byTest('gate-toggle-parity').click();
+    expect(await byTest('fairness-groups').locator('tbody tr').count()).toBe(2);
+    expect(await byTest('fairness-details').textContent()).toContain('must be at most 0.9');
+    // The request's evaluation now lacks only the approval.
+    await expect
+      .poll(async () => (await byTest(`promotion-${promotionId}`).getByTestId('unmet-rules').textContent()) ?? '', { timeout: 20_000 })
+      .not.toContain('gate');
+    expect(await byTest(`promotion-${promotionId}`).getByTestId('evaluation-gate-auc').textContent()).toContain('passed');
+    await shot('governance-03-gates');
+  }, 120_000);
+
+  it("refuses the author's own approval (four eyes)", async () => {
+    await page.goto(`${server.url}/governance/approvals`);
+    // The author's inbox is empty; the request is among all requests, and approving it is refused.
+    await byTest('inbox-empty').waitFor({ timeout: 15_000 });
+    const card = byTest('all-list').getByTestId(`promotion-${promotionId}`);
+    await card.waitFor();
+    await card.getByTestId(`approve-${promotionId}`).click();
+    await expect.poll(() => card.getByTestId('error').textContent(), { timeout: 15_000 }).toContain('four eyes');
+    expect(await card.getByTestId('promotion-status').textContent()).toBe('open');
+  });
+
+  it('lets a reviewer approve in the inbox, and the version reaches Production', async () => {
+    reviewerPage = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    reviewerPage.on('pageerror', (err) => {
+      throw err;
+    });
+    const r = (id: string) => reviewerPage.getByTestId(id);
+    await reviewerPage.goto(`${server.url}/governance/approvals#token=${governance.reviewer.token}`);
+    await expect.poll(() => r('whoami').textContent(), { timeout: 15_000 }).toContain(governance.reviewer.name);
+    expect(await r('whoami-role').textContent()).toBe('reviewer');
+    await expect.poll(() => r('inbox-count').textContent(), { timeout: 15_000 }).toBe('1');
+    const card = r('inbox-list').getByTestId(`promotion-${promotionId}`);
+    await card.waitFor();
+    expect(await card.getByTestId('evaluation-approvals').textContent()).toContain('Approvals counted: 0 of 1');
+    expect(await card.getByTestId('promotion-subject').textContent()).toBe(`${governance.model} v1`);
+    await card.getByTestId(`decision-comment-${promotionId}`).fill('gates pass, fairness gap within tolerance');
+    await card.getByTestId(`approve-${promotionId}`).click();
+    await expect.poll(() => r('approvals-notice').textContent(), { timeout: 15_000 }).toContain('entered stage Production');
+    await r('inbox-empty').waitFor({ timeout: 15_000 });
+    await reviewerPage.screenshot({ path: join(ARTIFACTS, 'governance-04-approved.png'), fullPage: true });
+
+    await reviewerPage.goto(`${server.url}/models/${governance.model}/versions/1`);
+    await expect.poll(() => r('version-stage').textContent(), { timeout: 15_000 }).toBe('Production');
+    expect(await r('version-promotions').getByTestId('promotion-status').first().textContent()).toBe('executed');
+    expect(await r('version-promotions').getByTestId(`decision-${governance.reviewer.name}`).textContent()).toContain('gates pass');
+  }, 60_000);
+
+  it('shows the model card with its sections, saves a written field and downloads it as Markdown', async () => {
+    await page.goto(`${server.url}/models/${governance.model}/versions/1/card`);
+    await byTest('card-details').waitFor({ timeout: 15_000 });
+    expect(await byTest('card-overview').textContent()).toBe('credit scoring, xgboost');
+    expect(await byTest('card-gates-table').textContent()).toMatch(/auc.*pass.*parity.*pass/);
+    expect(await byTest('card-gates').getByTestId('fairness-groups').locator('tbody tr').count()).toBe(2);
+    expect(await byTest('card-approvals-table').textContent()).toContain(governance.reviewer.name);
+    expect(await byTest('card-stage-history').textContent()).toContain('Production');
+    expect(await byTest('card-parameters').textContent()).toContain('xgboost');
+    // The model's description counts as the overview; nothing else is written yet.
+    await expect.poll(() => byTest('card-completeness-summary').textContent()).toBe('1 of 10 written fields filled.');
+    expect(await byTest('card-completeness').textContent()).toContain('considerations.use_cases');
+
+    await byTest('card-edit').click();
+    await byTest('card-field-considerations.use_cases').fill('Pre-screening consumer loan applications\nRanking applications for manual review');
+    await byTest('card-save').click();
+    await expect.poll(() => byTest('card-completeness-summary').textContent(), { timeout: 15_000 }).toBe('2 of 10 written fields filled.');
+    expect(await byTest('card-written-considerations.use_cases').locator('li').count()).toBe(2);
+
+    const [download] = await Promise.all([page.waitForEvent('download'), byTest('card-download-md').click()]);
+    expect(download.suggestedFilename()).toBe(`${governance.model}-v1-card.md`);
+    const markdown = await readFile((await download.path())!, 'utf8');
+    expect(markdown).toContain(`${governance.model}`);
+    expect(markdown).toContain('Pre-screening consumer loan applications');
+    expect(markdown).toContain('parity');
+    await byTest('card-downloaded').waitFor();
+    await shot('governance-05-card');
+  }, 60_000);
+
+  it('posts a comment with an @mention, and the mentioned reviewer is notified', async () => {
+    await page.goto(`${server.url}/models/${governance.model}/versions/1`);
+    await byTest('comments').waitFor({ timeout: 15_000 });
+    await byTest('comment-new-body').fill(`@${governance.reviewer.name} thanks, the fairness table is on the card <b>now</b>`);
+    await byTest('comment-new-submit').click();
+    await expect.poll(() => byTest('comment-threads').textContent(), { timeout: 15_000 }).toContain('the fairness table is on the card <b>now</b>');
+    expect(await byTest('comment-threads').getByTestId('mention').first().textContent()).toBe(`@${governance.reviewer.name}`);
+    // Shown as text: the markup in the body is not markup on the page.
+    expect(await byTest('comment-threads').locator('b').count()).toBe(0);
+
+    const r = (id: string) => reviewerPage.getByTestId(id);
+    await reviewerPage.goto(`${server.url}/governance/approvals`);
+    await expect.poll(() => r('notifications-unread').textContent(), { timeout: 15_000 }).toBe('1');
+    await r('notifications-button').click();
+    const panel = r('notifications-panel');
+    expect(await panel.textContent()).toContain(`admin mentioned you on ${governance.model} v1`);
+    await panel.locator('.notification-item').first().click();
+    await reviewerPage.waitForURL(new RegExp(`/models/${governance.model}/versions/1$`));
+    await expect.poll(() => r('notifications-unread').count(), { timeout: 15_000 }).toBe(0);
+    await expect.poll(() => r('comment-threads').textContent(), { timeout: 15_000 }).toContain('fairness table');
+    await reviewerPage.screenshot({ path: join(ARTIFACTS, 'governance-06-mention.png'), fullPage: true });
+  }, 60_000);
+
+  it('shows the audit log and verifies the chain', async () => {
+    await page.goto(`${server.url}/governance/audit`);
+    await byTest('audit-table').waitFor({ timeout: 15_000 });
+    expect(await byTest('audit-table').locator('tbody tr').count()).toBeGreaterThan(10);
+    const first = byTest('audit-table').locator('tbody tr').first();
+    await first.getByRole('button').click();
+    await byTest('audit-payload').first().waitFor();
+    await byTest('audit-verify-button').click();
+    await expect.poll(() => byTest('audit-verify-status').textContent(), { timeout: 30_000 }).toBe('OK: the chain is intact');
+    expect(await byTest('audit-verify-result').textContent()).toMatch(/[\d,]+ records checked/);
+    await shot('governance-07-audit');
+  }, 60_000);
 
   it('loads the main pages of a large catalogue (100 models × 20 versions, 100k predictions) and reports the times', async () => {
     const seeded = await seedCatalogue(server.url, token, join(dir, 'home'));

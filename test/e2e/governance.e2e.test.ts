@@ -26,7 +26,10 @@ const as = (user: string) => (...args: string[]) =>
   runCli(args, { XDG_CONFIG_HOME: join(dir, `config-${user}`), STEWARD_URL: server.url, STEWARD_TOKEN: user === 'admin' ? ADMIN : tokens[user]! });
 
 /** Plain HTTP as a user. */
-async function http(user: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers of many shapes, read field by field
+type Json = any;
+
+async function http(user: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: Json }> {
   const res = await fetch(`${server.url}${path}`, {
     method,
     headers: { authorization: `Bearer ${user === 'admin' ? ADMIN : tokens[user]}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -36,7 +39,7 @@ async function http(user: string, method: string, path: string, body?: unknown):
   return { status: res.status, json: text ? JSON.parse(text) : null };
 }
 
-function expectRefused(r: { status: number; json: any }, ...rules: RegExp[]): void {
+function expectRefused(r: { status: number; json: Json }, ...rules: RegExp[]): void {
   expect(r.status, JSON.stringify(r.json)).toBe(409);
   expect(r.json.error.code).toBe('POLICY_NOT_SATISFIED');
   for (const rule of rules) expect(r.json.error.message).toMatch(rule);

@@ -6,7 +6,8 @@ import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react
 import { api, ApiError, describeError, setUnauthorizedHandler, tokenStore } from './api/client';
 import type { Project, WhoAmI } from './api/types';
 import { Link, matchPath, navigate, useLocation } from './lib/router';
-import { projectStore, SessionContext, type Session } from './lib/session';
+import { projectStore, roleIn, SessionContext, type Session } from './lib/session';
+import { useApi } from './lib/use-api';
 import { LoginPage } from './pages/login-page';
 import { ModelsPage } from './pages/models/models-page';
 import { ModelPage } from './pages/models/model-page';
@@ -23,6 +24,12 @@ import { MonitoringPage } from './pages/deployments/monitoring-page';
 import { NewDeploymentPage } from './pages/deployments/new-deployment-page';
 import { AdminPage } from './pages/admin/admin-page';
 import { PredictionLookupPage, PredictionPage } from './pages/explain/prediction-page';
+import { ApprovalsPage } from './pages/governance/approvals-page';
+import { AuditPage } from './pages/governance/audit-page';
+import { CardPage } from './pages/governance/card-page';
+import { NotificationsMenu } from './pages/governance/notifications';
+import { PoliciesPage } from './pages/governance/policies-page';
+import { WebhooksPage } from './pages/governance/webhooks-page';
 import { Empty, Loading, PageTitle } from './components/ui';
 
 /** Reads #token=… from the address once, keeps it and removes it from the address bar and history. */
@@ -129,7 +136,7 @@ function SignedIn({ user, signOut }: { user: WhoAmI; signOut: (message?: string)
         setProjectState(p);
         // Pages of one project's objects make no sense in another: go to the section's list.
         const section = location.path.split('/')[1] ?? '';
-        if (['models', 'datasets', 'deployments', 'predictions'].includes(section) && location.path !== `/${section}`) navigate(`/${section}`);
+        if (['models', 'datasets', 'deployments', 'predictions', 'governance'].includes(section) && location.path !== `/${section}`) navigate(`/${section}`);
       },
       reloadProjects: () => setProjectsTick((t) => t + 1),
       signOut,
@@ -150,12 +157,25 @@ function SignedIn({ user, signOut }: { user: WhoAmI; signOut: (message?: string)
   );
 }
 
-const NAV: { to: string; label: string; admin?: boolean }[] = [
+const NAV: { to: string; label: string; admin?: boolean; section?: string }[] = [
   { to: '/models', label: 'Models' },
   { to: '/datasets', label: 'Datasets' },
   { to: '/deployments', label: 'Deployments' },
+  { to: '/governance/approvals', label: 'Governance', section: '/governance' },
   { to: '/admin', label: 'Admin', admin: true },
 ];
+
+/** How many open promotion requests wait for the user's review in the project (reviewers only). */
+function InboxCount({ project, enabled }: { project: string; enabled: boolean }) {
+  const inbox = useApi((signal) => api.get('/api/v1/promotions', { query: { project, inbox: true, limit: 100 }, signal }), [project], { pollMs: 30_000, enabled });
+  const n = inbox.data?.items.length ?? 0;
+  if (!enabled || n === 0) return null;
+  return (
+    <span className="badge badge-warn nav-count" data-testid="inbox-count" aria-label={`${n} waiting for your review`}>
+      {n}
+    </span>
+  );
+}
 
 function Header() {
   const location = useLocation();
@@ -173,12 +193,15 @@ function Header() {
               </Link>
               <nav aria-label="Main">
                 <ul className="nav">
-                  {NAV.filter((n) => !n.admin || s.user.role === 'admin').map((n) => {
-                    const current = location.path === n.to || location.path.startsWith(`${n.to}/`) || (n.to === '/models' && location.path === '/');
+                  {NAV.filter((n) => !n.admin || roleIn(s.user, s.project) === 'admin').map((n) => {
+                    const base = n.section ?? n.to;
+                    const current = location.path === base || location.path.startsWith(`${base}/`) || (n.to === '/models' && location.path === '/');
+                    const role = roleIn(s.user, s.project);
                     return (
                       <li key={n.to}>
                         <Link to={n.to} aria-current={current ? 'page' : undefined} data-testid={`nav-${n.label.toLowerCase()}`}>
                           {n.label}
+                          {n.section === '/governance' && <InboxCount project={s.project} enabled={role === 'reviewer' || role === 'deployer' || role === 'admin'} />}
                         </Link>
                       </li>
                     );
@@ -196,10 +219,15 @@ function Header() {
                     ))}
                   </select>
                 </label>
-                <span className="whoami" data-testid="whoami" title={`Signed in as ${s.user.name}, role ${s.user.role}`}>
+                <NotificationsMenu />
+                <span
+                  className="whoami"
+                  data-testid="whoami"
+                  title={`Signed in as ${s.user.name}: ${s.user.role === 'admin' ? 'platform admin (every role in every project)' : `${roleIn(s.user, s.project) ?? 'no role'} in project ${s.project}`}`}
+                >
                   <span className="whoami-name">{s.user.name}</span>
                   <span className="badge badge-info" data-testid="whoami-role">
-                    {s.user.role}
+                    {s.user.role === 'admin' ? 'admin' : (roleIn(s.user, s.project) ?? 'no role')}
                   </span>
                 </span>
                 <button type="button" className="button button-quiet" onClick={() => s.signOut()} data-testid="sign-out">
@@ -222,6 +250,7 @@ const ROUTES: { pattern: string; render: (p: Record<string, string>) => ReactNod
   { pattern: '/models/:name', render: (p) => <ModelPage name={p.name!} /> },
   { pattern: '/models/:name/compare', render: (p) => <ComparePage name={p.name!} /> },
   { pattern: '/models/:name/versions/:version', render: (p) => <VersionPage name={p.name!} version={p.version!} /> },
+  { pattern: '/models/:name/versions/:version/card', render: (p) => <CardPage name={p.name!} version={p.version!} /> },
   { pattern: '/datasets', render: () => <DatasetsPage /> },
   { pattern: '/datasets/upload', render: () => <UploadDatasetPage /> },
   { pattern: '/datasets/:name', render: (p) => <DatasetPage name={p.name!} /> },
@@ -232,6 +261,11 @@ const ROUTES: { pattern: string; render: (p: Record<string, string>) => ReactNod
   { pattern: '/deployments/:name/monitoring', render: (p) => <MonitoringPage name={p.name!} /> },
   { pattern: '/predictions', render: () => <PredictionLookupPage /> },
   { pattern: '/predictions/:id', render: (p) => <PredictionPage id={p.id!} /> },
+  { pattern: '/governance', render: () => <ApprovalsPage /> },
+  { pattern: '/governance/approvals', render: () => <ApprovalsPage /> },
+  { pattern: '/governance/policies', render: () => <PoliciesPage /> },
+  { pattern: '/governance/audit', render: () => <AuditPage /> },
+  { pattern: '/governance/webhooks', render: () => <WebhooksPage /> },
   { pattern: '/admin', render: () => <AdminPage /> },
 ];
 

@@ -21,6 +21,24 @@ export type User = Ok<'/api/v1/users', 'get'>['items'][number];
 export type Token = Ok<'/api/v1/tokens', 'get'>['items'][number];
 export type NewToken = Ok<'/api/v1/tokens', 'post'>;
 export type Role = User['role'];
+/** A role in a project: viewer < contributor < reviewer < deployer < admin. */
+export type ProjectRole = NonNullable<Body<'/api/v1/projects/{project}/members/{user}', 'put'>>['role'];
+export type Member = Ok<'/api/v1/projects/{project}/members', 'get'>['items'][number];
+export type Policy = Ok<'/api/v1/policies', 'get'>['items'][number];
+export type PolicyDocumentView = Policy['document'];
+export type Promotion = Ok<'/api/v1/promotions', 'get'>['items'][number];
+export type PromotionEvaluation = NonNullable<Promotion['evaluation']>;
+export type GateRun = Ok<'/api/v1/models/{name}/versions/{version}/gate-runs', 'get'>['items'][number];
+export type GateResult = Ok<'/api/v1/models/{name}/versions/{version}/gate-results', 'get'>['items'][number];
+export type ModelCard = Ok<'/api/v1/models/{name}/versions/{version}/card', 'get'>;
+export type CommentThread = Ok<'/api/v1/comments', 'get'>['items'][number];
+export type Comment = CommentThread['replies'][number];
+export type CommentSubject = Body<'/api/v1/comments', 'post'>['subject'];
+export type Notification = Ok<'/api/v1/notifications', 'get'>['items'][number];
+export type AuditRecord = Ok<'/api/v1/audit/records', 'get'>['items'][number];
+export type AuditReport = Ok<'/api/v1/audit/verify', 'get'>;
+export type Webhook = Ok<'/api/v1/webhooks', 'get'>['items'][number];
+export type WebhookDelivery = Ok<'/api/v1/webhooks/{id}/deliveries', 'get'>['items'][number];
 
 /** A column of a dataset profile (the profile is free-form JSON in the API; see src/data/profile.ts). */
 export interface ColumnProfile {

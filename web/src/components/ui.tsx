@@ -1,12 +1,49 @@
 /** Small shared pieces: error and empty states, loading, badges, page headings. */
 import { useEffect, useRef, useState, type ReactNode } from 'react';
-import { describeError, type UploadProgress } from '../api/client';
+import { ApiError, describeError, type UploadProgress } from '../api/client';
 import { percentOf } from '../lib/upload';
 import { Link } from '../lib/router';
 
 /** An error in plain words; `title` replaces the generic one derived from the status, `children` follow the message. */
+/** The rules a 409 POLICY_NOT_SATISFIED names (error.details.unmet), or null for other errors. */
+export function unmetRules(error: unknown): string[] | null {
+  if (!(error instanceof ApiError) || error.code !== 'POLICY_NOT_SATISFIED') return null;
+  const unmet = error.details.unmet;
+  return Array.isArray(unmet) ? unmet.map(String) : null;
+}
+
+/** A list of unmet policy rules. */
+export function UnmetRules({ rules, testId = 'unmet-rules' }: { rules: string[]; testId?: string }) {
+  if (rules.length === 0) return null;
+  return (
+    <ul className="unmet" data-testid={testId}>
+      {rules.map((r) => (
+        <li key={r}>{r}</li>
+      ))}
+    </ul>
+  );
+}
+
 export function ErrorNote({ error, context, onRetry, title, children }: { error: unknown; context?: string; onRetry?: () => void; title?: string; children?: ReactNode }) {
   if (error === undefined || error === null) return null;
+  const unmet = unmetRules(error);
+  if (unmet && error instanceof ApiError) {
+    // "version 2 of 'x' may not enter stage Production: rule; rule (policy high v1)": the move, then each rule.
+    const what = error.message.split(': ')[0] ?? error.message;
+    const policy = /\(([^()]*)\)$/.exec(error.message)?.[1];
+    return (
+      <div className="note note-error" role="alert" data-testid="error">
+        <p className="note-title">{context ? `${context}: ` : ''}the policy does not allow this yet</p>
+        <p data-testid="policy-refusal">
+          {what.charAt(0).toUpperCase() + what.slice(1)}
+          {policy ? ` under ${policy}` : ''}. Not met:
+        </p>
+        <UnmetRules rules={unmet} />
+        {children}
+        <p className="muted small">Code {error.code}. A promotion request collects the approvals a policy asks for.</p>
+      </div>
+    );
+  }
   const e = describeError(error);
   return (
     <div className="note note-error" role="alert" data-testid="error">

@@ -1,13 +1,14 @@
 import { useState, type FormEvent } from 'react';
 import { api } from '../../api/client';
-import type { NewToken, Role, User } from '../../api/types';
+import type { NewToken, ProjectRole, Role, User } from '../../api/types';
 import { formatTime } from '../../lib/format';
-import { useSession } from '../../lib/session';
+import { PROJECT_ROLES, useRole, useSession } from '../../lib/session';
 import { useApi, type Loaded } from '../../lib/use-api';
 import { TableWrap } from '../../components/table';
 import { Badge, Empty, ErrorNote, Loading, PageTitle, Section, Success } from '../../components/ui';
+import { MembersPanel } from './members-panel';
 
-const ROLES: Role[] = ['viewer', 'maintainer', 'admin'];
+const ROLES: Role[] = ['user', 'admin'];
 
 function ShownOnce({ token, onDone }: { token: NewToken; onDone: () => void }) {
   const [copied, setCopied] = useState(false);
@@ -30,9 +31,10 @@ function ShownOnce({ token, onDone }: { token: NewToken; onDone: () => void }) {
 type UsersList = Loaded<{ items: User[] }>;
 
 function Users({ users, onTokens }: { users: UsersList; onTokens: (user: string) => void }) {
-  const { user: me } = useSession();
+  const { user: me, project } = useSession();
   const [name, setName] = useState('');
-  const [role, setRole] = useState<Role>('viewer');
+  const [role, setRole] = useState<Role>('user');
+  const [projectRole, setProjectRole] = useState<ProjectRole | ''>('viewer');
   const [withToken, setWithToken] = useState(true);
   const [error, setError] = useState<unknown>();
   const [done, setDone] = useState<string | null>(null);
@@ -57,16 +59,17 @@ function Users({ users, onTokens }: { users: UsersList; onTokens: (user: string)
     e.preventDefault();
     const n = name.trim();
     void run(async () => {
-      const u = await api.post('/api/v1/users', { body: { name: n, role } });
+      const u = await api.post('/api/v1/users', { body: { name: n, role, ...(projectRole && role === 'user' ? { projects: { [project]: projectRole } } : {}) } });
       if (withToken) setToken(await api.post('/api/v1/tokens', { body: { user: u.name, name: 'initial' } }));
       setName('');
-      return `Created ${u.name} (${u.role}).`;
+      const roles = Object.entries(u.projects).map(([p, r]) => `${r} in ${p}`);
+      return `Created ${u.name} (${u.role === 'admin' ? 'platform admin' : roles.length ? roles.join(', ') : 'no project role yet'}).`;
     });
   };
   const update = (u: User, body: { role?: Role; disabled?: boolean }) =>
     void run(async () => {
       const r = await api.patch('/api/v1/users/{user}', { path: { user: u.name }, body });
-      return body.role ? `${r.name} is now a ${r.role}.` : r.disabled ? `${r.name} is disabled: their tokens no longer work.` : `${r.name} is enabled again.`;
+      return body.role ? (r.role === 'admin' ? `${r.name} is now a platform admin.` : `${r.name} is no longer a platform admin.`) : r.disabled ? `${r.name} is disabled: their tokens no longer work.` : `${r.name} is enabled again.`;
     });
 
   return (
@@ -80,9 +83,20 @@ function Users({ users, onTokens }: { users: UsersList; onTokens: (user: string)
           <input value={name} onChange={(e) => setName(e.target.value)} required maxLength={128} autoComplete="off" data-testid="new-user-name" />
         </label>
         <label className="field">
-          <span className="field-label">Role</span>
+          <span className="field-label">Platform role</span>
           <select value={role} onChange={(e) => setRole(e.target.value as Role)} data-testid="new-user-role">
             {ROLES.map((r) => (
+              <option key={r} value={r}>
+                {r === 'admin' ? 'admin (platform)' : r}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="field">
+          <span className="field-label">Role in project {project}</span>
+          <select value={projectRole} onChange={(e) => setProjectRole(e.target.value as ProjectRole | '')} disabled={role === 'admin'} data-testid="new-user-project-role">
+            <option value="">none</option>
+            {PROJECT_ROLES.map((r) => (
               <option key={r} value={r}>
                 {r}
               </option>
@@ -97,7 +111,9 @@ function Users({ users, onTokens }: { users: UsersList; onTokens: (user: string)
           Create user
         </button>
       </form>
-      <p className="muted small">Viewers read; maintainers also register models, change deployments and upload data; admins also manage users and tokens.</p>
+      <p className="muted small">
+        Platform admins hold every role in every project and manage users, tokens and the audit trail. Users hold the roles their projects give them (see Members below).
+      </p>
       <ErrorNote error={users.error} context="Could not load the users" onRetry={users.reload} />
       {!users.data && !users.error && <Loading what="Loading users" />}
       {users.data && (
@@ -106,7 +122,7 @@ function Users({ users, onTokens }: { users: UsersList; onTokens: (user: string)
             <thead>
               <tr>
                 <th scope="col">Name</th>
-                <th scope="col">Role</th>
+                <th scope="col">Platform role</th>
                 <th scope="col">Status</th>
                 <th scope="col">Created</th>
                 <th scope="col">
@@ -124,7 +140,7 @@ function Users({ users, onTokens }: { users: UsersList; onTokens: (user: string)
                     <select value={u.role} onChange={(e) => update(u, { role: e.target.value as Role })} aria-label={`Role of ${u.name}`} disabled={busy} data-testid={`user-role-${u.name}`}>
                       {ROLES.map((r) => (
                         <option key={r} value={r}>
-                          {r}
+                          {r === 'admin' ? 'admin (platform)' : r}
                         </option>
                       ))}
                     </select>
@@ -290,22 +306,34 @@ function Tokens({ users, user, setUser }: { users: UsersList; user: string; setU
 }
 
 export function AdminPage() {
-  const { user } = useSession();
+  const { user, project } = useSession();
+  const { role, can, platformAdmin } = useRole();
   const [tokensOf, setTokensOf] = useState(user.name);
-  const users = useApi((signal) => api.get('/api/v1/users', { signal }), [], { enabled: user.role === 'admin' });
-  if (user.role !== 'admin') {
+  const users = useApi((signal) => api.get('/api/v1/users', { signal }), [], { enabled: platformAdmin });
+  if (!can('admin')) {
     return (
       <>
         <PageTitle>Admin</PageTitle>
         <Empty title="This page is for admins.">
-          <p>You are signed in as {user.name}, a {user.role}. An admin can change your role.</p>
+          <p>
+            You are signed in as {user.name}, {role ? `a ${role}` : 'without a role'} in project {project}. A project admin can change your role.
+          </p>
         </Empty>
+      </>
+    );
+  }
+  if (!platformAdmin) {
+    return (
+      <>
+        <PageTitle sub={`Who may do what in project ${project}`}>Admin</PageTitle>
+        <MembersPanel users={null} />
       </>
     );
   }
   return (
     <>
-      <PageTitle sub="Users, roles and API tokens">Admin</PageTitle>
+      <PageTitle sub="Users, project members, roles and API tokens">Admin</PageTitle>
+      <MembersPanel users={users.data?.items.map((u) => u.name) ?? null} />
       <Users
         users={users}
         onTokens={(u) => {

@@ -3,7 +3,7 @@ import { api } from '../../api/client';
 import type { DatasetVersion } from '../../api/types';
 import { formatBytes, formatTime, plural } from '../../lib/format';
 import { Link, path } from '../../lib/router';
-import { projectFlag, roleAtLeast, useSession } from '../../lib/session';
+import { projectFlag, useRole, useSession } from '../../lib/session';
 import { useApi } from '../../lib/use-api';
 import { TableWrap } from '../../components/table';
 import { Badge, Command, Empty, ErrorNote, KeyValues, Loading, PageTitle, Section } from '../../components/ui';
@@ -24,7 +24,8 @@ export function ProfileBadge({ status }: { status: string }) {
 }
 
 export function DatasetPage({ name }: { name: string }) {
-  const { project, user } = useSession();
+  const { project } = useSession();
+  const { can } = useRole();
   const dataset = useApi((signal) => api.get('/api/v1/datasets/{name}', { path: { name }, query: { project }, signal }), [project, name]);
   const [pages, setPages] = useState<(string | undefined)[]>([undefined]);
   const versions = useApi(
@@ -51,7 +52,7 @@ export function DatasetPage({ name }: { name: string }) {
       <PageTitle
         sub={d?.description || undefined}
         actions={
-          roleAtLeast(user.role, 'maintainer') && (
+          can('contributor') && (
             <Link to={`/datasets/upload?name=${encodeURIComponent(name)}`} className="button button-primary" data-testid="upload-version">
               Upload a new version
             </Link>

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { api } from '../../api/client';
 import { formatTime } from '../../lib/format';
 import { Link, path } from '../../lib/router';
-import { projectFlag, roleAtLeast, useSession } from '../../lib/session';
+import { projectFlag, useRole, useSession } from '../../lib/session';
 import { useApi, useDebounced } from '../../lib/use-api';
 import { Pager, TableWrap } from '../../components/table';
 import { Command, Empty, ErrorNote, Loading, PageTitle } from '../../components/ui';
@@ -10,8 +10,8 @@ import { Command, Empty, ErrorNote, Loading, PageTitle } from '../../components/
 const PAGE_SIZE = 25;
 
 export function DatasetsPage() {
-  const { project, user } = useSession();
-  const canWrite = roleAtLeast(user.role, 'maintainer');
+  const { project } = useSession();
+  const canWrite = useRole().can('contributor');
   const [search, setSearch] = useState('');
   const name = useDebounced(search.trim(), 250);
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
@@ -55,7 +55,7 @@ export function DatasetsPage() {
           <Empty title="No datasets yet." testId="datasets-empty">
             <p>Upload a CSV or Parquet file; Steward stores it as a version, infers its schema and profiles it.</p>
             {canWrite && <p>{uploadButton}</p>}
-            <p>{canWrite ? 'Or with the CLI:' : 'A maintainer can upload one with the CLI:'}</p>
+            <p>{canWrite ? 'Or with the CLI:' : 'A contributor can upload one with the CLI:'}</p>
             <Command>{`steward datasets upload data.csv --name my-data --create${projectFlag(project)}`}</Command>
           </Empty>
         )

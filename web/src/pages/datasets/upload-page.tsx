@@ -3,7 +3,7 @@ import { api, ApiError, buildUrl, uploadForm, type UploadProgress } from '../../
 import type { DatasetVersion } from '../../api/types';
 import { formatBytes } from '../../lib/format';
 import { Link, navigate, path, useLocation } from '../../lib/router';
-import { roleAtLeast, useSession } from '../../lib/session';
+import { useRole, useSession } from '../../lib/session';
 import { useApi, useDebounced } from '../../lib/use-api';
 import { nameProblem } from '../../lib/upload';
 import { ErrorNote, PageTitle, UploadActions } from '../../components/ui';
@@ -47,7 +47,8 @@ function useNameHint(project: string, name: string): string | null {
 }
 
 export function UploadDatasetPage() {
-  const { project, user } = useSession();
+  const { project } = useSession();
+  const { role, can } = useRole();
   const location = useLocation();
   const prefilled = location.search.get('name') ?? '';
   const [name, setName] = useState(prefilled);
@@ -61,7 +62,7 @@ export function UploadDatasetPage() {
   const abortRef = useRef<AbortController | null>(null);
   const fieldRefs = { name: useRef<HTMLInputElement>(null), file: useRef<HTMLInputElement>(null) };
   const id = useId();
-  const canWrite = roleAtLeast(user.role, 'maintainer');
+  const canWrite = can('contributor');
   const trimmed = name.trim();
   const hint = useNameHint(project, trimmed);
 
@@ -126,7 +127,7 @@ export function UploadDatasetPage() {
       <PageTitle sub={`In project ${project}. Steward stores the file as a version, settles its schema and profiles it in the background.`}>
         {prefilled ? `Upload a new version of ${prefilled}` : 'Upload a dataset'}
       </PageTitle>
-      {!canWrite && <p className="note note-warn">Your role ({user.role}) can read datasets but not upload them; a maintainer or an admin can.</p>}
+      {!canWrite && <p className="note note-warn">Your role in project {project} ({role ?? 'none'}) can read datasets but not upload them; a contributor can.</p>}
       <form className="upload-form" onSubmit={(e) => void submit(e)} aria-label="Upload a dataset version" data-testid="upload-form" noValidate>
         <fieldset className="fieldset" disabled={!canWrite || busy !== null}>
           <legend>Dataset</legend>

@@ -6,7 +6,7 @@ import { useState, type FormEvent } from 'react';
 import { api } from '../../api/client';
 import type { AlertDelivery, AlertEvent, AlertRule } from '../../api/types';
 import { formatNumber, formatTime } from '../../lib/format';
-import { roleAtLeast, useSession } from '../../lib/session';
+import { useRole, useSession } from '../../lib/session';
 import { useApi } from '../../lib/use-api';
 import { TableWrap } from '../../components/table';
 import { Badge, Empty, ErrorNote, Loading, Success } from '../../components/ui';
@@ -263,8 +263,8 @@ function Deliveries({ items }: { items: AlertDelivery[] }) {
 }
 
 export function AlertsPanel({ name, features }: { name: string; features: string[] }) {
-  const { project, user } = useSession();
-  const canChange = roleAtLeast(user.role, 'maintainer');
+  const { project } = useSession();
+  const canChange = useRole().can('deployer');
   const rules = useApi((signal) => api.get('/api/v1/deployments/{name}/alerts/rules', { path: { name }, query: { project }, signal }), [project, name], { pollMs: POLL_MS });
   const history = useApi((signal) => api.get('/api/v1/deployments/{name}/alerts', { path: { name }, query: { project, limit: 50 }, signal }), [project, name], { pollMs: POLL_MS });
   const deliveries = useApi((signal) => api.get('/api/v1/deployments/{name}/alerts/deliveries', { path: { name }, query: { project, limit: 50 }, signal }), [project, name], { pollMs: POLL_MS });

@@ -3,7 +3,8 @@ import { api } from '../../api/client';
 import type { Deployment, DeploymentSpec, Revision } from '../../api/types';
 import { formatTime, targetLabel } from '../../lib/format';
 import { Link, navigate, path } from '../../lib/router';
-import { roleAtLeast, useSession } from '../../lib/session';
+import { useRole, useSession } from '../../lib/session';
+import { CommentThreads } from '../governance/comments';
 import { useApi } from '../../lib/use-api';
 import { TableWrap } from '../../components/table';
 import { Badge, ErrorNote, KeyValues, Loading, PageTitle, Section, Success } from '../../components/ui';
@@ -131,8 +132,8 @@ function Revisions({ items, canChange, onRollback, busy }: { items: Revision[]; 
 }
 
 export function DeploymentPage({ name }: { name: string }) {
-  const { project, user } = useSession();
-  const canChange = roleAtLeast(user.role, 'maintainer');
+  const { project } = useSession();
+  const canChange = useRole().can('deployer');
   const deployment = useApi((signal) => api.get('/api/v1/deployments/{name}', { path: { name }, query: { project }, signal }), [project, name], { pollMs: 10_000 });
   const revisions = useApi((signal) => api.get('/api/v1/deployments/{name}/revisions', { path: { name }, query: { project }, signal }), [project, name]);
   const [message, setMessage] = useState<string | null>(null);
@@ -234,6 +235,8 @@ export function DeploymentPage({ name }: { name: string }) {
           <Section title="Try it" testId="try-it-section">
             <TryIt name={name} first={d.spec.targets[0]} />
           </Section>
+
+          <CommentThreads subject={{ type: 'deployment', deployment: name }} />
         </>
       )}
     </>

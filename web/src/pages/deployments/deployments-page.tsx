@@ -1,17 +1,17 @@
 import { api } from '../../api/client';
 import { formatTime, targetLabel } from '../../lib/format';
 import { Link, path } from '../../lib/router';
-import { projectFlag, roleAtLeast, useSession } from '../../lib/session';
+import { projectFlag, useRole, useSession } from '../../lib/session';
 import { useApi } from '../../lib/use-api';
 import { TableWrap } from '../../components/table';
 import { Command, Empty, ErrorNote, Loading, PageTitle } from '../../components/ui';
 import { LiveBadge } from './deployment-page';
 
 export function DeploymentsPage() {
-  const { project, user } = useSession();
+  const { project } = useSession();
   const list = useApi((signal) => api.get('/api/v1/deployments', { query: { project }, signal }), [project], { pollMs: 5000 });
   const items = list.data?.items ?? [];
-  const canCreate = roleAtLeast(user.role, 'maintainer');
+  const canCreate = useRole().can('deployer');
 
   return (
     <>
@@ -31,7 +31,7 @@ export function DeploymentsPage() {
       {list.loading && !list.data && <Loading what="Loading deployments" />}
       {list.data && items.length === 0 && (
         <Empty title="No deployments yet." testId="deployments-empty">
-          <p>A deployment serves one or more READY model versions at an endpoint, with weights, shadows and rollback. {canCreate ? 'Press New deployment, or use the CLI:' : 'A maintainer can create one with the CLI:'}</p>
+          <p>A deployment serves one or more READY model versions at an endpoint, with weights, shadows and rollback. {canCreate ? 'Press New deployment, or use the CLI:' : 'A deployer can create one with the CLI:'}</p>
           <Command>{`steward deploy my-model --model my-model --version 1${projectFlag(project)}`}</Command>
         </Empty>
       )}

@@ -9,7 +9,7 @@ import { api, ApiError, buildUrl, uploadForm } from '../../api/client';
 import type { MonitoringReport, MonitoringSettings, MonitoringSettingsBody, ReferenceView, WindowSummary } from '../../api/types';
 import { formatNumber, formatPercent, formatTime, plural } from '../../lib/format';
 import { Link, navigate, path, useLocation } from '../../lib/router';
-import { projectFlag, roleAtLeast, useSession } from '../../lib/session';
+import { projectFlag, useRole, useSession } from '../../lib/session';
 import { useApi, type Loaded } from '../../lib/use-api';
 import { Badge, Command, Empty, ErrorNote, Loading, PageTitle, Section, Success } from '../../components/ui';
 import { AlertsPanel } from './alerts-panel';
@@ -120,8 +120,8 @@ function Summary({ report }: { report: MonitoringReport }) {
 
 /** Drift needs a reference: its state for the model version, and how to set one (a command, or an upload here). */
 function ReferenceNote({ report, target, onReady }: { report: MonitoringReport; target: { model: string; version: number } | null; onReady: () => void }) {
-  const { project, user } = useSession();
-  const canChange = roleAtLeast(user.role, 'maintainer');
+  const { project } = useSession();
+  const canSetReference = useRole().can('contributor');
   const reference = useApi<ReferenceView | null>(
     async (signal) => {
       if (!target) return null;
@@ -178,7 +178,7 @@ function ReferenceNote({ report, target, onReady }: { report: MonitoringReport; 
           <p className="small">
             Through the API: POST the file as the multipart field <code>file</code>, or JSON {'{"dataset": name, "version": n}'}, to <code>{endpoint}</code>.
           </p>
-          {canChange && <ReferenceUpload target={target} onSent={reference.reload} />}
+          {canSetReference && <ReferenceUpload target={target} onSent={reference.reload} />}
         </>
       )}
       <ErrorNote error={reference.error} context="Could not read the reference" />
@@ -226,15 +226,14 @@ function ReferenceUpload({ target, onSent }: { target: { model: string; version:
 const WINDOW_CHOICES = ['minute', 'hour', 'day', 'rows'] as const;
 
 function SettingsPanel({ name, settings }: { name: string; settings: Loaded<MonitoringSettings> }) {
-  const { user } = useSession();
-  const canChange = roleAtLeast(user.role, 'maintainer');
+  const canChange = useRole().can('deployer');
   const s = settings.data;
   return (
     <div data-testid="monitoring-settings">
       <ErrorNote error={settings.error} context="Could not load the monitoring settings" onRetry={settings.reload} />
       {!s && !settings.error && <Loading what="Loading the settings" />}
       {s && <SettingsForm key={JSON.stringify(s)} name={name} settings={s} canChange={canChange} onSaved={settings.reload} />}
-      {s && !canChange && <p className="muted small">Maintainers can change these settings.</p>}
+      {s && !canChange && <p className="muted small">Deployers can change these settings.</p>}
     </div>
   );
 }

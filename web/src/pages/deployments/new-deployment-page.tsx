@@ -1,17 +1,17 @@
 import { useState } from 'react';
 import { api } from '../../api/client';
 import { Link, navigate, path } from '../../lib/router';
-import { roleAtLeast, useSession } from '../../lib/session';
+import { useRole, useSession } from '../../lib/session';
 import { PageTitle } from '../../components/ui';
 import { emptyDraft, RoutingEditor } from './routing-editor';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 export function NewDeploymentPage() {
-  const { project, user } = useSession();
+  const { project } = useSession();
   const [name, setName] = useState('');
   const [initial] = useState(() => emptyDraft());
-  const canCreate = roleAtLeast(user.role, 'maintainer');
+  const canCreate = useRole().can('deployer');
 
   return (
     <>

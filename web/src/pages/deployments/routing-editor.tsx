@@ -408,7 +408,7 @@ export function RoutingEditor({ initial, onSave, readOnly = false, saveLabel = '
         <button type="submit" className="button button-primary" disabled={disabled} data-testid="deploy-save">
           {saving ? 'Saving — loading and warming the models…' : saveLabel}
         </button>
-        {readOnly && <p className="muted small">Your role can read deployments but not change them (a maintainer can).</p>}
+        {readOnly && <p className="muted small">Your role can read deployments but not change them (a deployer can).</p>}
       </div>
     </form>
   );

@@ -7,7 +7,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { api } from '../../api/client';
 import { formatTime, plural } from '../../lib/format';
 import { Link, navigate, path, useLocation } from '../../lib/router';
-import { roleAtLeast, useSession } from '../../lib/session';
+import { useRole, useSession } from '../../lib/session';
 import { useApi } from '../../lib/use-api';
 import { TableWrap } from '../../components/table';
 import { Badge, Empty, ErrorNote, Loading, Success } from '../../components/ui';
@@ -56,8 +56,8 @@ export interface LineageDataset {
 }
 
 export function ExplanationsPanel({ name, version, ready, lineage, features }: { name: string; version: number; ready: boolean; lineage: LineageDataset[]; features: string[] | null }) {
-  const { project, user } = useSession();
-  const canStart = roleAtLeast(user.role, 'maintainer');
+  const { project } = useSession();
+  const canStart = useRole().can('contributor');
   const location = useLocation();
   const wanted = location.search.get('explanation');
   const v = { name, version };
@@ -121,7 +121,7 @@ export function ExplanationsPanel({ name, version, ready, lineage, features }: {
           <p>
             {canStart
               ? 'Start one below: pick a dataset version whose columns carry the model’s features (the training or validation data is a good choice). Add the target column to measure permutation importance as well.'
-              : 'A maintainer can start one on a dataset version whose columns carry the model’s features.'}
+              : 'A contributor can start one on a dataset version whose columns carry the model’s features.'}
           </p>
         </Empty>
       )}
@@ -199,7 +199,7 @@ export function ExplanationsPanel({ name, version, ready, lineage, features }: {
           list.reload();
         }} />
       ) : (
-        items.length > 0 && <p className="muted small">Maintainers can start and retry reports.</p>
+        items.length > 0 && <p className="muted small">Contributors can start and retry reports.</p>
       )}
 
       {selected && (

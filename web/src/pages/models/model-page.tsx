@@ -3,16 +3,19 @@ import { api } from '../../api/client';
 import type { ModelVersion } from '../../api/types';
 import { formatTime } from '../../lib/format';
 import { Link, navigate, path } from '../../lib/router';
-import { projectFlag, roleAtLeast, useSession } from '../../lib/session';
+import { projectFlag, useRole, useSession } from '../../lib/session';
 import { useApi } from '../../lib/use-api';
 import { TableWrap } from '../../components/table';
 import { Badge, Command, Empty, ErrorNote, KeyValues, Loading, PageTitle, Section, StageBadge, StatusBadge, Tags } from '../../components/ui';
 import { MetricsInline } from './metrics';
+import { CommentThreads } from '../governance/comments';
+import { RiskTier } from './risk-tier';
 
 const VERSIONS_PAGE = 50;
 
 export function ModelPage({ name }: { name: string }) {
-  const { project, user } = useSession();
+  const { project } = useSession();
+  const { can } = useRole();
   const model = useApi((signal) => api.get('/api/v1/models/{name}', { path: { name }, query: { project }, signal }), [project, name]);
   const history = useApi((signal) => api.get('/api/v1/models/{name}/alias-history', { path: { name }, query: { project }, signal }), [project, name]);
   const [pages, setPages] = useState<(string | undefined)[]>([undefined]);
@@ -57,7 +60,7 @@ export function ModelPage({ name }: { name: string }) {
       <PageTitle
         sub={m?.description || undefined}
         actions={
-          roleAtLeast(user.role, 'maintainer') && (
+          can('contributor') && (
             <Link to={`/models/register?name=${encodeURIComponent(name)}`} className="button button-primary" data-testid="register-version">
               Register a new version
             </Link>
@@ -71,6 +74,7 @@ export function ModelPage({ name }: { name: string }) {
         <KeyValues
           items={[
             ['Owner', m.owner],
+            ['Risk tier', <RiskTier key="risk" name={name} tier={m.riskTier} onChanged={model.reload} />],
             ['Versions', String(m.lastVersion)],
             [
               'Aliases',
@@ -237,6 +241,8 @@ export function ModelPage({ name }: { name: string }) {
           </TableWrap>
         )}
       </Section>
+
+      <CommentThreads subject={{ type: 'model', model: name }} />
     </>
   );
 }

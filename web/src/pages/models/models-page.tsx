@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { api } from '../../api/client';
 import { formatTime } from '../../lib/format';
 import { Link, path } from '../../lib/router';
-import { projectFlag, roleAtLeast, useSession } from '../../lib/session';
+import { projectFlag, useRole, useSession } from '../../lib/session';
 import { useApi, useDebounced } from '../../lib/use-api';
 import { Pager, SortHeader, TableWrap, type SortOrder } from '../../components/table';
 import { Command, Empty, ErrorNote, Loading, PageTitle } from '../../components/ui';
@@ -10,8 +10,8 @@ import { Command, Empty, ErrorNote, Loading, PageTitle } from '../../components/
 const PAGE_SIZE = 25;
 
 export function ModelsPage() {
-  const { project, user } = useSession();
-  const canWrite = roleAtLeast(user.role, 'maintainer');
+  const { project } = useSession();
+  const canWrite = useRole().can('contributor');
   const [search, setSearch] = useState('');
   const name = useDebounced(search.trim(), 250);
   const [sort, setSort] = useState<{ field: string; order: SortOrder }>({ field: 'name', order: 'asc' });
@@ -72,7 +72,7 @@ export function ModelsPage() {
                 <p>{registerButton}</p>
               </>
             )}
-            <p>{canWrite ? 'Or with the CLI:' : 'A maintainer can register one with the CLI: it creates the model and uploads its first version (ONNX or XGBoost JSON).'}</p>
+            <p>{canWrite ? 'Or with the CLI:' : 'A contributor can register one with the CLI: it creates the model and uploads its first version (ONNX or XGBoost JSON).'}</p>
             <Command>{`steward models register model.onnx --name my-model --create${projectFlag(project)}`}</Command>
           </Empty>
         )

@@ -3,7 +3,7 @@ import { api, ApiError, buildUrl, uploadForm, type UploadProgress } from '../../
 import type { ModelVersion } from '../../api/types';
 import { formatBytes } from '../../lib/format';
 import { Link, navigate, path, useLocation } from '../../lib/router';
-import { roleAtLeast, useSession } from '../../lib/session';
+import { useRole, useSession } from '../../lib/session';
 import { useApi, useDebounced } from '../../lib/use-api';
 import { flavorFromFileName, nameProblem, parseMetrics } from '../../lib/upload';
 import { ErrorNote, PageTitle, UploadActions } from '../../components/ui';
@@ -56,7 +56,8 @@ function useNameHint(project: string, name: string): string | null {
 }
 
 export function RegisterModelPage() {
-  const { project, user } = useSession();
+  const { project } = useSession();
+  const { role, can } = useRole();
   const location = useLocation();
   const prefilled = location.search.get('name') ?? '';
   const [name, setName] = useState(prefilled);
@@ -73,7 +74,7 @@ export function RegisterModelPage() {
   const abortRef = useRef<AbortController | null>(null);
   const fieldRefs = { name: useRef<HTMLInputElement>(null), file: useRef<HTMLInputElement>(null), metrics: useRef<HTMLTextAreaElement>(null) };
   const id = useId();
-  const canWrite = roleAtLeast(user.role, 'maintainer');
+  const canWrite = can('contributor');
   const trimmed = name.trim();
   const hint = useNameHint(project, trimmed);
 
@@ -138,7 +139,7 @@ export function RegisterModelPage() {
         <span aria-current="page">register</span>
       </nav>
       <PageTitle sub={`In project ${project}. The file is loaded once by the runtime before the version is accepted.`}>{prefilled ? `Register a new version of ${prefilled}` : 'Register a model'}</PageTitle>
-      {!canWrite && <p className="note note-warn">Your role ({user.role}) can read models but not register them; a maintainer or an admin can.</p>}
+      {!canWrite && <p className="note note-warn">Your role in project {project} ({role ?? 'none'}) can read models but not register them; a contributor can.</p>}
       <form className="upload-form" onSubmit={(e) => void submit(e)} aria-label="Register a model version" data-testid="register-form" noValidate>
         <fieldset className="fieldset" disabled={!canWrite || busy !== null}>
           <legend>Model</legend>

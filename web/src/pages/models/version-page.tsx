@@ -1,35 +1,24 @@
 import { useState, type FormEvent } from 'react';
-import { api, buildUrl, rawFetch } from '../../api/client';
+import { api, buildUrl } from '../../api/client';
+import { downloadFile } from '../../lib/download';
 import type { VersionDetail } from '../../api/types';
 import { formatBytes, formatNumber, formatTime } from '../../lib/format';
 import { Link, path } from '../../lib/router';
-import { roleAtLeast, useSession } from '../../lib/session';
+import { useRole, useSession } from '../../lib/session';
 import { useApi } from '../../lib/use-api';
 import { TableWrap } from '../../components/table';
 import { Badge, ErrorNote, KeyValues, Loading, PageTitle, Section, StageBadge, StatusBadge, Success, Tags } from '../../components/ui';
 import { featuresOf } from '../deployments/try-it';
 import { ExplanationsPanel } from '../explain/explanations-panel';
+import { CommentThreads } from '../governance/comments';
+import { GatesPanel } from '../governance/gates-panel';
+import { PromotionsPanel } from '../governance/promotion-form';
 
 const STAGES = ['None', 'Staging', 'Production', 'Archived'];
 
-function filenameOf(res: Response, fallback: string): string {
-  const cd = res.headers.get('content-disposition') ?? '';
-  const m = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(cd);
-  return m?.[1] ? decodeURIComponent(m[1]) : fallback;
-}
-
 /** Fetches the artifact with the bearer token and hands it to the browser as a file. */
 async function downloadArtifact(project: string, name: string, version: number): Promise<void> {
-  const res = await rawFetch('GET', buildUrl('/api/v1/models/{name}/versions/{version}/artifact', { name, version }, { project }), { headers: { accept: 'application/octet-stream' } });
-  const blob = await res.blob();
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = filenameOf(res, `${name}-v${version}`);
-  document.body.append(a);
-  a.click();
-  a.remove();
-  window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  await downloadFile(buildUrl('/api/v1/models/{name}/versions/{version}/artifact', { name, version }, { project }), `${name}-v${version}`, 'application/octet-stream');
 }
 
 function SignatureTable({ title, specs }: { title: string; specs: { name: string; datatype: string; shape: number[] }[] }) {
@@ -181,8 +170,11 @@ function Actions({ v, onChanged }: { v: VersionDetail; onChanged: () => void }) 
 }
 
 export function VersionPage({ name, version }: { name: string; version: string }) {
-  const { project, user } = useSession();
+  const { project } = useSession();
+  const { can } = useRole();
   const detail = useApi((signal) => api.get('/api/v1/models/{name}/versions/{version}', { path: { name, version }, query: { project }, signal }), [project, name, version]);
+  const model = useApi((signal) => api.get('/api/v1/models/{name}', { path: { name }, query: { project }, signal }), [project, name]);
+  const riskTier = model.data?.riskTier ?? null;
   const [downloading, setDownloading] = useState(false);
   const [downloadError, setDownloadError] = useState<unknown>();
   const v = detail.data;
@@ -197,7 +189,14 @@ export function VersionPage({ name, version }: { name: string; version: string }
         sub={v?.description || undefined}
         actions={
           v && (
-            <button
+            <>
+              <Link to={`${path('models', name, 'versions', v.version)}/card`} className="button" data-testid="card-link">
+                Model card
+              </Link>
+              <a href="#comments" className="button button-quiet" data-testid="comments-link">
+                Comments
+              </a>
+              <button
               type="button"
               className="button button-primary"
               disabled={downloading || v.status !== 'READY'}
@@ -215,7 +214,8 @@ export function VersionPage({ name, version }: { name: string; version: string }
               }}
             >
               {downloading ? 'Downloading…' : `Download artifact (${formatBytes(v.size)})`}
-            </button>
+              </button>
+            </>
           )
         }
       >
@@ -231,8 +231,9 @@ export function VersionPage({ name, version }: { name: string; version: string }
               ['Status', <span key="s">
                 <StatusBadge status={v.status} /> {v.statusMessage && <span className="muted">{v.statusMessage}</span>}
               </span>],
-              ['Stage', <StageBadge key="st" stage={v.stage} />],
+              ['Stage', <span key="st" data-testid="version-stage"><StageBadge stage={v.stage} /></span>],
               ['Aliases', v.aliases.length ? v.aliases.map((a) => <Badge key={a} tone="info">@{a}</Badge>) : <span className="muted">none</span>],
+              ['Risk tier', riskTier ? <Badge key="r" tone={riskTier === 'high' ? 'bad' : riskTier === 'medium' ? 'warn' : 'neutral'}>{riskTier}</Badge> : '…'],
               ['Flavor', v.flavor],
               ['Size', formatBytes(v.size)],
               ['SHA-256', <code key="h" className="hash">{v.sha256}</code>],
@@ -295,6 +296,15 @@ export function VersionPage({ name, version }: { name: string; version: string }
             </ul>
           </Section>
 
+          <Section title="Governance" testId="governance">
+            <p className="muted small">
+              Risk tier {riskTier ?? '…'}: the project&apos;s <Link to={`/governance/policies?tier=${riskTier ?? 'high'}`}>{riskTier ?? ''} policy</Link> says what this version needs before it enters Staging or Production, takes a protected alias or serves in a deployment.
+              The <Link to={`${path('models', name, 'versions', v.version)}/card`}>model card</Link> gathers it for readers.
+            </p>
+            <GatesPanel name={v.model} version={v.version} ready={v.status === 'READY'} riskTier={riskTier} lineage={v.datasets} />
+            <PromotionsPanel model={v.model} version={v.version} stage={v.stage} ready={v.status === 'READY'} onMoved={detail.reload} />
+          </Section>
+
           <Section title="Explanations" testId="explanations">
             <ExplanationsPanel name={v.model} version={v.version} ready={v.status === 'READY'} lineage={v.datasets} features={v.signature ? (featuresOf(v.signature)?.map((f) => f.name) ?? null) : null} />
           </Section>
@@ -334,7 +344,9 @@ export function VersionPage({ name, version }: { name: string; version: string }
             )}
           </Section>
 
-          {roleAtLeast(user.role, 'maintainer') && <Actions v={v} onChanged={detail.reload} />}
+          {can('contributor') && <Actions v={v} onChanged={detail.reload} />}
+
+          <CommentThreads subject={{ type: 'model_version', model: v.model, version: v.version }} />
         </>
       )}
     </>

@@ -206,7 +206,6 @@ export function migration0009(dialect: DialectKind): Migration {
         }
       }
       await sql`insert into audit_head (id, chain, hash) values (1, ${chain}, ${prev})`.execute(db);
-      await db.schema.createIndex('events_chain').on('events').column('chain').unique().execute();
     },
   };
 }

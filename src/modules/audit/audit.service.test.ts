@@ -78,8 +78,6 @@ describe('audit verify', () => {
     const head = headChain();
     raw.prepare("insert into events (id, type, at, actor, project_id, entity_type, entity_id, payload) values ('forged-1', 'x', '2024-01-01T00:00:00.000Z', 'mallory', null, 't', 'e', '{}')").run();
     const copy = byChain(head - 2);
-    // The unique index on chain numbers refuses a plain duplicate; drop it as an attacker with the file would.
-    raw.prepare('drop index events_chain').run();
     raw
       .prepare('insert into events (id, type, at, actor, project_id, entity_type, entity_id, payload, chain, prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
       .run('forged-2', copy.type, copy.at, 'mallory', copy.project_id, copy.entity_type, copy.entity_id, copy.payload, 3, copy.prev_hash, copy.hash);

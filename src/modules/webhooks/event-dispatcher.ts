@@ -25,6 +25,9 @@ import type { WebhookDeliveryRow, WebhookRow } from './webhooks.repository.js';
 /** The name of the dispatcher's row in event_cursors. */
 export const WEBHOOK_CURSOR = 'webhooks';
 
+/** How long a notification waits so that the changes of that moment are dispatched in one pass. */
+const NOTIFY_DELAY_MS = 50;
+
 /** The JSON body of an event delivery. */
 export interface EventDeliveryPayload {
   /** The event's id (the same in every subscription's delivery of it). */
@@ -99,6 +102,7 @@ export class WebhookEventDispatcher {
   private again = false;
   private passDone: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
+  private soon: NodeJS.Timeout | undefined;
   private readonly pollMs: number;
   private readonly batchSize: number;
 
@@ -116,13 +120,26 @@ export class WebhookEventDispatcher {
     const { store, clock } = this.deps;
     await store.webhooks.initCursor(WEBHOOK_CURSOR, await store.webhooks.lastEventSeq(), isoTime(clock));
     this.running = true;
-    this.timer = setInterval(() => this.notify(), this.pollMs);
+    this.timer = setInterval(() => this.passNow(), this.pollMs);
     this.timer.unref();
-    this.notify();
+    this.passNow();
   }
 
-  /** Looks for new events now (call after committing a change; does nothing unless started). */
+  /**
+   * Looks for new events soon (call after committing a change; does nothing unless started). Calls within
+   * NOTIFY_DELAY_MS make one pass: under a stream of writes the dispatcher then reads the event stream a
+   * few times a second, not once per write.
+   */
   notify(): void {
+    if (!this.running || this.soon !== undefined) return;
+    this.soon = setTimeout(() => {
+      this.soon = undefined;
+      this.passNow();
+    }, NOTIFY_DELAY_MS);
+    this.soon.unref();
+  }
+
+  private passNow(): void {
     if (!this.running) return;
     if (this.passing) {
       this.again = true;
@@ -136,6 +153,8 @@ export class WebhookEventDispatcher {
     if (!this.running) return;
     this.running = false;
     clearInterval(this.timer);
+    clearTimeout(this.soon);
+    this.soon = undefined;
     await this.passDone;
   }
 

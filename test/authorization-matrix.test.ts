@@ -127,6 +127,7 @@ DELETE /api/v1/comments/:id comment-author-or-admin
 GET /api/v1/notifications user
 POST /api/v1/notifications/read user
 POST /api/v1/webhooks admin
+GET /api/v1/webhooks/events user
 GET /api/v1/webhooks admin
 GET /api/v1/webhooks/:id admin
 PATCH /api/v1/webhooks/:id admin

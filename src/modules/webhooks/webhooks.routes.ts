@@ -3,7 +3,7 @@ import { Cursor, Limit, Page, ProjectQuery, withErrors } from '../../http/schema
 import { principalOf, type App } from '../../http/types.js';
 import { forbidden } from '../../platform/errors.js';
 import type { Principal, ProjectRole } from '../../platform/principal.js';
-import { WEBHOOK_EVENT_PREFIXES } from './webhook-events.js';
+import { WEBHOOK_EVENT_PREFIXES, WEBHOOK_EVENT_TYPES } from './webhook-events.js';
 import type { WebhooksService } from './webhooks.service.js';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
@@ -101,6 +101,19 @@ export function webhookRoutes(app: App, webhooks: WebhooksService, access: { req
       },
     },
     async (request, reply) => reply.status(201).send(await webhooks.create(principalOf(request), request.access!.project, request.body)),
+  );
+
+  app.get(
+    '/api/v1/webhooks/events',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags: TAGS,
+        summary: 'The event types a webhook can subscribe to, with what each means',
+        response: withErrors({ 200: Type.Object({ items: Type.Array(Type.Object({ type: Type.String(), description: Type.String() })) }) }),
+      },
+    },
+    async () => ({ items: Object.entries(WEBHOOK_EVENT_TYPES).map(([type, description]) => ({ type, description })) }),
   );
 
   app.get(

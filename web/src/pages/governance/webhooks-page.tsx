@@ -2,7 +2,7 @@
  * Webhooks of the project (project admins): subscribe a URL to event patterns, see the signing secret once,
  * edit, pause, delete, send a test delivery, and read each webhook's delivery log.
  */
-import { useState, type FormEvent } from 'react';
+import { useMemo, useState, type FormEvent } from 'react';
 import { api } from '../../api/client';
 import type { Webhook } from '../../api/types';
 import { formatTime } from '../../lib/format';
@@ -12,30 +12,26 @@ import { TableWrap } from '../../components/table';
 import { Badge, Empty, ErrorNote, Loading, PageTitle, Section, Success } from '../../components/ui';
 import { GovernanceTabs } from './governance-tabs';
 
-/**
- * Event kinds and the events worth picking one by one. The API takes any pattern ('*', '<kind>.*' or an
- * exact type) and says which in its OpenAPI description; it has no endpoint listing them.
- */
-const EVENT_GROUPS: { kind: string; events: string[] }[] = [
-  { kind: 'model_version', events: ['model_version.created', 'model_version.registered', 'model_version.failed', 'model_version.stage_changed'] },
-  { kind: 'model_alias', events: ['model_alias.set', 'model_alias.deleted'] },
-  { kind: 'gate_run', events: ['gate_run.passed', 'gate_run.failed', 'gate_run.errored'] },
-  { kind: 'promotion', events: ['promotion.requested', 'promotion.approved', 'promotion.rejected', 'promotion.executed'] },
-  { kind: 'policy', events: ['policy.published'] },
-  { kind: 'deployment', events: ['deployment.revised', 'deployment.deleted'] },
-  { kind: 'alert', events: ['alert.fired', 'alert.resolved'] },
-  { kind: 'comment', events: ['comment.created', 'comment.mentioned'] },
-  { kind: 'model', events: ['model.created', 'model.updated'] },
-  { kind: 'dataset_version', events: ['dataset_version.created'] },
-  { kind: 'explanation', events: ['explanation.report_ready', 'explanation.report_failed'] },
-  { kind: 'model_card', events: ['model_card.updated'] },
-];
+type EventGroup = { kind: string; events: { type: string; description: string }[] };
+
+/** The event types the server offers (GET /api/v1/webhooks/events), grouped by kind ("model_version.*"). */
+function groupEvents(items: { type: string; description: string }[]): EventGroup[] {
+  const groups = new Map<string, EventGroup>();
+  for (const item of items) {
+    const kind = item.type.slice(0, item.type.indexOf('.'));
+    if (!groups.has(kind)) groups.set(kind, { kind, events: [] });
+    groups.get(kind)!.events.push(item);
+  }
+  return [...groups.values()];
+}
 
 function EventPicker({ value, onChange }: { value: string[]; onChange: (events: string[]) => void }) {
   const [extra, setExtra] = useState('');
+  const types = useApi((signal) => api.get('/api/v1/webhooks/events', { signal }), []);
+  const groups = useMemo(() => groupEvents(types.data?.items ?? []), [types.data]);
   const has = (e: string) => value.includes(e);
   const toggle = (e: string) => onChange(has(e) ? value.filter((x) => x !== e) : [...value, e]);
-  const known = new Set(['*', ...EVENT_GROUPS.flatMap((g) => [`${g.kind}.*`, ...g.events])]);
+  const known = new Set(['*', ...groups.flatMap((g) => [`${g.kind}.*`, ...g.events.map((e) => e.type)])]);
   const others = value.filter((v) => !known.has(v));
   return (
     <fieldset className="fieldset event-picker" data-testid="webhook-events">
@@ -46,7 +42,7 @@ function EventPicker({ value, onChange }: { value: string[]; onChange: (events: 
       </label>
       {!has('*') && (
         <div className="event-groups">
-          {EVENT_GROUPS.map((g) => (
+          {groups.map((g) => (
             <div key={g.kind} className="event-group">
               <label className="check">
                 <input type="checkbox" checked={has(`${g.kind}.*`)} onChange={() => toggle(`${g.kind}.*`)} data-testid={`webhook-event-${g.kind}.*`} />
@@ -55,8 +51,8 @@ function EventPicker({ value, onChange }: { value: string[]; onChange: (events: 
                 </strong>
               </label>
               {!has(`${g.kind}.*`) &&
-                g.events.map((e) => (
-                  <label key={e} className="check small">
+                g.events.map(({ type: e, description }) => (
+                  <label key={e} className="check small" title={description}>
                     <input type="checkbox" checked={has(e)} onChange={() => toggle(e)} data-testid={`webhook-event-${e}`} />
                     <code>{e}</code>
                   </label>

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { Type } from 'typebox';
 import { ProjectQuery, withErrors } from '../../http/schemas.js';
 import type { App } from '../../http/types.js';
+import { invalidField } from '../../platform/errors.js';
 import type { AuditRecord, AuditService } from './audit.service.js';
 
 const Loose = Type.Object({}, { additionalProperties: true });
@@ -72,23 +73,22 @@ export function auditRoutes(app: App, audit: AuditService): void {
       config: { auth: 'admin' },
       schema: {
         tags: TAGS,
-        summary: "A project's audit records with their hashes, oldest first (project admins)",
+        summary: "A project's audit records with their hashes (project admins): oldest first after ?after=, or newest first (?order=desc) before ?before=",
         querystring: Type.Object({
           project: Type.Optional(Type.String()),
+          order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
           after: Type.Optional(Type.Integer({ minimum: 0 })),
+          before: Type.Optional(Type.Integer({ minimum: 1 })),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
         }),
-        response: withErrors({ 200: Type.Object({ items: Type.Array(RecordSchema), next: Type.Union([Type.Integer(), Type.Null()]) }) }, 400, 403),
+        response: withErrors({ 200: Type.Object({ items: Type.Array(RecordSchema), next: Type.Union([Type.Integer(), Type.Null()], { description: 'The after (or before) of the next page' }) }) }, 400, 403),
       },
     },
     async (request) => {
-      const limit = request.query.limit ?? 100;
-      const items: AuditRecord[] = [];
-      for await (const r of audit.export(request.query.after ?? 0, request.access!.project.id)) {
-        items.push(r);
-        if (items.length === limit) break;
-      }
-      return { items, next: items.length === limit ? items[items.length - 1]!.seq : null };
+      const { order = 'asc', after, before, limit = 100 } = request.query;
+      if (order === 'asc' && before !== undefined) throw invalidField('before', "goes with order=desc; use 'after' for oldest first");
+      if (order === 'desc' && after !== undefined) throw invalidField('after', "goes with order=asc; use 'before' for newest first");
+      return audit.records(request.access!.project.id, { order, after, before, limit });
     },
   );
 

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrateToLatest, openDatabase } from '../../db/database.js';
 import { createMetadataStore, type MetadataStore } from '../../db/metadata-store.js';
-import { eventFor } from '../../../test/support/rows.js';
+import { DEFAULT_PROJECT_ID, eventFor } from '../../../test/support/rows.js';
 import { chainHash } from './audit-chain.js';
 import { AuditService } from './audit.service.js';
 
@@ -95,6 +95,19 @@ describe('audit verify', () => {
     raw.prepare('update events set payload = ?, hash = ? where seq = ?').run(payload, forged, last.seq);
     const r = await audit.verify();
     expect(r.problems).toEqual([expect.objectContaining({ kind: 'head', chain: head })]);
+  });
+
+  it("pages a project's records oldest first and newest first, leaving other projects' out", async () => {
+    await store.transaction((tx) => tx.events.append(eventFor(50, 'thing', 'elsewhere', {}, null)));
+    const seqs = (raw.prepare('select seq from events where project_id is not null order by seq').all() as { seq: number }[]).map((r) => r.seq);
+    const first = await audit.records(DEFAULT_PROJECT_ID, { order: 'asc', limit: 4 });
+    expect(first.items.map((r) => r.seq)).toEqual(seqs.slice(0, 4));
+    expect(first.next).toBe(seqs[3]);
+    const newest = await audit.records(DEFAULT_PROJECT_ID, { order: 'desc', limit: 4 });
+    expect(newest.items.map((r) => r.seq)).toEqual(seqs.slice(-4).reverse());
+    const older = await audit.records(DEFAULT_PROJECT_ID, { order: 'desc', before: newest.next!, limit: 100 });
+    expect(older.items.map((r) => r.seq)).toEqual(seqs.slice(0, -4).reverse());
+    expect(older.next).toBeNull();
   });
 
   it('exports every record in order with its hashes', async () => {

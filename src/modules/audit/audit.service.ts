@@ -154,16 +154,25 @@ export class AuditService {
   }
 
   /** Records from seq `after` on, in order, a page at a time (for a JSON Lines export). */
-  async *export(after = 0, projectId?: string): AsyncGenerator<AuditRecord> {
+  async *export(after = 0): AsyncGenerator<AuditRecord> {
     let from = after;
     for (;;) {
       const rows = await this.deps.store.audit.page(from, PAGE);
       if (rows.length === 0) return;
-      for (const r of rows) {
-        from = Number(r.seq);
-        if (projectId === undefined || r.project_id === projectId) yield recordOf(r);
-      }
+      for (const r of rows) yield recordOf(r);
+      from = Number(rows[rows.length - 1]!.seq);
     }
+  }
+
+  /**
+   * One page of a project's records: oldest first after seq `after`, or newest first before seq `before`.
+   * `next` is the cursor of the following page (null at the end).
+   */
+  async records(projectId: string, query: { order: 'asc' | 'desc'; after?: number; before?: number; limit: number }): Promise<{ items: AuditRecord[]; next: number | null }> {
+    const { audit } = this.deps.store;
+    const rows = query.order === 'asc' ? await audit.page(query.after ?? 0, query.limit, projectId) : await audit.pageDesc(projectId, query.before, query.limit);
+    const items = rows.map(recordOf);
+    return { items, next: items.length === query.limit ? items[items.length - 1]!.seq : null };
   }
 
   /**

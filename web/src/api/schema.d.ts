@@ -16421,12 +16421,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A project's audit records with their hashes, oldest first (project admins) */
+        /** A project's audit records with their hashes (project admins): oldest first after ?after=, or newest first (?order=desc) before ?before= */
         get: {
             parameters: {
                 query?: {
                     project?: string;
+                    order?: "asc" | "desc";
                     after?: number;
+                    before?: number;
                     limit?: number;
                 };
                 header?: never;
@@ -16458,6 +16460,7 @@ export interface paths {
                                 prevHash: string | null;
                                 hash: string | null;
                             }[];
+                            /** @description The after (or before) of the next page */
                             next: number | null;
                         };
                     };

@@ -46,17 +46,17 @@ function Payload({ payload }: { payload: unknown }) {
 
 function Records() {
   const { project } = useSession();
-  // The `after` cursor of each page seen; the last one is the page shown.
-  const [cursors, setCursors] = useState<number[]>([0]);
-  const after = cursors[cursors.length - 1]!;
-  const records = useApi((signal) => api.get('/api/v1/audit/records', { query: { project, after, limit: PAGE }, signal }), [project, after]);
+  // Newest first: the `before` cursor of each page seen (none for the first); the last one is the page shown.
+  const [cursors, setCursors] = useState<(number | undefined)[]>([undefined]);
+  const before = cursors[cursors.length - 1];
+  const records = useApi((signal) => api.get('/api/v1/audit/records', { query: { project, order: 'desc', ...(before !== undefined ? { before } : {}), limit: PAGE }, signal }), [project, before]);
   const [open, setOpen] = useState<string[]>([]);
   const toggle = (id: string) => setOpen((o) => (o.includes(id) ? o.filter((x) => x !== id) : [...o, id]));
   const items: AuditRecord[] = records.data?.items ?? [];
 
   return (
     <Section title={`Records of ${project}`} testId="audit-records" actions={<button type="button" className="button button-small" onClick={records.reload}>Refresh</button>}>
-      <p className="muted small">Oldest first. Every record holds the SHA-256 of the previous record of the chain, so an edited, inserted or deleted record breaks the chain after it.</p>
+      <p className="muted small">Newest first. Every record holds the SHA-256 of the previous record of the chain, so an edited, inserted or deleted record breaks the chain after it.</p>
       <ErrorNote error={records.error} context="Could not load the audit records" onRetry={records.reload} />
       {!records.data && !records.error && <Loading what="Loading audit records" />}
       {records.data && items.length === 0 && <Empty title="No records." />}

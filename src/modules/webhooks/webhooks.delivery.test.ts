@@ -205,6 +205,8 @@ describe('event webhooks', () => {
     await f.emit('model.created', f.defaultProject, { n: 1 });
     f.webhooks.notify();
     await eventually(() => srv.received.length === 1, 5_000, 'the first delivery');
+    // Wait until the attempt is recorded: a delivery cut short by stop() is handed back and sent again.
+    await eventually(async () => (await f!.webhooks.deliveries(hook.id)).items.every((d) => d.status === 'delivered'), 5_000, 'the first delivery recorded');
 
     // Stop; events arrive while nothing runs; reopen the same database file with a new service.
     const dir = f.dir;

@@ -232,11 +232,12 @@ describe('event webhooks', () => {
     const srv = await ok();
     f = await webhookFixture();
     await f.webhooks.start();
-    await f.webhooks.create(f.ada, f.defaultProject, { name: 'once', url: `${srv.url}/once`, events: ['model.*'] });
+    const hook = await f.webhooks.create(f.ada, f.defaultProject, { name: 'once', url: `${srv.url}/once`, events: ['model.*'] });
     const cursor = await f.store.webhooks.lastEventSeq();
     await f.emit('model.created', f.defaultProject);
     f.webhooks.notify();
     await eventually(() => srv.received.length === 1, 5_000, 'the delivery');
+    await eventually(async () => (await f!.webhooks.deliveries(hook.id)).items.every((d) => d.status === 'delivered'), 5_000, 'the delivery recorded');
     await f.webhooks.stop();
     // As if a process had crashed after queuing the deliveries and before moving the cursor.
     await f.store.webhooks.setCursor(WEBHOOK_CURSOR, cursor, new Date().toISOString());

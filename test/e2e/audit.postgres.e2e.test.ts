@@ -14,6 +14,7 @@ import { runCli, startServerProcess, type ServerProcess } from '../support/serve
 const ADMIN = 'stw_e2e-audit-postgres-admin-token-00';
 
 if (postgresUrl !== undefined) {
+  const baseUrl = postgresUrl;
   let dir: string;
   let server: ServerProcess;
   let db: { name: string; url: string };
@@ -21,7 +22,7 @@ if (postgresUrl !== undefined) {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'steward-e2e-audit-pg-'));
-    db = await createDatabase(postgresUrl);
+    db = await createDatabase(baseUrl);
     server = await startServerProcess(join(dir, 'home'), { STEWARD_ADMIN_TOKEN: ADMIN, STEWARD_DATABASE_URL: db.url });
     client = new pg.Client({ connectionString: db.url });
     await client.connect();
@@ -29,7 +30,7 @@ if (postgresUrl !== undefined) {
   afterAll(async () => {
     await client?.end();
     await server?.stop();
-    await dropDatabase(postgresUrl, db.name);
+    await dropDatabase(baseUrl, db.name);
     await closeAdmin();
     await rm(dir, { recursive: true, force: true });
   });

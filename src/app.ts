@@ -251,7 +251,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
         throw forbidden(`this token may only call inference on ${principal.deployments.join(', ')}`, { deployment: `${project}/${name}` });
       }
       // An ordinary token calls inference in projects where its user has a role (any role).
-      if (principal.deployments === null && services.access.cachedViewer(principal, project) !== true) await services.access.requireViewerByName(principal, project);
+      if (principal.deployments === null && services.access.cachedViewer(principal, project) !== true) await services.access.check(principal, project, 'viewer');
       return;
     }
     const principal = await services.auth.authenticate(request.headers.authorization);

@@ -149,10 +149,4 @@ export class AccessService {
     }
     return entry;
   }
-
-  /** Throws 403 unless the caller may read the project named (for inference: any role will do). */
-  async requireViewerByName(principal: Principal, projectName: string): Promise<void> {
-    if (this.cachedViewer(principal, projectName) === true) return;
-    await this.check(principal, projectName, 'viewer');
-  }
 }

@@ -6,7 +6,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { MetadataStore } from '../../../db/metadata-store.js';
 import { iso, ms } from '../../../../test/support/rows.js';
 import { newId } from '../../../platform/ids.js';
-import type { KyselyModelCardRepository } from './cards.repository.js';
 import { seedCardVersion } from './cards.test-support.js';
 
 export function cardsRepositoryContract(fresh: () => Promise<MetadataStore>): void {
@@ -44,7 +43,7 @@ export function cardsRepositoryContract(fresh: () => Promise<MetadataStore>): vo
       ]);
       // A result written at the same instant as the newest, with a larger id, wins the tie.
       const tie = { ...latest[1]!, id: newId(ms(500)), passed: 1 };
-      await (store.cards as KyselyModelCardRepository).db.insertInto('gate_results').values(tie).execute();
+      await store.gates.insertResults([tie]);
       expect((await store.cards.latestGateResults(version.id)).map((r) => r.id)).toEqual([latestGateIds.auc, tie.id]);
       expect(await store.cards.latestGateResults(bare.id)).toEqual([]);
     });

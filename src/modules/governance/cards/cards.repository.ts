@@ -27,7 +27,7 @@ export interface ModelCardRepository {
 }
 
 export class KyselyModelCardRepository implements ModelCardRepository {
-  constructor(readonly db: Executor) {}
+  constructor(private readonly db: Executor) {}
 
   get(modelVersionId: string): Promise<ModelCardRow | undefined> {
     return this.db.selectFrom('model_cards').selectAll().where('model_version_id', '=', modelVersionId).executeTakeFirst();

@@ -9,7 +9,6 @@ import type { DatasetRow, DatasetVersionRow, ModelRow, ModelVersionRow } from '.
 import { newId } from '../../../platform/ids.js';
 import type { Principal } from '../../../platform/principal.js';
 import { DEFAULT_PROJECT_ID, iso, modelRow, ms, versionRow } from '../../../../test/support/rows.js';
-import type { KyselyModelCardRepository } from './cards.repository.js';
 
 export const principal = (name: string): Principal => ({ userId: name, name, role: 'user', tokenId: `t-${name}`, deployments: null });
 
@@ -80,7 +79,6 @@ export const FAIRNESS_DETAILS = {
 export const IMPORTANCE: Record<string, number> = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`f${String(i + 1).padStart(2, '0')}`, (12 - i) / 10]));
 
 export async function seedCardVersion(store: MetadataStore, modelName = 'credit'): Promise<CardSeed> {
-  const db = (store.cards as KyselyModelCardRepository).db;
   const model: ModelRow = { ...modelRow(modelName), id: id(0), description: 'Scores credit applications.', risk_tier: 'high', owner: 'olga' };
   await store.models.insert(model);
   await store.models.changeTags(model.id, { team: 'risk' });
@@ -109,10 +107,7 @@ export async function seedCardVersion(store: MetadataStore, modelName = 'credit'
   // Two gate runs: the first one's 'auc-floor' result is older than the second's.
   const runs = [id(10), id(20)];
   for (const [i, run] of runs.entries()) {
-    await db
-      .insertInto('gate_runs')
-      .values({ id: run, model_version_id: version.id, dataset_version_id: holdout.id, policy_id: null, spec: '{}', status: 'SUCCEEDED', passed: 0, job_id: `job-${i}`, error: null, created_at: iso(10 + i * 10), created_by: 'carl', finished_at: iso(11 + i * 10) })
-      .execute();
+    await store.gates.insertRun({ id: run, model_version_id: version.id, dataset_version_id: holdout.id, policy_id: null, spec: '{}', status: 'SUCCEEDED', passed: 0, job_id: `job-${i}`, error: null, created_at: iso(10 + i * 10), created_by: 'carl', finished_at: iso(11 + i * 10) });
   }
   const gate = (run: string, name: string, type: string, passed: boolean, details: unknown, seconds: number) => ({
     id: id(seconds),
@@ -129,7 +124,7 @@ export async function seedCardVersion(store: MetadataStore, modelName = 'credit'
   const oldAuc = gate(runs[0]!, 'auc-floor', 'metric_threshold', false, { results: [{ metric: 'auc', candidate: 0.7, passed: false }] }, 11);
   const newAuc = gate(runs[1]!, 'auc-floor', 'metric_threshold', true, { dataset: 'holdout@1', results: [{ metric: 'auc', candidate: 0.88, baseline: null, passed: true, reasons: [] }] }, 21);
   const parity = gate(runs[1]!, 'parity', 'fairness', false, FAIRNESS_DETAILS, 21);
-  await db.insertInto('gate_results').values([oldAuc, newAuc, parity]).execute();
+  await store.gates.insertResults([oldAuc, newAuc, parity]);
 
   // Explanation reports: an older succeeded one, the newest succeeded one, and a newer failed one.
   const report = (seconds: number, status: string, summary: unknown) => ({
@@ -168,15 +163,13 @@ export async function seedCardVersion(store: MetadataStore, modelName = 'credit'
   });
   const executed = request(40, 'executed', 'Production');
   const rejected = request(50, 'rejected', 'Archived');
-  await db.insertInto('promotion_requests').values([executed, rejected]).execute();
-  await db
-    .insertInto('approvals')
-    .values([
-      { id: id(41), request_id: executed.id, reviewer: 'rita', decision: 'approve', comment: 'fair enough', at: iso(41) },
-      { id: id(42), request_id: executed.id, reviewer: 'sam', decision: 'approve', comment: '', at: iso(42) },
-      { id: id(51), request_id: rejected.id, reviewer: 'sam', decision: 'reject', comment: 'no', at: iso(51) },
-    ])
-    .execute();
+  for (const r of [executed, rejected]) await store.governance.insertRequest(r);
+  for (const a of [
+    { id: id(41), request_id: executed.id, reviewer: 'rita', decision: 'approve', comment: 'fair enough', at: iso(41) },
+    { id: id(42), request_id: executed.id, reviewer: 'sam', decision: 'approve', comment: '', at: iso(42) },
+    { id: id(51), request_id: rejected.id, reviewer: 'sam', decision: 'reject', comment: 'no', at: iso(51) },
+  ])
+    await store.governance.insertApproval(a);
 
   return { model, version, bare, train, holdout, latestGateIds: { auc: newAuc.id, parity: parity.id }, executedRequestId: executed.id };
 }

@@ -5,7 +5,7 @@
  * its transaction. A request is also tried again when a gate run of its version finishes.
  */
 import type { MetadataStore, Repositories } from '../../../db/metadata-store.js';
-import type { PromotionRequestRow } from '../../../db/schema.js';
+import type { ProjectRow, PromotionRequestRow } from '../../../db/schema.js';
 import { isUniqueViolation } from '../../../db/executor.js';
 import { isoTime, type Clock } from '../../../platform/clock.js';
 import { conflict, DomainError, forbidden, invalidField, notFound } from '../../../platform/errors.js';
@@ -305,7 +305,7 @@ export class PromotionsService {
       modelVersionId = found.version.id;
     }
     const rows = await store.governance.listRequests({ projectId: project.id, status: query.status as PromotionStatus | undefined, modelVersionId, limit: query.limit ?? 100 });
-    const views = await Promise.all(rows.map((r) => this.view(r)));
+    const views = await Promise.all(rows.map(async (r) => this.view(r, await this.subjectOf(r, project, store))));
     // The inbox: requests this reviewer may still decide (not theirs, not their version's, not decided by them).
     if (query.reviewer !== undefined) {
       const who = query.reviewer;
@@ -315,8 +315,8 @@ export class PromotionsService {
   }
 
   async get(projectName: string | undefined, id: string): Promise<PromotionView> {
-    const { row } = await this.load(projectName, id, this.deps.store);
-    return this.view(row);
+    const { row, subject } = await this.load(projectName, id, this.deps.store);
+    return this.view(row, subject);
   }
 
   private async load(projectName: string | undefined, id: string, tx: Repositories, checkProject = true): Promise<{ row: PromotionRequestRow; subject: MoveSubject }> {
@@ -325,15 +325,19 @@ export class PromotionsService {
     if (!row || !project || (checkProject && project.name !== (await resolveProject(tx, projectName)).name)) {
       throw notFound('PROMOTION_NOT_FOUND', `there is no promotion request '${id}' in this project`);
     }
-    const version = await tx.versions.getById(row.model_version_id);
-    const model = version ? await tx.models.getById(version.model_id) : undefined;
-    if (!version || !model) throw notFound('MODEL_VERSION_NOT_FOUND', `the version of request ${id} no longer exists`);
-    return { row, subject: { project, model, version } };
+    return { row, subject: await this.subjectOf(row, project, tx) };
   }
 
-  private async view(row: PromotionRequestRow): Promise<PromotionView> {
+  /** The version a request moves, with its model and project. */
+  private async subjectOf(row: PromotionRequestRow, project: ProjectRow, tx: Repositories): Promise<MoveSubject> {
+    const version = await tx.versions.getById(row.model_version_id);
+    const model = version ? await tx.models.getById(version.model_id) : undefined;
+    if (!version || !model) throw notFound('MODEL_VERSION_NOT_FOUND', `the version of request ${row.id} no longer exists`);
+    return { project, model, version };
+  }
+
+  private async view(row: PromotionRequestRow, subject: MoveSubject): Promise<PromotionView> {
     const { store } = this.deps;
-    const { subject } = await this.load(undefined, row.id, store, false);
     const decisions = (await store.governance.approvals(row.id)).map((a) => ({ reviewer: a.reviewer, decision: a.decision as 'approve' | 'reject', comment: a.comment, at: a.at }));
     let evaluation: PromotionView['evaluation'] = null;
     if (row.status === 'open') {

@@ -35,10 +35,33 @@ function describeIssue(issue: AjvIssue): string {
   }
 }
 
+/**
+ * A union of literals (e.g. a role) fails with one `const` issue per allowed value and an `anyOf`: said as
+ * one problem, "must be one of a, b, c", instead of "must be equal to constant".
+ */
+function oneOfConstants(issues: { field: string; issue: AjvIssue }[]): { field: string; issue: AjvIssue; problem?: string }[] {
+  const allowed = new Map<string, unknown[]>();
+  for (const { field, issue } of issues) if (issue.keyword === 'const') allowed.set(field, [...(allowed.get(field) ?? []), issue.params?.allowedValue]);
+  const said = new Set<string>();
+  const out: { field: string; issue: AjvIssue; problem?: string }[] = [];
+  for (const x of issues) {
+    const values = allowed.get(x.field);
+    if (values === undefined || (x.issue.keyword !== 'const' && x.issue.keyword !== 'anyOf')) out.push(x);
+    else if (!said.has(x.field)) {
+      said.add(x.field);
+      out.push({ ...x, problem: `must be one of ${values.join(', ')}` });
+    }
+  }
+  return out;
+}
+
 /** Fastify's own errors (validation, body size, content type, JSON syntax) mapped to the same body. */
 function fromFastify(err: FastifyError): { status: number; code: string; message: string; details?: Record<string, unknown> } | undefined {
   if (err.validation) {
-    const problems = (err.validation as AjvIssue[]).map((i) => ({ field: fieldOf(err.validationContext, i), problem: describeIssue(i) }));
+    const problems = oneOfConstants((err.validation as AjvIssue[]).map((i) => ({ field: fieldOf(err.validationContext, i), issue: i }))).map(({ field, issue, problem }) => ({
+      field,
+      problem: problem ?? describeIssue(issue),
+    }));
     const first = problems[0]!;
     return { status: 400, code: 'VALIDATION_FAILED', message: `${first.field}: ${first.problem}`, details: { field: first.field, problems } };
   }

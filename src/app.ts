@@ -70,6 +70,9 @@ import { monitoringRoutes } from './modules/monitoring/monitoring.routes.js';
 import { ExplainService } from './modules/explain/explain.service.js';
 import { explainRoutes } from './modules/explain/explain.routes.js';
 import { TreeShapPool } from './modules/explain/tree-shap-pool.js';
+import { TrackingService } from './modules/tracking/tracking.service.js';
+import { MlflowRegistryService } from './modules/tracking/mlflow/mlflow-registry.service.js';
+import { mlflowApi } from './modules/tracking/mlflow/mlflow-api.js';
 
 
 export interface AppDeps {
@@ -131,6 +134,8 @@ export interface Services {
   explain: ExplainService;
   shapPool: TreeShapPool;
   alerts: AlertsService;
+  tracking: TrackingService;
+  mlflowRegistry: MlflowRegistryService;
 }
 
 export interface BuiltApp {
@@ -189,7 +194,10 @@ export function createServices(deps: AppDeps, registry: Registry = new Registry(
   const comments = new CommentsService({ store, clock });
   const audit = new AuditService({ store });
   const webhooks = new WebhooksService({ store, clock, logger: deps.logger, webhooks: deps.webhooks });
+  const tracking = new TrackingService({ store, artifacts, access, clock, maxArtifactBytes: deps.maxArtifactBytes });
+  const mlflowRegistry = new MlflowRegistryService({ store, artifacts, access, models, registration, tracking, clock, logger: deps.logger });
   return {
+    tracking, mlflowRegistry,
     jobs, datasets, recipes, auth, access, projects, models, registration, deployments, inference, live, runtimes, monitoring, alerts, explain, shapPool,
     guard, policies, promotions, gates, cards, comments, webhooks, audit,
   };
@@ -349,6 +357,8 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     webhookRoutes(scoped, services.webhooks, services.access);
     auditRoutes(scoped, services.audit);
   });
+  // The MLflow REST API over the same services (tracking, registry, artifact proxy).
+  mlflowApi(app, { tracking: services.tracking, registry: services.mlflowRegistry, access: services.access });
   // The web UI at / (public routes: the app in the browser calls the API with the user's token).
   await app.register(async (scope) => registerWebUi(scope as unknown as App));
 

@@ -18,6 +18,7 @@ import { KyselyModelCardRepository, type ModelCardRepository } from '../modules/
 import { KyselyMemberRepository, type MemberRepository } from '../modules/access/members.repository.js';
 import { KyselyGovernanceRepository, type GovernanceRepository } from '../modules/governance/governance.repository.js';
 import { KyselyAuditRepository, type AuditRepository } from '../modules/audit/audit.repository.js';
+import { KyselyTrackingRepository, type TrackingRepository } from '../modules/tracking/tracking.repository.js';
 import { ping, type Database, type DialectKind } from './database.js';
 import { POSTGRES_WRITE_LOCK, type Executor } from './executor.js';
 
@@ -44,6 +45,7 @@ export interface Repositories {
   readonly webhooks: WebhookRepository;
   readonly gates: GateRepository;
   readonly cards: ModelCardRepository;
+  readonly tracking: TrackingRepository;
 }
 
 /**
@@ -82,6 +84,7 @@ function repositories(db: Executor, dialect: DialectKind): Repositories {
     webhooks: new KyselyWebhookRepository(db),
     gates: new KyselyGateRepository(db),
     cards: new KyselyModelCardRepository(db),
+    tracking: new KyselyTrackingRepository(db),
   };
 }
 

@@ -539,6 +539,103 @@ export interface AuditHeadTable {
   hash: string;
 }
 
+/** Tracking (MLflow's model). Times are epoch milliseconds. */
+export interface ExperimentTable {
+  id: number;
+  project_id: string;
+  name: string;
+  artifact_location: string;
+  /** active | deleted */
+  lifecycle_stage: string;
+  creation_time: number;
+  last_update_time: number;
+  created_by: string;
+}
+
+export interface ExperimentTagTable {
+  experiment_id: number;
+  key: string;
+  value: string;
+}
+
+export interface RunTable {
+  /** 32 lower-case hex digits (MLflow's run id). */
+  id: string;
+  experiment_id: number;
+  project_id: string;
+  name: string;
+  /** RUNNING | SCHEDULED | FINISHED | FAILED | KILLED */
+  status: string;
+  start_time: number;
+  end_time: number | null;
+  user_id: string;
+  /** active | deleted */
+  lifecycle_stage: string;
+  artifact_uri: string;
+  parent_run_id: string | null;
+  deleted_time: number | null;
+}
+
+export interface RunParamTable {
+  run_id: string;
+  key: string;
+  value: string;
+}
+
+export interface RunTagTable {
+  run_id: string;
+  key: string;
+  value: string;
+}
+
+export interface RunMetricTable {
+  run_id: string;
+  key: string;
+  step: number;
+  timestamp: number;
+  /** 0 when is_nan is 1. */
+  value: number;
+  is_nan: number;
+}
+
+export interface RunInputTable {
+  run_id: string;
+  name: string;
+  digest: string;
+  source_type: string;
+  source: string;
+  schema: string | null;
+  profile: string | null;
+  /** JSON [{key, value}] (e.g. mlflow.data.context). */
+  tags: string;
+  dataset_version_id: string | null;
+  created_at: number;
+}
+
+export interface TrackingArtifactTable {
+  /** "<experiment id>/<run id>/artifacts/<file path>" (or any path under the MLflow artifact proxy). */
+  path: string;
+  project_id: string;
+  sha256: string;
+  size: number;
+  created_at: number;
+  created_by: string;
+}
+
+export interface ModelVersionMlflowTable {
+  version_id: string;
+  source: string;
+  run_id: string | null;
+  run_link: string | null;
+  /** The MLmodel file's text, when the source had one. */
+  mlmodel: string | null;
+  /** JSON list of the MLmodel's flavor names. */
+  flavors: string;
+  servable: number;
+  /** Why Steward cannot serve it (null when it can). */
+  reason: string | null;
+}
+
 export interface DB {
   projects: ProjectTable;
   users: UserTable;
@@ -582,6 +679,16 @@ export interface DB {
   webhook_event_deliveries: WebhookEventDeliveryTable;
   event_cursors: EventCursorTable;
   audit_head: AuditHeadTable;
+  experiments: ExperimentTable;
+  experiment_tags: ExperimentTagTable;
+  runs: RunTable;
+  run_params: RunParamTable;
+  run_tags: RunTagTable;
+  run_metrics: RunMetricTable;
+  run_latest_metrics: RunMetricTable;
+  run_inputs: RunInputTable;
+  tracking_artifacts: TrackingArtifactTable;
+  model_version_mlflow: ModelVersionMlflowTable;
 }
 
 export type ProjectRow = Selectable<ProjectTable>;
@@ -609,3 +716,9 @@ export type CommentRow = Selectable<CommentTable>;
 export type NotificationRow = Selectable<NotificationTable>;
 export type WebhookRow = Selectable<WebhookTable>;
 export type WebhookEventDeliveryRow = Selectable<WebhookEventDeliveryTable>;
+export type ExperimentRow = Selectable<ExperimentTable>;
+export type RunRow = Selectable<RunTable>;
+export type RunMetricRow = Selectable<RunMetricTable>;
+export type RunInputRow = Selectable<RunInputTable>;
+export type TrackingArtifactRow = Selectable<TrackingArtifactTable>;
+export type ModelVersionMlflowRow = Selectable<ModelVersionMlflowTable>;

@@ -114,7 +114,7 @@ export function classifyError(err: FastifyError): ClassifiedError {
  * An error handler that writes the body with `shape`: Steward's own {error:{code,message,details}} by
  * default; the inference protocols bring their own (V2: {error}, MLflow: {error_code, message}).
  */
-export function makeErrorHandler(shape: (e: ClassifiedError, request: FastifyRequest) => unknown) {
+export function makeErrorHandler(shape: (e: ClassifiedError, request: FastifyRequest) => unknown, statusOf: (e: ClassifiedError) => number = (e) => e.status) {
   return function handleError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
     const e = classifyError(err);
     if (e.status >= 500) request.log.error({ err }, 'request failed');
@@ -129,7 +129,7 @@ export function makeErrorHandler(shape: (e: ClassifiedError, request: FastifyReq
     }
     const retryAfter = e.details?.retryAfterSeconds;
     if (e.status === 503 && typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
-    void reply.status(e.status).send(shape(e, request));
+    void reply.status(statusOf(e)).send(shape(e, request));
   };
 }
 

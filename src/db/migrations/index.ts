@@ -9,6 +9,7 @@ import { migration0006 } from './0006-deployments.js';
 import { migration0007 } from './0007-monitoring.js';
 import { migration0008 } from './0008-explanations.js';
 import { migration0009 } from './0009-governance.js';
+import { migration0010 } from './0010-tracking.js';
 
 /**
  * Forward-only migrations, applied in name order. Never edit or remove one that has shipped: add a new one.
@@ -24,5 +25,6 @@ export function allMigrations(dialect: DialectKind): Record<string, Migration> {
     '0007-monitoring': migration0007(dialect),
     '0008-explanations': migration0008(dialect),
     '0009-governance': migration0009(dialect),
+    '0010-tracking': migration0010(dialect),
   };
 }

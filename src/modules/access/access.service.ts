@@ -65,13 +65,13 @@ export class AccessService {
 
   /** The project a request names (the default project when none), checked for the caller's role. */
   async check(principal: Principal, projectName: string | undefined, needed: ProjectRole): Promise<{ project: ProjectRow; role: ProjectRole }> {
-    const project = await this.project(projectName);
+    const project = await this.projectNamed(projectName);
     const role = await this.require(principal, project.id, needed);
     return { project, role };
   }
 
   /** Projects by name, remembered: a project is never renamed or deleted, so its row cannot go stale. */
-  private async project(name: string | undefined): Promise<ProjectRow> {
+  async projectNamed(name: string | undefined): Promise<ProjectRow> {
     const known = this.projects.get(name ?? '');
     if (known) return known;
     const row = await resolveProject(this.deps.store, name);

@@ -154,9 +154,16 @@ export class AuthService {
   /** Resolves an Authorization header to a principal, or throws 401. */
   async authenticate(header: string | undefined): Promise<Principal> {
     if (header === undefined || header === '') throw unauthenticated('missing Authorization header: send "Authorization: Bearer <token>"');
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!m) throw unauthenticated('the Authorization header must be "Bearer <token>"');
-    const hash = hashToken(m[1]!);
+    const { token, user } = tokenOfHeader(header);
+    const principal = await this.principalOfToken(token);
+    if (user !== undefined && user !== '' && user !== principal.name) {
+      throw unauthenticated(`the token belongs to '${principal.name}', not to '${user}' (Basic authentication: the user name and a Steward token as the password)`);
+    }
+    return principal;
+  }
+
+  private async principalOfToken(token: string): Promise<Principal> {
+    const hash = hashToken(token);
     const now = this.deps.clock.now();
     const nowIso = new Date(now).toISOString();
     const cached = this.authCache.get(hash);
@@ -340,4 +347,24 @@ export class AuthService {
     this.forgetCachedTokens();
     return revoked;
   }
+}
+
+/**
+ * The token in an Authorization header: "Bearer <token>" (Steward's clients, and MLflow's with
+ * MLFLOW_TRACKING_TOKEN), or "Basic base64(user:token)" (MLflow's with MLFLOW_TRACKING_USERNAME and
+ * MLFLOW_TRACKING_PASSWORD, the password being a Steward token).
+ */
+export function tokenOfHeader(header: string): { token: string; user?: string } {
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (bearer) return { token: bearer[1]! };
+  const basic = /^Basic\s+([A-Za-z0-9+/]+={0,2})\s*$/i.exec(header);
+  if (basic) {
+    const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon > 0 || (colon === 0 && decoded.length > 1)) {
+      const token = decoded.slice(colon + 1);
+      if (token !== '') return { token, user: decoded.slice(0, colon) };
+    }
+  }
+  throw unauthenticated('the Authorization header must be "Bearer <token>" (or "Basic" with a user name and a token as the password)');
 }

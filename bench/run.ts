@@ -10,6 +10,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   trees: async () => (await import('./trees.bench.js')).main(),
   drift: async () => (await import('./drift.bench.js')).main(),
   shap: async () => (await import('./shap.bench.js')).main(),
+  tracking: async () => (await import('./tracking.bench.js')).main(),
 };
 
 const name = process.argv[2];

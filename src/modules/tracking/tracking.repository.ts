@@ -54,6 +54,8 @@ export interface TrackingRepository {
   childRuns(parentRunId: string): Promise<RunRow[]>;
   /** Params, tags, latest metrics and inputs of each run asked for (runs with nothing logged get empty lists). */
   runData(runIds: readonly string[]): Promise<Map<string, RunData>>;
+  /** The same for every run of some experiments in a lifecycle stage (one query per table, for search; lists in no set order). */
+  runDataInExperiments(query: { experimentIds: readonly number[]; lifecycle: Lifecycle }): Promise<Map<string, RunData>>;
 
   /**
    * Logs metrics, params and tags to a run. Params are write-once: a param logged again with the same value is
@@ -208,6 +210,31 @@ export class KyselyTrackingRepository implements TrackingRepository {
       for (const m of metrics) out.get(m.run_id)!.metrics.push(m);
       for (const i of inputs) out.get(i.run_id)!.inputs.push(i);
     }
+    return out;
+  }
+
+  async runDataInExperiments(query: { experimentIds: readonly number[]; lifecycle: Lifecycle }): Promise<Map<string, RunData>> {
+    const out = new Map<string, RunData>();
+    if (query.experimentIds.length === 0) return out;
+    const ids = [...query.experimentIds];
+    const entry = (runId: string) => {
+      let d = out.get(runId);
+      if (!d) out.set(runId, (d = { params: [], tags: [], metrics: [], inputs: [] }));
+      return d;
+    };
+    const scoped = <T extends 'run_params' | 'run_tags' | 'run_latest_metrics' | 'run_inputs'>(table: T) => {
+      let q = this.db.selectFrom(`${table} as x` as 'run_params as x').innerJoin('runs as r', 'r.id', 'x.run_id').where('r.experiment_id', 'in', ids);
+      if (query.lifecycle !== 'all') q = q.where('r.lifecycle_stage', '=', query.lifecycle);
+      return q;
+    };
+    const params = await scoped('run_params').select(['x.run_id', 'x.key', 'x.value']).execute();
+    for (const p of params) entry(p.run_id).params.push({ key: p.key, value: p.value });
+    const tags = await scoped('run_tags').select(['x.run_id', 'x.key', 'x.value']).execute();
+    for (const t of tags) entry(t.run_id).tags.push({ key: t.key, value: t.value });
+    const metrics = (await scoped('run_latest_metrics').selectAll('x').execute()) as unknown as RunMetricRow[];
+    for (const m of metrics) entry(m.run_id).metrics.push(m);
+    const inputs = (await scoped('run_inputs').selectAll('x').execute()) as unknown as RunInputRow[];
+    for (const i of inputs) entry(i.run_id).inputs.push(i);
     return out;
   }
 

@@ -630,11 +630,12 @@ export class TrackingService {
     } catch (err) {
       searchError('order_by', err);
     }
-    const rows = await this.deps.store.tracking.listRuns({ experimentIds: [...new Set(experiments.map((e) => Number(e.id)))], lifecycle: lifecycleOf(view) });
-    const data = await this.deps.store.tracking.runData(rows.map((r) => r.id));
+    const runScope = { experimentIds: [...new Set(experiments.map((e) => Number(e.id)))], lifecycle: lifecycleOf(view) };
+    const rows = await this.deps.store.tracking.listRuns(runScope);
+    const data = await this.deps.store.tracking.runDataInExperiments(runScope);
     const matched: { record: RunRecord; search: RunForSearch }[] = [];
     for (const row of rows) {
-      const record = { row, data: data.get(row.id)! };
+      const record = { row, data: data.get(row.id) ?? { params: [], tags: [], metrics: [], inputs: [] } };
       const search = runForSearch(record);
       if (matchesRun(search, clauses)) matched.push({ record, search });
     }

@@ -23,12 +23,15 @@ export interface MlflowDeps {
   access: AccessService;
 }
 
-/** The HTTP status the MLflow server answers with for each error code (mlflow/exceptions.py). */
+/**
+ * The HTTP status for each error code, as MLflow's server answers (mlflow/exceptions.py), except INVALID_STATE:
+ * MLflow answers 500, which its client retries five times; Steward answers 409 (a refusal, not a fault).
+ */
 export const MLFLOW_STATUS: Record<string, number> = {
   INVALID_PARAMETER_VALUE: 400,
   BAD_REQUEST: 400,
   RESOURCE_ALREADY_EXISTS: 400,
-  INVALID_STATE: 400,
+  INVALID_STATE: 409,
   RESOURCE_DOES_NOT_EXIST: 404,
   ENDPOINT_NOT_FOUND: 404,
   UNAUTHENTICATED: 401,
@@ -47,10 +50,9 @@ export function mlflowError(e: ClassifiedError): { status: number; code: string 
   else if (e.status === 409) code = 'INVALID_STATE';
   else if (e.status === 503) code = 'TEMPORARILY_UNAVAILABLE';
   else if (e.status >= 500) code = 'INTERNAL_ERROR';
-  else if (e.status === 413 || e.status === 415 || e.status === 422) code = 'INVALID_PARAMETER_VALUE';
   else code = 'INVALID_PARAMETER_VALUE';
-  // Policy refusals keep 409 so that a person reading the log sees a refusal, not a malformed request.
-  const status = e.status === 409 && code === 'INVALID_STATE' ? 409 : e.status === 413 || e.status === 415 || e.status === 422 ? e.status : MLFLOW_STATUS[code]!;
+  // 413, 415 and 422 keep their status: more precise than MLflow's 400, and not retried by its client either.
+  const status = e.status === 413 || e.status === 415 || e.status === 422 ? e.status : MLFLOW_STATUS[code]!;
   return { status, code };
 }
 

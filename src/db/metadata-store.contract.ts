@@ -18,6 +18,7 @@ import { cardsRepositoryContract } from '../modules/governance/cards/cards.repos
 import { gatesRepositoryContract } from '../modules/governance/gates/gates.repository.contract.js';
 import { governanceRepositoryContract } from '../modules/governance/governance.repository.contract.js';
 import { auditContract } from '../modules/audit/audit.contract.js';
+import { trackingRepositoryContract } from '../modules/tracking/tracking.repository.contract.js';
 import type { MetadataStore } from './metadata-store.js';
 import type { ModelRow, ModelVersionRow } from './schema.js';
 
@@ -1045,6 +1046,7 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
     webhooksRepositoryContract(fresh);
     cardsRepositoryContract(fresh);
     gatesRepositoryContract(fresh);
+    trackingRepositoryContract(fresh);
     governanceRepositoryContract(fresh);
     auditContract(fresh);
   });

@@ -136,6 +136,29 @@ export function runForSearch(r: RunRecord): RunForSearch {
   };
 }
 
+/** Steward dataset versions named by an MLflow dataset source (see TrackingService.logInputs). */
+export function datasetRefs(source: string): { dataset: string; version: number }[] {
+  let candidates = [source];
+  try {
+    const parsed = JSON.parse(source) as unknown;
+    if (parsed !== null && typeof parsed === 'object') {
+      candidates = [];
+      for (const k of ['url', 'uri', 'path']) {
+        const v = (parsed as Record<string, unknown>)[k];
+        if (typeof v === 'string') candidates.push(v);
+      }
+    }
+  } catch {
+    // a plain string source
+  }
+  const out: { dataset: string; version: number }[] = [];
+  for (const c of candidates) {
+    const m = /^steward:\/\/([A-Za-z0-9][A-Za-z0-9._-]*)@(\d{1,9})$/.exec(c) ?? /\/api\/v1\/datasets\/([A-Za-z0-9][A-Za-z0-9._-]*)\/versions\/(\d{1,9})(?:[/?#]|$)/.exec(c);
+    if (m) out.push({ dataset: m[1]!, version: Number(m[2]) });
+  }
+  return out;
+}
+
 function contextOf(input: RunInputRow): string | null {
   const tags = JSON.parse(input.tags) as KeyValue[];
   return tags.find((t) => t.key === 'mlflow.data.context')?.value ?? null;
@@ -506,8 +529,10 @@ export class TrackingService {
   }
 
   /**
-   * Datasets a run used (MLflow's log-inputs). A dataset whose digest is the SHA-256 of a Steward dataset
-   * version in the run's project, or whose source names one (`steward://<dataset>@<version>`), is linked to it.
+   * Datasets a run used (MLflow's log-inputs). A dataset is linked to a Steward dataset version of the run's
+   * project when its digest is that version's SHA-256, or its source names one: `steward://<dataset>@<version>`,
+   * or a URL of Steward's dataset API (`…/api/v1/datasets/<dataset>/versions/<version>…`), given as the source
+   * itself or inside MLflow's JSON source (`{"url": …}`, `{"uri": …}`, `{"path": …}`).
    */
   async logInputs(actor: Principal, runId: unknown, input: { datasets?: unknown }): Promise<void> {
     const row = await this.activeRun(actor, runId);
@@ -543,11 +568,10 @@ export class TrackingService {
   }
 
   private async linkedDatasetVersion(projectId: string, digest: string, source: string): Promise<string | null> {
-    const named = /^steward:\/\/([^@/]+)@(\d+)$/.exec(source);
     const { datasets } = this.deps.store;
-    if (named) {
-      const ds = await datasets.get(projectId, named[1]!);
-      const v = ds ? await datasets.getVersion(ds.id, Number(named[2])) : undefined;
+    for (const ref of datasetRefs(source)) {
+      const ds = await datasets.get(projectId, ref.dataset);
+      const v = ds ? await datasets.getVersion(ds.id, ref.version) : undefined;
       if (v) return v.id;
     }
     if (/^[0-9a-f]{64}$/.test(digest)) return (await this.deps.store.tracking.datasetVersionBySha(projectId, digest)) ?? null;

@@ -55,7 +55,8 @@ export function optionalInteger(field: string, value: unknown, fallback: number,
 
 /** A metric value: a number, or "NaN" / "Infinity" / "-Infinity" as proto3 JSON writes them. */
 export function checkMetricValue(field: string, value: unknown): { value: number; isNan: boolean } {
-  if (typeof value === 'number') return { value, isNan: false };
+  // A NaN number (from callers in-process; JSON cannot carry one) is stored as the NaN flag, like "NaN".
+  if (typeof value === 'number') return Number.isNaN(value) ? { value: 0, isNan: true } : { value, isNan: false };
   if (typeof value === 'string') {
     if (value === 'NaN' || value === 'nan') return { value: 0, isNan: true };
     if (value === 'Infinity' || value === 'inf') return { value: Infinity, isNan: false };

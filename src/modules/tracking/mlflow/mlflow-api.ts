@@ -81,6 +81,9 @@ export function mlflowApi(app: App, deps: MlflowDeps): void {
         });
         mlflowTrackingRoutes(scope, deps);
         mlflowRegistryRoutes(scope, deps);
+        // Any other GET under the mount: without this route the web UI's `GET /*` (registered at the root)
+        // would take it and answer with Steward's 404 body; this hands it to the mount's ENDPOINT_NOT_FOUND.
+        scope.get('/*', { config: { auth: 'public' }, schema: { hide: true } }, async (_request, reply) => reply.callNotFound());
         // The artifact proxy takes raw bodies of any content type, so it gets a scope of its own.
         await scope.register(async (inner) => mlflowArtifactRoutes(inner as unknown as App, deps));
       },

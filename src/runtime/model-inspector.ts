@@ -26,3 +26,15 @@ export interface ModelInspector {
 
 /** Model formats Steward registers and serves: ONNX (onnxruntime) and xgboost's JSON (the native tree evaluator). */
 export const SUPPORTED_FLAVORS = ['onnx', 'xgboost-json'] as const;
+
+/**
+ * A model registered through the MLflow API in a format Steward does not run (a pickled scikit-learn model, a
+ * PyTorch model, ...): kept in the registry with its MLmodel file as the artifact, READY but never loaded,
+ * deployed, or inspected.
+ */
+export const MLFLOW_FLAVOR = 'mlflow';
+
+/** Whether versions of this flavor are only a record: never inspected, loaded or deployed. */
+export function isRecordOnlyFlavor(flavor: string): boolean {
+  return flavor === MLFLOW_FLAVOR;
+}

@@ -1,6 +1,6 @@
 import { startWorker } from '../platform/worker-threads.js';
 import type { Worker } from 'node:worker_threads';
-import type { InspectRequest, InspectResult, ModelInspector } from './model-inspector.js';
+import { isRecordOnlyFlavor, type InspectRequest, type InspectResult, type ModelInspector } from './model-inspector.js';
 
 type Message = InspectRequest | { warmUp: true };
 
@@ -95,6 +95,8 @@ export class OnnxInspector implements ModelInspector {
   }
 
   inspect(request: InspectRequest): Promise<InspectResult> {
+    // Flavors Steward does not run (e.g. 'mlflow') are never handed to a runtime.
+    if (isRecordOnlyFlavor(request.flavor)) return Promise.resolve({ ok: false, message: `flavor '${request.flavor}' is not loaded by Steward` });
     return this.send(request);
   }
 

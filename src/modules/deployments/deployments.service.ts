@@ -6,7 +6,7 @@
  */
 import type { MetadataStore, Repositories } from '../../db/metadata-store.js';
 import { isUniqueViolation } from '../../db/executor.js';
-import type { DeploymentRevisionRow, DeploymentRow, ProjectRow } from '../../db/schema.js';
+import type { DeploymentRevisionRow, DeploymentRow, ModelVersionRow, ProjectRow } from '../../db/schema.js';
 import { isoTime, type Clock } from '../../platform/clock.js';
 import { conflict, DomainError, invalidField, notFound, unprocessable } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
@@ -17,6 +17,7 @@ import { asObject, isVersionNumber, MAX_INT32, onlyKeys, optionalString } from '
 import { SPEC_DEFAULTS, type DeploymentSpec, type SpecTarget } from '../../serving/deployment-spec.js';
 import type { LiveDeployments, LiveRevision } from '../../serving/live-deployments.js';
 import { runtimeSourceOf, type RuntimeSource } from '../../serving/runtimes.js';
+import { isRecordOnlyFlavor } from '../../runtime/model-inspector.js';
 import { TRAFFIC_SECONDS, type TrafficPoint, type TrafficStats } from '../../serving/traffic-stats.js';
 import { PolicyNotSatisfied, type PolicyGuard } from '../governance/policy-guard.js';
 import { domainEvent } from '../events/domain-event.js';
@@ -179,6 +180,7 @@ export class DeploymentsService {
       const row = await tx.versions.get(model.id, version!);
       if (!row) throw invalidField(`${f}.version`, `model '${t.model}' has no version ${version}`, 'MODEL_VERSION_NOT_FOUND');
       if (row.status !== 'READY') throw conflict('VERSION_NOT_READY', `${f}: version ${version} of '${t.model}' is ${row.status}; only READY versions can be deployed`, { field: f });
+      await refuseUnservable(tx, row, t.model, f);
       if (out.some((o) => o.modelId === model.id && o.version === version)) throw invalidField(f, `${t.model} version ${version} is listed twice`);
       out.push({ model: t.model, modelId: model.id, version: version!, alias: t.alias ?? null, weight: t.weight });
     }
@@ -442,6 +444,11 @@ export class DeploymentsService {
     if (version === null) {
       throw conflict('ALIAS_IN_USE', `alias '${alias}' is followed by deployment${bound.length > 1 ? 's' : ''} ${bound.map((d) => `'${d.name}'`).join(', ')}; change or delete them first`);
     }
+    const row = await tx.versions.get(modelId, version);
+    if (row) {
+      const model = await tx.models.getById(modelId);
+      await refuseUnservable(tx, row, model?.name ?? modelId, `alias '${alias}'`, ` (deployment${bound.length > 1 ? 's' : ''} ${bound.map((d) => `'${d.name}'`).join(', ')} follow${bound.length > 1 ? '' : 's'} it)`);
+    }
     for (const dep of bound) {
       const current = await tx.deployments.getRevision(dep.id, Number(dep.current_revision));
       const spec = JSON.parse(current!.spec) as DeploymentSpec;
@@ -486,3 +493,18 @@ export class DeploymentsService {
   }
 }
 
+/**
+ * Refuses (422 VERSION_NOT_SERVABLE) a version of a flavor Steward does not run, such as a scikit-learn model
+ * registered through the MLflow API, naming the version and why, before anything tries to load it.
+ */
+async function refuseUnservable(tx: Repositories, row: ModelVersionRow, model: string, where: string, note = ''): Promise<void> {
+  if (!isRecordOnlyFlavor(row.flavor)) return;
+  const origin = (await tx.tracking.versionOrigins([row.id]))[0];
+  const reason = origin?.reason ?? `Steward serves ONNX and xgboost-json models, and this is a ${row.flavor} model`;
+  throw unprocessable('VERSION_NOT_SERVABLE', `${where}: version ${row.version} of '${model}' cannot be deployed${note}: ${reason}`, {
+    field: where,
+    model,
+    version: Number(row.version),
+    flavor: row.flavor,
+  });
+}

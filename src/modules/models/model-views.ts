@@ -1,4 +1,4 @@
-import type { ModelRow, ModelVersionRow } from '../../db/schema.js';
+import type { ModelRow, ModelVersionMlflowRow, ModelVersionRow } from '../../db/schema.js';
 import type { Signature } from '../../runtime/signature.js';
 import type { StageTransition } from './versions.repository.js';
 import type { AliasHistoryRow } from './aliases.repository.js';
@@ -57,6 +57,25 @@ export interface VersionDetailView extends VersionView {
   stageHistory: { from: Stage; to: Stage; comment: string; at: string; by: string }[];
   /** The dataset versions it was trained, validated or tested on. */
   datasets: { dataset: string; version: number; role: string }[];
+  /** Whether Steward can deploy it: READY, and of a flavor Steward serves. */
+  servable: boolean;
+  /** Where a version registered through the MLflow API came from; null for versions uploaded to Steward. */
+  mlflow: MlflowOriginView | null;
+}
+
+export interface MlflowOriginView {
+  /** The model-versions/create source (e.g. mlflow-artifacts:/1/<run>/artifacts/model). */
+  source: string;
+  runId: string | null;
+  runLink: string | null;
+  /** The flavors its MLmodel file lists. */
+  flavors: string[];
+  /** Why Steward cannot serve it (null when it can). */
+  reason: string | null;
+}
+
+export function mlflowOriginView(row: ModelVersionMlflowRow): MlflowOriginView {
+  return { source: row.source, runId: row.run_id, runLink: row.run_link, flavors: JSON.parse(row.flavors) as string[], reason: row.reason };
 }
 
 export interface AliasHistoryView {

@@ -31,7 +31,7 @@ export interface ModelRepository {
   /** A model and its project, by their names, in one query. */
   getByNames(projectName: string, name: string): Promise<{ project: ProjectRow; model: ModelRow } | undefined>;
   list(query: ModelListQuery): Promise<ModelRow[]>;
-  update(id: string, patch: Partial<Pick<ModelRow, 'description' | 'owner' | 'risk_tier' | 'updated_at' | 'updated_by'>>): Promise<void>;
+  update(id: string, patch: Partial<Pick<ModelRow, 'name' | 'description' | 'owner' | 'risk_tier' | 'updated_at' | 'updated_by'>>): Promise<void>;
   /** Atomically hands out the next version number of a model. */
   allocateVersion(id: string): Promise<number>;
   tags(modelIds: string[]): Promise<Map<string, Record<string, string>>>;
@@ -102,7 +102,7 @@ export class KyselyModelRepository implements ModelRepository {
     return q.orderBy(`models.${col}`, query.direction).orderBy('models.id', query.direction).limit(query.limit).execute();
   }
 
-  async update(id: string, patch: Partial<Pick<ModelRow, 'description' | 'owner' | 'updated_at' | 'updated_by'>>): Promise<void> {
+  async update(id: string, patch: Partial<Pick<ModelRow, 'name' | 'description' | 'owner' | 'risk_tier' | 'updated_at' | 'updated_by'>>): Promise<void> {
     if (Object.keys(patch).length === 0) return;
     await this.db.updateTable('models').set(patch).where('id', '=', id).execute();
   }

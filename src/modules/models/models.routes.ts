@@ -65,6 +65,20 @@ const VersionDetailSchema = Type.Intersect([
   Type.Object({
     stageHistory: Type.Array(StageChange),
     datasets: Type.Array(Type.Object({ dataset: Type.String(), version: Type.Integer(), role: Type.String() }), { description: 'Dataset versions it was trained, validated or tested on' }),
+    servable: Type.Boolean({ description: 'Whether it can be deployed: READY, and of a flavor Steward serves (onnx, xgboost-json)' }),
+    mlflow: Type.Union(
+      [
+        Type.Object({
+          source: Type.String({ description: 'The source given to model-versions/create' }),
+          runId: Type.Union([Type.String(), Type.Null()]),
+          runLink: Type.Union([Type.String(), Type.Null()]),
+          flavors: Type.Array(Type.String(), { description: 'The flavors its MLmodel file lists' }),
+          reason: Type.Union([Type.String(), Type.Null()], { description: 'Why Steward cannot serve it' }),
+        }),
+        Type.Null(),
+      ],
+      { description: 'Where a version registered through the MLflow API came from (null for uploads)' },
+    ),
   }),
 ]);
 const AliasHistory = Type.Object({ alias: Type.String(), from: Type.Union([Type.Integer(), Type.Null()]), to: Type.Union([Type.Integer(), Type.Null()]), at: Type.String(), by: Type.String() });

@@ -9,6 +9,7 @@ import { newId } from '../../platform/ids.js';
 import { checkName, checkTags, printable } from '../../platform/names.js';
 import type { Principal } from '../../platform/principal.js';
 import { isVersionNumber, MAX_INT32, optionalString } from '../../platform/validate.js';
+import { isRecordOnlyFlavor, MLFLOW_FLAVOR } from '../../runtime/model-inspector.js';
 import type { ArtifactStore } from '../../storage/artifact-store.js';
 import type { PolicyGuard } from '../governance/policy-guard.js';
 import { isRiskTier, RISK_TIERS, type RiskTier } from '../governance/policies/policy-document.js';
@@ -17,6 +18,7 @@ import { projectNameOrDefault, resolveProject } from '../projects/projects.servi
 import type { ModelOrderBy, TagChanges } from './models.repository.js';
 import {
   aliasHistoryView,
+  mlflowOriginView,
   modelView,
   STAGES,
   transitionView,
@@ -279,6 +281,32 @@ export class ModelsService {
     return this.getModel(projectName, name);
   }
 
+  /**
+   * Renames a model (MLflow's registered-models/rename). Versions, aliases, stages and history stay with the
+   * model; deployments keep serving it (they refer to it by id) and show the new name from their next revision.
+   */
+  async renameModel(actor: Principal, projectName: string | undefined, name: string, newNameValue: unknown): Promise<ModelDetailView> {
+    const { store, clock } = this.deps;
+    const newName = checkName('new_name', newNameValue);
+    try {
+      await store.transaction(async (tx) => {
+        const { project, model } = await this.resolveModel(projectName, name, tx);
+        if (newName === model.name) return;
+        await tx.models.update(model.id, { name: newName, updated_at: isoTime(clock), updated_by: actor.name });
+        await tx.events.append(
+          domainEvent(clock, actor.name, 'model.updated', { type: 'model', id: model.id, projectId: project.id }, { name: newName, renamed: { before: model.name, after: newName } }),
+        );
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) {
+        const project = projectNameOrDefault(projectName);
+        throw conflict('MODEL_EXISTS', `a model named '${newName}' already exists in project '${project}'`, { field: 'new_name' });
+      }
+      throw err;
+    }
+    return this.getModel(projectName, newName);
+  }
+
   async listVersions(projectName: string | undefined, name: string, input: VersionListInput): Promise<Page<VersionView>> {
     const { store } = this.deps;
     const ref = await this.resolveModel(projectName, name);
@@ -322,12 +350,20 @@ export class ModelsService {
 
   async getVersion(projectName: string | undefined, name: string, versionRef: string): Promise<VersionDetailView> {
     const { row, ...ref } = await this.resolveModelVersion(projectName, name, versionRef);
-    const [view, transitions, datasets] = await Promise.all([
+    const [view, transitions, datasets, origins] = await Promise.all([
       this.versionView(ref, row),
       this.deps.store.versions.transitions(row.id),
       this.deps.store.datasets.datasetsOfModelVersion(row.id),
+      this.deps.store.tracking.versionOrigins([row.id]),
     ]);
-    return { ...view, stageHistory: transitions.map(transitionView), datasets };
+    const origin = origins[0];
+    return {
+      ...view,
+      stageHistory: transitions.map(transitionView),
+      datasets,
+      servable: row.status === 'READY' && !isRecordOnlyFlavor(row.flavor),
+      mlflow: origin ? mlflowOriginView(origin) : null,
+    };
   }
 
   /** Versions are immutable once READY except for their description and tags. */
@@ -359,7 +395,7 @@ export class ModelsService {
       throw conflict('VERSION_NOT_READY', `version ${row.version} of '${name}' is ${row.status}; only READY versions have an artifact to download`);
     }
     const opened = await this.deps.artifacts.open(row.artifact_sha256);
-    const extension = row.flavor === 'onnx' ? 'onnx' : row.flavor === 'xgboost-json' ? 'json' : 'bin';
+    const extension = row.flavor === 'onnx' ? 'onnx' : row.flavor === 'xgboost-json' ? 'json' : row.flavor === MLFLOW_FLAVOR ? 'mlflow' : 'bin';
     return { version: await this.versionView(ref, row), filename: `${name}-v${row.version}.${extension}`, size: opened.size, stream: opened.stream };
   }
 

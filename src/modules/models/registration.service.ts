@@ -1,4 +1,4 @@
-import type { MetadataStore } from '../../db/metadata-store.js';
+import type { MetadataStore, Repositories } from '../../db/metadata-store.js';
 import type { ModelVersionRow } from '../../db/schema.js';
 import { isoTime, type Clock } from '../../platform/clock.js';
 import { DomainError, invalid, invalidField, unprocessable } from '../../platform/errors.js';
@@ -7,12 +7,12 @@ import type { Logger } from '../../platform/logger.js';
 import type { UploadPart } from '../../platform/upload-part.js';
 import { printable } from '../../platform/names.js';
 import { SYSTEM_ACTOR, type Principal } from '../../platform/principal.js';
-import type { ModelInspector } from '../../runtime/model-inspector.js';
+import { isRecordOnlyFlavor, type ModelInspector } from '../../runtime/model-inspector.js';
 import { compareSignatures, type Signature } from '../../runtime/signature.js';
 import type { ArtifactStore, StagedArtifact } from '../../storage/artifact-store.js';
 import { domainEvent } from '../events/domain-event.js';
-import type { VersionView } from './model-views.js';
-import type { ModelsService } from './models.service.js';
+import { versionView, type VersionView } from './model-views.js';
+import type { ModelRef, ModelsService } from './models.service.js';
 import { parseVersionMetadata, type VersionMetadata } from './version-metadata.js';
 
 export interface Registered {
@@ -23,6 +23,9 @@ export interface Registered {
    */
   timings: { receiveMs: number; loadMs: number; storeMs: number };
 }
+
+/** Bytes for a new version that Steward already holds: a blob in the artifact store, or a staged file. */
+export type HeldArtifact = { kind: 'blob'; sha256: string; size: number } | { kind: 'staged'; staged: StagedArtifact };
 
 export interface RegistrationDeps {
   store: MetadataStore;
@@ -100,8 +103,94 @@ export class RegistrationService {
     metadata: VersionMetadata,
     staged: StagedArtifact,
   ): Promise<{ version: VersionView; loadMs: number; storeMs: number }> {
+    const { ref, row } = await this.insertVersion(actor, projectName, modelName, metadata, staged, 'PENDING');
+    const checked = await this.checkVersion(actor, modelName, ref, row, metadata, staged.localPath, () => staged.commit());
+    const { outcome, final, loadMs, storeMs } = checked;
+    if (checked.serverFault) {
+      throw new DomainError('internal', 'REGISTRATION_FAILED', `version ${row.version} of '${modelName}' could not be registered because of a server error`, {
+        version: row.version,
+        status: 'FAILED',
+      });
+    }
+    if (!outcome.ok) {
+      throw unprocessable('MODEL_INVALID', `version ${row.version} of '${modelName}' is FAILED: ${outcome.message}`, {
+        field: 'artifact',
+        version: row.version,
+        status: 'FAILED',
+      });
+    }
+    return { version: await this.deps.models.versionView(ref, final), loadMs, storeMs };
+  }
+
+  /**
+   * Registers a version from bytes Steward already holds: a blob in the artifact store (a file logged to a run
+   * through the MLflow artifact proxy) or a staged file. This is the upload's path after the upload: a flavor
+   * Steward serves is PENDING while the inspector loads it, then READY or FAILED exactly as an uploaded file
+   * would be; a flavor it does not serve (MLFLOW_FLAVOR) is recorded READY at once and never loaded. `onInsert`
+   * runs inside the transaction that inserts the version (to record where it came from).
+   *
+   * Answers once the version exists (`row` as inserted); `settled` gives its final state and never rejects (a server fault while
+   * checking leaves the version FAILED with a message saying so, and is logged).
+   */
+  async registerArtifact(
+    actor: Principal,
+    projectName: string | undefined,
+    modelName: string,
+    input: { metadata: VersionMetadata; artifact: HeldArtifact; onInsert?: (tx: Repositories, row: ModelVersionRow) => Promise<void> },
+  ): Promise<{ version: VersionView; row: ModelVersionRow; settled: Promise<VersionView> }> {
+    const { metadata, artifact } = input;
+    const staged = artifact.kind === 'staged' ? artifact.staged : undefined;
+    const bytes = artifact.kind === 'staged' ? { sha256: artifact.staged.sha256, size: artifact.staged.size } : { sha256: artifact.sha256, size: artifact.size };
+    if (isRecordOnlyFlavor(metadata.flavor)) {
+      // Never loaded: the bytes are kept as they are and the version is READY from the start.
+      if (staged) await staged.commit();
+      const { ref, row } = await this.insertVersion(actor, projectName, modelName, metadata, bytes, 'READY', input.onInsert);
+      const version = await this.deps.models.versionView(ref, row);
+      return { version, row, settled: Promise.resolve(version) };
+    }
+    let inserted: { ref: ModelRef; row: ModelVersionRow };
+    let localPath: string;
+    try {
+      localPath = staged ? staged.localPath : await this.deps.artifacts.localPath(bytes.sha256);
+      inserted = await this.insertVersion(actor, projectName, modelName, metadata, bytes, 'PENDING', input.onInsert);
+    } catch (err) {
+      if (staged) await staged.discard();
+      throw err;
+    }
+    const { ref, row } = inserted;
+    const settled = (async () => {
+      try {
+        const { final } = await this.checkVersion(actor, modelName, ref, row, metadata, localPath, async () => {
+          if (staged) await staged.commit();
+        });
+        return await this.deps.models.versionView(ref, final);
+      } finally {
+        if (staged) await staged.discard(); // after a commit this does nothing
+      }
+    })().catch(async (err: unknown) => {
+      this.deps.logger.error({ err, model: modelName, version: row.version }, 'model version registration did not complete');
+      const now = await this.deps.store.versions.getById(row.id).catch(() => undefined);
+      return this.deps.models.versionView(ref, now ?? row).catch(() => this.pendingView(ref, row));
+    });
+    return { version: await this.deps.models.versionView(ref, row), row, settled };
+  }
+
+  private pendingView(ref: ModelRef, row: ModelVersionRow): VersionView {
+    return versionView(row, ref.model.name, ref.project.name, {}, []);
+  }
+
+  /** Allocates the version number and inserts the version (PENDING, or READY for a flavor that is never loaded). */
+  private async insertVersion(
+    actor: Principal,
+    projectName: string | undefined,
+    modelName: string,
+    metadata: VersionMetadata,
+    artifact: { sha256: string; size: number },
+    status: 'PENDING' | 'READY',
+    onInsert?: (tx: Repositories, row: ModelVersionRow) => Promise<void>,
+  ): Promise<{ ref: ModelRef; row: ModelVersionRow }> {
     const { store, clock, models } = this.deps;
-    const pending = await store.transaction(async (tx) => {
+    return store.transaction(async (tx) => {
       const ref = await models.resolveModel(projectName, modelName, tx);
       if (metadata.parentVersion !== undefined && !(await tx.versions.get(ref.model.id, metadata.parentVersion))) {
         throw invalidField('metadata.parentVersion', `model '${modelName}' has no version ${metadata.parentVersion}`);
@@ -120,11 +209,11 @@ export class RegistrationService {
         id: newId(clock.now()),
         model_id: ref.model.id,
         version,
-        status: 'PENDING',
+        status,
         status_message: null,
         flavor: metadata.flavor,
-        artifact_sha256: staged.sha256,
-        artifact_size: staged.size,
+        artifact_sha256: artifact.sha256,
+        artifact_size: artifact.size,
         signature: metadata.signature ? JSON.stringify(metadata.signature) : null,
         input_example: metadata.inputExample ? JSON.stringify(metadata.inputExample) : null,
         metrics: JSON.stringify(metadata.metrics),
@@ -143,32 +232,47 @@ export class RegistrationService {
       for (const l of links) await tx.datasets.link(row.id, l.id, l.role);
       await tx.versions.changeTags(row.id, metadata.tags);
       await tx.models.update(ref.model.id, { updated_at: now, updated_by: actor.name });
-      await tx.events.append(
-        domainEvent(clock, actor.name, 'model_version.created', { type: 'model_version', id: row.id, projectId: ref.project.id }, {
-          model: modelName,
-          version,
-          status: 'PENDING',
-          sha256: staged.sha256,
-          size: staged.size,
-        }),
-      );
+      await onInsert?.(tx, row);
+      const subject = { type: 'model_version', id: row.id, projectId: ref.project.id };
+      await tx.events.append(domainEvent(clock, actor.name, 'model_version.created', subject, { model: modelName, version, status, sha256: artifact.sha256, size: artifact.size }));
+      if (status === 'READY') {
+        // Not loaded (a flavor Steward does not serve): registered as it is.
+        await tx.events.append(
+          domainEvent(clock, actor.name, 'model_version.registered', subject, { model: modelName, version, sha256: artifact.sha256, size: artifact.size, flavor: row.flavor, servable: false }),
+        );
+      }
       return { ref, row };
     });
-    const { ref, row } = pending;
+  }
 
+  /**
+   * Loads a PENDING version's file once with its runtime, then records READY (committing the bytes with
+   * `commit`) or FAILED with the loader's message. A fault on the server's side is returned as serverFault
+   * (the version is FAILED then too, so that nothing stays PENDING).
+   */
+  private async checkVersion(
+    actor: Principal,
+    modelName: string,
+    ref: ModelRef,
+    row: ModelVersionRow,
+    metadata: VersionMetadata,
+    localPath: string,
+    commit: () => Promise<void>,
+  ): Promise<{ outcome: { ok: true; signature: Signature } | { ok: false; message: string }; final: ModelVersionRow; loadMs: number; storeMs: number; serverFault?: Error }> {
+    const { store, clock } = this.deps;
     let outcome: { ok: true; signature: Signature } | { ok: false; message: string };
     const loadStarted = performance.now();
     let loadMs = 0;
     let serverFault: Error | undefined;
     try {
-      const inspected = await this.deps.inspector.inspect({ flavor: metadata.flavor, path: staged.localPath, example: metadata.inputExample });
+      const inspected = await this.deps.inspector.inspect({ flavor: metadata.flavor, path: localPath, example: metadata.inputExample });
       loadMs = performance.now() - loadStarted;
       outcome = inspected;
       if (inspected.ok && metadata.signature) {
         const problems = compareSignatures(metadata.signature, inspected.signature);
         outcome = problems.length === 0 ? { ok: true, signature: metadata.signature } : { ok: false, message: `the declared signature does not match the model: ${problems.join('; ')}` };
       }
-      if (outcome.ok) await staged.commit();
+      if (outcome.ok) await commit();
     } catch (err) {
       // Not the model's fault (the inspection worker died, the disk is full, …): the version is FAILED so
       // that nothing stays PENDING, and the client gets a 5xx; the details go to the log, not to clients.
@@ -200,20 +304,7 @@ export class RegistrationService {
       );
     });
     const storeMs = performance.now() - loadStarted - loadMs;
-    if (serverFault) {
-      throw new DomainError('internal', 'REGISTRATION_FAILED', `version ${row.version} of '${modelName}' could not be registered because of a server error`, {
-        version: row.version,
-        status: 'FAILED',
-      });
-    }
-    if (!outcome.ok) {
-      throw unprocessable('MODEL_INVALID', `version ${row.version} of '${modelName}' is FAILED: ${outcome.message}`, {
-        field: 'artifact',
-        version: row.version,
-        status: 'FAILED',
-      });
-    }
-    return { version: await models.versionView(ref, final), loadMs, storeMs };
+    return { outcome, final, loadMs, storeMs, ...(serverFault ? { serverFault } : {}) };
   }
 
   /**

@@ -38,6 +38,8 @@ export interface VersionRepository {
   /** A version's tags and the aliases pointing at it, in one query. */
   labels(version: Pick<ModelVersionRow, 'id' | 'model_id' | 'version'>): Promise<{ tags: Record<string, string>; aliases: string[] }>;
   list(query: VersionListQuery): Promise<ModelVersionRow[]>;
+  /** Every version of the models of a project (for MLflow's model-versions/search), in no set order. */
+  inProject(projectId: string): Promise<ModelVersionRow[]>;
   update(id: string, patch: VersionPatch): Promise<void>;
   /** Versions of a model currently in a stage. */
   inStage(modelId: string, stage: string): Promise<ModelVersionRow[]>;
@@ -106,6 +108,10 @@ export class KyselyVersionRepository implements VersionRepository {
     }
     if (query.afterVersion !== undefined) q = q.where('model_versions.version', query.direction === 'asc' ? '>' : '<', query.afterVersion);
     return q.orderBy('model_versions.version', query.direction).limit(query.limit).execute();
+  }
+
+  inProject(projectId: string): Promise<ModelVersionRow[]> {
+    return this.db.selectFrom('model_versions as v').innerJoin('models as m', 'm.id', 'v.model_id').selectAll('v').where('m.project_id', '=', projectId).execute();
   }
 
   async update(id: string, patch: VersionPatch): Promise<void> {

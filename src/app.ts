@@ -71,6 +71,7 @@ import { ExplainService } from './modules/explain/explain.service.js';
 import { explainRoutes } from './modules/explain/explain.routes.js';
 import { TreeShapPool } from './modules/explain/tree-shap-pool.js';
 import { TrackingService } from './modules/tracking/tracking.service.js';
+import { trackingRoutes } from './modules/tracking/tracking.routes.js';
 import { MlflowRegistryService } from './modules/tracking/mlflow/mlflow-registry.service.js';
 import { mlflowApi } from './modules/tracking/mlflow/mlflow-api.js';
 
@@ -356,6 +357,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     commentRoutes(scoped, services.comments, services.access);
     webhookRoutes(scoped, services.webhooks, services.access);
     auditRoutes(scoped, services.audit);
+    trackingRoutes(scoped, services.tracking);
   });
   // The MLflow REST API over the same services (tracking, registry, artifact proxy).
   mlflowApi(app, { tracking: services.tracking, registry: services.mlflowRegistry, access: services.access });

@@ -5,9 +5,11 @@
  * are fine, they come after the check) or refused (401 without a token, 403 otherwise) exactly as the
  * table says.
  */
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from './support/harness.js';
-import { PROJECT_ROLES, type ProjectRole } from '../src/platform/principal.js';
+import { PROJECT_ROLES, type Principal, type ProjectRole } from '../src/platform/principal.js';
+import type { ProjectRow } from '../src/db/schema.js';
 
 type Rule = 'public' | 'inference' | 'user' | 'platform' | ProjectRole | 'comment-author' | 'comment-author-or-admin';
 type Caller = 'anonymous' | 'scoped' | 'outsider' | ProjectRole | 'platform';
@@ -139,6 +141,20 @@ GET /api/v1/audit/verify platform
 GET /api/v1/audit/export platform
 GET /api/v1/audit/records admin
 GET /api/v1/audit/served viewer
+GET /api/v1/experiments viewer
+POST /api/v1/experiments contributor
+GET /api/v1/experiments/:id viewer
+PATCH /api/v1/experiments/:id contributor
+DELETE /api/v1/experiments/:id contributor
+POST /api/v1/experiments/:id/restore contributor
+GET /api/v1/experiments/:id/runs viewer
+GET /api/v1/runs/compare viewer
+GET /api/v1/runs/:id viewer
+DELETE /api/v1/runs/:id contributor
+POST /api/v1/runs/:id/restore contributor
+GET /api/v1/runs/:id/metrics/:key viewer
+GET /api/v1/runs/:id/artifacts viewer
+GET /api/v1/runs/:id/artifacts/file viewer
 POST /api/v1/deployments/:name/predict inference
 POST /deployments/:name/invocations inference
 GET /deployments/:name/ping inference
@@ -176,6 +192,9 @@ function allowed(caller: Caller, rule: Rule): boolean {
 let h: Harness;
 const tokens = {} as Record<Exclude<Caller, 'anonymous'>, string>;
 let jobId: string;
+let admin: Principal;
+let defaultProject: ProjectRow;
+let seq = 0;
 
 beforeAll(async () => {
   h = await createHarness();
@@ -183,12 +202,30 @@ beforeAll(async () => {
   for (const role of PROJECT_ROLES) tokens[role] = await h.tokenFor(role, `matrix-${role}`);
   await h.services.projects.create(await h.services.auth.authenticate(`Bearer ${h.adminToken}`), { name: 'elsewhere' });
   tokens.outsider = await h.tokenFor('admin', 'matrix-outsider', ['elsewhere']);
-  const admin = await h.services.auth.authenticate(`Bearer ${h.adminToken}`);
+  admin = await h.services.auth.authenticate(`Bearer ${h.adminToken}`);
   tokens.scoped = (await h.services.auth.createToken(admin, { user: 'matrix-viewer', deployments: ['web'] })).token;
   const project = await h.store.projects.getByName('default');
   jobId = (await h.store.transaction((tx) => h.services.jobs.enqueue(tx, 'tester', { type: 'demo', payload: {}, projectId: project!.id }))).id;
+  defaultProject = project!;
 });
 afterAll(() => h.close());
+
+/** A fresh experiment of the default project (deleted, for routes that restore one), made by the platform admin. */
+async function experimentId(deleted = false): Promise<string> {
+  const id = String((await h.services.tracking.createExperiment(admin, defaultProject, { name: `matrix-${++seq}` })).row.id);
+  if (deleted) await h.services.tracking.setExperimentLifecycle(admin, defaultProject, id, 'deleted');
+  return id;
+}
+
+/** A fresh run with a metric and an artifact file (deleted, for routes that restore one). */
+async function runId(deleted = false): Promise<string> {
+  const experiment = await experimentId();
+  const id = (await h.services.tracking.createRun(admin, defaultProject, { experimentId: experiment })).row.id;
+  await h.services.tracking.logMetric(admin, id, { key: 'acc', value: 0.5 });
+  await h.services.tracking.putArtifact(admin, `${experiment}/${id}/artifacts/model/MLmodel`, Readable.from([Buffer.from('flavors: {}\n')]));
+  if (deleted) await h.services.tracking.setRunLifecycle(admin, id, 'deleted');
+  return id;
+}
 
 const bearer = (caller: Caller) => (caller === 'anonymous' ? {} : { authorization: `Bearer ${tokens[caller]}` });
 
@@ -204,6 +241,8 @@ async function idFor(path: string): Promise<string> {
     }
     return r.json().id as string;
   }
+  if (path.startsWith('/api/v1/experiments/')) return experimentId(path.endsWith('/restore'));
+  if (path.startsWith('/api/v1/runs/')) return runId(path.endsWith('/restore'));
   if (path.startsWith('/api/v1/webhooks/')) {
     const r = await h.app.inject({ method: 'POST', url: '/api/v1/webhooks', headers: bearer('admin'), payload: { name: `w${Math.random().toString(16).slice(2, 8)}`, url: 'https://hooks.example/x', events: ['*'] } });
     expect(r.statusCode, r.body).toBe(201);
@@ -214,6 +253,9 @@ async function idFor(path: string): Promise<string> {
 
 async function urlFor(path: string): Promise<string> {
   const id = path.includes(':id') ? await idFor(path) : 'x';
+  // Routes that find the project from objects named in the query get real ones, so that only the role check can refuse.
+  if (path === '/api/v1/runs/compare') return `${path}?runs=${await runId()},${await runId()}`;
+  if (path === '/api/v1/runs/:id/artifacts/file') return `${path.replace(':id', id)}?path=model/MLmodel`;
   return path
     .replace(':project', 'default')
     .replace(':user', 'nobody')
@@ -223,6 +265,7 @@ async function urlFor(path: string): Promise<string> {
     .replace(':rule', 'r')
     .replace(':tier', 'high')
     .replace(':deliveryId', 'x')
+    .replace(':key', 'acc')
     .replace(':id', id);
 }
 
@@ -239,7 +282,7 @@ describe('authorization matrix', () => {
       const url = await urlFor(route.path);
       const hasBody = !['GET', 'DELETE'].includes(route.method);
       // Routes that check the role after loading their object get a valid body, so validation cannot answer first.
-      const payload = route.path === '/api/v1/comments/:id' ? { body: 'edited' } : {};
+      const payload = route.path === '/api/v1/comments/:id' ? { body: 'edited' } : route.path === '/api/v1/experiments/:id' ? { name: `renamed-${++seq}` } : {};
       const r = await h.app.inject({ method: route.method as 'GET', url, headers: bearer(caller), ...(hasBody ? { payload } : {}) });
       const refused = r.statusCode === 401 || r.statusCode === 403;
       const should = allowed(caller, route.rule);

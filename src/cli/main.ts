@@ -18,6 +18,7 @@ import { governanceCommands } from './commands/governance.js';
 import { recipesCommand } from './commands/recipes.js';
 import { modelsCommand } from './commands/models.js';
 import { sessionCommands } from './commands/session.js';
+import { trackingCommands } from './commands/tracking.js';
 import { UsageError } from './context.js';
 
 export function buildProgram(): Command {
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   sessionCommands(program);
   modelsCommand(program);
   datasetsCommand(program);
+  trackingCommands(program);
   recipesCommand(program);
   deploymentsCommands(program);
   monitoringCommands(program);

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import type { MetadataStore } from '../../db/metadata-store.js';
 import type { ExperimentRow, RunRow } from '../../db/schema.js';
-import { DEFAULT_PROJECT_ID, ms } from '../../../test/support/rows.js';
+import { DEFAULT_PROJECT_ID, iso, modelRow, ms, projectRow, versionRow } from '../../../test/support/rows.js';
+import { newId } from '../../platform/ids.js';
 import { isLater, latestPoints, type MetricPoint } from './tracking.repository.js';
 
 function experimentRow(id: number, name: string, opts: Partial<ExperimentRow> = {}): ExperimentRow {
@@ -165,6 +166,61 @@ export function trackingRepositoryContract(fresh: () => Promise<MetadataStore>):
       expect(await store.tracking.deleteArtifacts('1/r/artifacts/model')).toBe(3);
       expect(await store.tracking.deleteArtifacts('1/r/artifacts/plot.png')).toBe(1);
       expect((await store.tracking.listArtifacts('1', 100)).map((a) => a.path)).toEqual(['1/r/artifacts/model0.txt']);
+    });
+  });
+
+  describe("Steward's tracking views", () => {
+    it('counts runs per experiment by lifecycle, finds versions made from runs, and names dataset versions', async () => {
+      const store = await fresh();
+      await store.tracking.insertExperiment(experimentRow(1, 'e'));
+      await store.tracking.insertExperiment(experimentRow(2, 'f'));
+      await store.tracking.insertExperiment(experimentRow(3, 'g'));
+      const RUN_C = 'c'.repeat(32);
+      await store.tracking.insertRun(runRow(RUN_A, 1, ms(1)));
+      await store.tracking.insertRun(runRow(RUN_B, 1, ms(2), { lifecycle_stage: 'deleted' }));
+      await store.tracking.insertRun(runRow(RUN_C, 2, ms(3)));
+      expect(await store.tracking.countRuns({ experimentIds: [1, 2, 3], lifecycle: 'active' })).toEqual(new Map([[1, 1], [2, 1]]));
+      expect(await store.tracking.countRuns({ experimentIds: [1, 2, 3], lifecycle: 'all' })).toEqual(new Map([[1, 2], [2, 1]]));
+      expect(await store.tracking.countRuns({ experimentIds: [1], lifecycle: 'deleted' })).toEqual(new Map([[1, 1]]));
+      expect(await store.tracking.countRuns({ experimentIds: [], lifecycle: 'all' })).toEqual(new Map());
+
+      // Versions name their run by source_run, or through their MLflow origin; each comes once.
+      const other = projectRow('other', 1);
+      await store.projects.insert(other);
+      const churn = modelRow('churn', { created: 1 });
+      const price = modelRow('price', { created: 2, projectId: other.id });
+      await store.models.insert(churn);
+      await store.models.insert(price);
+      const v1 = versionRow(churn.id, 1, { id: newId(ms(11)), source_run: RUN_A });
+      const v2 = versionRow(churn.id, 2, { id: newId(ms(12)), source_run: RUN_A });
+      const v3 = versionRow(price.id, 1, { id: newId(ms(13)), source_run: RUN_B });
+      const v4 = versionRow(churn.id, 3, { id: newId(ms(14)), source_run: 'not-a-run' });
+      for (const v of [v1, v2, v3, v4]) await store.versions.insert(v);
+      const origin = (versionId: string, runId: string | null) => ({ version_id: versionId, source: `runs:/${runId}/model`, run_id: runId, run_link: null, mlmodel: null, flavors: '[]', servable: 0, reason: null });
+      await store.tracking.setVersionOrigin(origin(v2.id, RUN_A));
+      await store.tracking.setVersionOrigin(origin(v4.id, RUN_C));
+      expect(await store.tracking.versionsFromRuns([RUN_A, RUN_B, RUN_C, 'd'.repeat(32)])).toEqual([
+        { run_id: RUN_A, project_id: DEFAULT_PROJECT_ID, model: 'churn', version: 1 },
+        { run_id: RUN_A, project_id: DEFAULT_PROJECT_ID, model: 'churn', version: 2 },
+        { run_id: RUN_B, project_id: other.id, model: 'price', version: 1 },
+        { run_id: RUN_C, project_id: DEFAULT_PROJECT_ID, model: 'churn', version: 3 },
+      ]);
+      expect(await store.tracking.versionsFromRuns([])).toEqual([]);
+
+      const ds = { id: newId(ms(20)), project_id: DEFAULT_PROJECT_ID, name: 'iris', description: '', last_version: 2, created_at: iso(20), created_by: 'd', updated_at: iso(20), updated_by: 'd' };
+      await store.datasets.insert(ds);
+      const dv = (version: number) => ({
+        id: newId(ms(20 + version)), dataset_id: ds.id, version, sha256: String(version).repeat(64), source_format: 'csv', source_name: 'iris.csv', source_sha256: 'a'.repeat(64), source_size: 10,
+        stored_sha256: 'b'.repeat(64), stored_size: 10, row_count: 3, schema: '[]', csv: null, source: null, derived_from: null, recipe: null, split: null, description: '',
+        profile_status: 'READY', profile: null, profile_job_id: null, created_at: iso(20 + version), created_by: 'd',
+      });
+      const [d1, d2] = [dv(1), dv(2)];
+      for (const d of [d1, d2]) await store.datasets.insertVersion(d as Parameters<typeof store.datasets.insertVersion>[0]);
+      const named = await store.tracking.datasetVersionNames([d2.id, d1.id, d2.id, 'missing']);
+      expect(named.sort((a, b) => a.version - b.version)).toEqual([
+        { id: d1.id, dataset: 'iris', version: 1 },
+        { id: d2.id, dataset: 'iris', version: 2 },
+      ]);
     });
   });
 

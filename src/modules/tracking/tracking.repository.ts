@@ -82,6 +82,16 @@ export interface TrackingRepository {
 
   setVersionOrigin(row: ModelVersionMlflowRow): Promise<void>;
   versionOrigins(versionIds: readonly string[]): Promise<ModelVersionMlflowRow[]>;
+
+  /** How many runs each experiment has in a lifecycle stage (experiments with none are not in the map). */
+  countRuns(query: { experimentIds: readonly number[]; lifecycle: Lifecycle }): Promise<Map<number, number>>;
+  /**
+   * Model versions made from these runs: a version's `source_run` is the run id, or its MLflow origin names the
+   * run. Each once, with the project of its model, by run id, model name, then version.
+   */
+  versionsFromRuns(runIds: readonly string[]): Promise<{ run_id: string; project_id: string; model: string; version: number }[]>;
+  /** The dataset name and version number of dataset versions, by id (unknown ids are left out). */
+  datasetVersionNames(ids: readonly string[]): Promise<{ id: string; dataset: string; version: number }[]>;
 }
 
 const IN_CHUNK = 500;
@@ -392,6 +402,65 @@ export class KyselyTrackingRepository implements TrackingRepository {
   async versionOrigins(versionIds: readonly string[]): Promise<ModelVersionMlflowRow[]> {
     const out: ModelVersionMlflowRow[] = [];
     for (const part of chunks(versionIds, IN_CHUNK)) out.push(...(await this.db.selectFrom('model_version_mlflow').selectAll().where('version_id', 'in', part).execute()));
+    return out;
+  }
+
+  async countRuns(query: { experimentIds: readonly number[]; lifecycle: Lifecycle }): Promise<Map<number, number>> {
+    const out = new Map<number, number>();
+    for (const part of chunks(query.experimentIds, IN_CHUNK)) {
+      let q = this.db
+        .selectFrom('runs')
+        .select((eb) => ['experiment_id', eb.fn.countAll<number | string | bigint>().as('n')])
+        .where('experiment_id', 'in', part);
+      if (query.lifecycle !== 'all') q = q.where('lifecycle_stage', '=', query.lifecycle);
+      for (const r of await q.groupBy('experiment_id').execute()) out.set(Number(r.experiment_id), Number(r.n));
+    }
+    return out;
+  }
+
+  async versionsFromRuns(runIds: readonly string[]): Promise<{ run_id: string; project_id: string; model: string; version: number }[]> {
+    const found = new Map<string, { run_id: string; project_id: string; model: string; version: number }>();
+    const add = (rows: { run_id: string | null; project_id: string; model: string; version: number | string }[]) => {
+      for (const r of rows) {
+        if (r.run_id === null) continue;
+        const version = Number(r.version);
+        found.set(`${r.run_id}\u0000${r.project_id}\u0000${r.model}\u0000${version}`, { run_id: r.run_id, project_id: r.project_id, model: r.model, version });
+      }
+    };
+    for (const part of chunks(runIds, IN_CHUNK)) {
+      add(
+        await this.db
+          .selectFrom('model_versions as v')
+          .innerJoin('models as m', 'm.id', 'v.model_id')
+          .select(['v.source_run as run_id', 'm.project_id', 'm.name as model', 'v.version'])
+          .where('v.source_run', 'in', part)
+          .execute(),
+      );
+      add(
+        await this.db
+          .selectFrom('model_version_mlflow as o')
+          .innerJoin('model_versions as v', 'v.id', 'o.version_id')
+          .innerJoin('models as m', 'm.id', 'v.model_id')
+          .select(['o.run_id', 'm.project_id', 'm.name as model', 'v.version'])
+          .where('o.run_id', 'in', part)
+          .execute(),
+      );
+    }
+    const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    return [...found.values()].sort((a, b) => cmp(a.run_id, b.run_id) || cmp(a.model, b.model) || a.version - b.version);
+  }
+
+  async datasetVersionNames(ids: readonly string[]): Promise<{ id: string; dataset: string; version: number }[]> {
+    const out: { id: string; dataset: string; version: number }[] = [];
+    for (const part of chunks([...new Set(ids)], IN_CHUNK)) {
+      const rows = await this.db
+        .selectFrom('dataset_versions as v')
+        .innerJoin('datasets as d', 'd.id', 'v.dataset_id')
+        .select(['v.id', 'd.name as dataset', 'v.version'])
+        .where('v.id', 'in', part)
+        .execute();
+      out.push(...rows.map((r) => ({ id: r.id, dataset: r.dataset, version: Number(r.version) })));
+    }
     return out;
   }
 }

@@ -33,6 +33,24 @@ import {
 } from './search-filter.js';
 import type { KeyValue, Lifecycle, MetricPoint, RunData } from './tracking.repository.js';
 import {
+  columnKeys,
+  experimentView,
+  isoOf,
+  LOGGED_MODELS_TAG,
+  metricPointView,
+  metricValue,
+  runView,
+  type ArtifactListView,
+  type ExperimentView,
+  type MetricHistoryView,
+  type MetricPointView,
+  type RunComparisonView,
+  type RunContext,
+  type RunDetailView,
+  type RunsPageView,
+  type RunView,
+} from './tracking-views.js';
+import {
   checkArtifactPath,
   checkExperimentName,
   checkInteger,
@@ -80,7 +98,7 @@ export const DEFAULT_EXPERIMENT_NAME = 'Default';
 export const DEFAULT_EXPERIMENT_ID = '0';
 export const RUN_NAME_TAG = 'mlflow.runName';
 export const PARENT_RUN_TAG = 'mlflow.parentRunId';
-export const LOGGED_MODELS_TAG = 'mlflow.log-model.history';
+export { LOGGED_MODELS_TAG };
 export const ARTIFACT_SCHEME = 'mlflow-artifacts:';
 export const MAX_SEARCH_RESULTS = 50_000;
 export const DEFAULT_SEARCH_RESULTS = 1000;
@@ -90,6 +108,17 @@ export const MAX_ARTIFACT_LIST = 10_000;
 function lifecycleOf(view: ViewType): Lifecycle {
   return view === 'ACTIVE_ONLY' ? 'active' : view === 'DELETED_ONLY' ? 'deleted' : 'all';
 }
+
+/** Steward's API's `view`: active (default), deleted or all. */
+function checkLifecycle(field: string, value: unknown): Lifecycle {
+  if (value === undefined || value === null || value === '') return 'active';
+  if (value !== 'active' && value !== 'deleted' && value !== 'all') throw invalidField(field, 'must be one of active, deleted, all');
+  return value;
+}
+
+/** Runs listed at once by Steward's API (MLflow's search allows up to MAX_SEARCH_RESULTS). */
+export const DEFAULT_RUN_PAGE = 100;
+export const MAX_RUN_PAGE = 1000;
 
 export function checkViewType(field: string, value: unknown): ViewType {
   if (value === undefined || value === null || value === '') return 'ACTIVE_ONLY';
@@ -316,7 +345,13 @@ export class TrackingService {
 
   async renameExperiment(actor: Principal, scope: ProjectRow, id: unknown, newName: unknown): Promise<ExperimentRecord> {
     const row = await this.experiment(actor, scope, id, 'contributor');
-    const name = checkExperimentName('new_name', newName);
+    await this.renameRow(actor, row, newName, 'new_name');
+    return this.getExperiment(actor, scope, String(row.id));
+  }
+
+  /** Renames an experiment the caller may write to; `field` is the request's name for the new name. */
+  private async renameRow(actor: Principal, row: ExperimentRow, newName: unknown, field: string): Promise<void> {
+    const name = checkExperimentName(field, newName);
     const { store, clock } = this.deps;
     try {
       await store.transaction(async (tx) => {
@@ -324,20 +359,24 @@ export class TrackingService {
         await tx.events.append(domainEvent(clock, actor.name, 'experiment.renamed', { type: 'experiment', id: String(row.id), projectId: row.project_id }, { before: { name: row.name }, after: { name } }));
       });
     } catch (err) {
-      if (isUniqueViolation(err)) throw conflict('EXPERIMENT_EXISTS', `Experiment '${name}' already exists`, { field: 'new_name' });
+      if (isUniqueViolation(err)) throw conflict('EXPERIMENT_EXISTS', `Experiment '${name}' already exists`, { field });
       throw err;
     }
-    return this.getExperiment(actor, scope, String(row.id));
   }
 
   /** Deletes (marks deleted; restorable) or restores an experiment and its runs, as MLflow does. */
   async setExperimentLifecycle(actor: Principal, scope: ProjectRow, id: unknown, stage: 'active' | 'deleted'): Promise<void> {
     const row = await this.experiment(actor, scope, id, 'contributor');
+    await this.changeLifecycle(actor, row, stage, 'experiment_id');
+  }
+
+  /** Marks an experiment the caller may write to, and its runs, deleted or active; `field` names the experiment in errors. */
+  private async changeLifecycle(actor: Principal, row: ExperimentRow, stage: 'active' | 'deleted', field: string): Promise<void> {
     if (stage === 'deleted' && row.name === DEFAULT_EXPERIMENT_NAME) {
-      throw invalid('INVALID_PARAMETER_VALUE', 'experiment_id: the Default experiment cannot be deleted', { field: 'experiment_id' });
+      throw invalid('INVALID_PARAMETER_VALUE', `${field}: the Default experiment cannot be deleted`, { field });
     }
     if (row.lifecycle_stage === stage) {
-      if (stage === 'active') throw invalid('INVALID_PARAMETER_VALUE', `experiment_id: experiment ${row.id} is not deleted`, { field: 'experiment_id' });
+      if (stage === 'active') throw invalid('INVALID_PARAMETER_VALUE', `${field}: experiment ${row.id} is not deleted`, { field });
       return;
     }
     const { store, clock } = this.deps;
@@ -376,9 +415,13 @@ export class TrackingService {
 
   /** A run by id, checked for the caller's role in its project. */
   async run(actor: Principal, runId: unknown, needed: ProjectRole = 'viewer'): Promise<RunRow> {
-    if (typeof runId !== 'string' || runId === '') throw invalidField('run_id', 'is required');
+    return this.runById(actor, runId, needed, 'run_id');
+  }
+
+  private async runById(actor: Principal, runId: unknown, needed: ProjectRole, field: string): Promise<RunRow> {
+    if (typeof runId !== 'string' || runId === '') throw invalidField(field, 'is required');
     const row = RUN_ID_PATTERN.test(runId) ? await this.deps.store.tracking.getRun(runId) : undefined;
-    if (!row) throw notFound('RUN_NOT_FOUND', `Run with id=${printable(runId)} not found`, { field: 'run_id' });
+    if (!row) throw notFound('RUN_NOT_FOUND', `Run with id=${printable(runId)} not found`, { field });
     await this.deps.access.require(actor, row.project_id, needed);
     return row;
   }
@@ -655,6 +698,18 @@ export class TrackingService {
       searchError('order_by', err);
     }
     const runScope = { experimentIds: [...new Set(experiments.map((e) => Number(e.id)))], lifecycle: lifecycleOf(view) };
+    return this.matchRuns(runScope, clauses, order, input.pageToken, maxResults, 'page_token');
+  }
+
+  /** One page of the runs in scope that match the clauses, in order; `tokenField` names the page token in errors. */
+  private async matchRuns(
+    runScope: { experimentIds: readonly number[]; lifecycle: Lifecycle },
+    clauses: ReturnType<typeof parseRunFilter>,
+    order: ReturnType<typeof parseOrderBy>,
+    pageToken: unknown,
+    maxResults: number,
+    tokenField: string,
+  ): Promise<{ runs: RunRecord[]; nextPageToken: string | undefined }> {
     const rows = await this.deps.store.tracking.listRuns(runScope);
     const data = await this.deps.store.tracking.runDataInExperiments(runScope);
     const matched: { record: RunRecord; search: RunForSearch }[] = [];
@@ -666,9 +721,9 @@ export class TrackingService {
     matched.sort((a, b) => compareRuns(a.search, b.search, order));
     let page;
     try {
-      page = paginate(matched, typeof input.pageToken === 'string' ? input.pageToken : undefined, maxResults);
+      page = paginate(matched, typeof pageToken === 'string' ? pageToken : undefined, maxResults);
     } catch (err) {
-      searchError('page_token', err);
+      searchError(tokenField, err);
     }
     return { runs: page.items.map((m) => m.record), nextPageToken: page.nextPageToken };
   }
@@ -804,6 +859,250 @@ export class TrackingService {
     if (n === 0) throw notFound('ARTIFACT_NOT_FOUND', `No artifact at '${printable(path)}'`, { field: 'path' });
     return n;
   }
+
+  // ------------------------------------------------------------------------------------------------
+  // Steward's own API (/api/v1/experiments, /api/v1/runs): the same objects as the views of
+  // tracking-views.ts, with errors naming that API's fields (id, name, tags, view, filter, orderBy, ...)
+  // ------------------------------------------------------------------------------------------------
+
+  /** An experiment by its id in Steward's API (a positive integer: MLflow's "0" names none here), checked for the caller's role. */
+  private async experimentById(actor: Principal, id: unknown, needed: ProjectRole): Promise<ExperimentRow> {
+    const text = typeof id === 'number' ? String(id) : typeof id === 'string' ? id : '';
+    const row = /^[1-9]\d{0,14}$/.test(text) ? await this.deps.store.tracking.getExperiment(Number(text)) : undefined;
+    if (!row) throw notFound('EXPERIMENT_NOT_FOUND', `No experiment with id '${printable(text)}'`, { field: 'id' });
+    await this.deps.access.require(actor, row.project_id, needed);
+    return { ...row, id: Number(row.id) };
+  }
+
+  private async projectNames(ids: Iterable<string>): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const id of new Set(ids)) out.set(id, (await this.deps.store.projects.getById(id))?.name ?? id);
+    return out;
+  }
+
+  private async experimentViews(rows: readonly ExperimentRow[]): Promise<ExperimentView[]> {
+    const ids = rows.map((r) => Number(r.id));
+    const [tags, counts, projects] = await Promise.all([
+      this.deps.store.tracking.experimentTags(ids),
+      this.deps.store.tracking.countRuns({ experimentIds: ids, lifecycle: 'active' }),
+      this.projectNames(rows.map((r) => r.project_id)),
+    ]);
+    const byId = new Map<number, KeyValue[]>();
+    for (const t of tags) (byId.get(t.experiment_id) ?? byId.set(t.experiment_id, []).get(t.experiment_id)!).push({ key: t.key, value: t.value });
+    return rows.map((r) => experimentView(r, projects.get(r.project_id)!, byId.get(Number(r.id)) ?? [], counts.get(Number(r.id)) ?? 0));
+  }
+
+  private async experimentViewById(id: number): Promise<ExperimentView> {
+    const row = await this.deps.store.tracking.getExperiment(id);
+    if (!row) throw notFound('EXPERIMENT_NOT_FOUND', `No experiment with id '${id}'`, { field: 'id' });
+    return (await this.experimentViews([row]))[0]!;
+  }
+
+  /** A project's experiments in a lifecycle stage (`view`: active, the default, deleted or all), most recently updated first. */
+  async listExperimentViews(actor: Principal, project: ProjectRow, input: { view?: unknown }): Promise<ExperimentView[]> {
+    await this.deps.access.require(actor, project.id, 'viewer');
+    const lifecycle = checkLifecycle('view', input.view);
+    const rows = await this.deps.store.tracking.listExperiments({ projectIds: [project.id], lifecycle });
+    rows.sort((a, b) => Number(b.last_update_time) - Number(a.last_update_time) || Number(b.id) - Number(a.id));
+    return this.experimentViews(rows);
+  }
+
+  /** Creates an experiment; `tags` is an object of string tags. */
+  async createExperimentView(actor: Principal, project: ProjectRow, input: { name: unknown; tags?: unknown }): Promise<ExperimentView> {
+    await this.deps.access.require(actor, project.id, 'contributor');
+    const created = await this.createExperiment(actor, project, { name: input.name, tags: tagList('tags', input.tags) });
+    return experimentView(created.row, project.name, created.tags, 0);
+  }
+
+  async experimentDetailView(actor: Principal, id: unknown): Promise<ExperimentView> {
+    return (await this.experimentViews([await this.experimentById(actor, id, 'viewer')]))[0]!;
+  }
+
+  async renameExperimentView(actor: Principal, id: unknown, name: unknown): Promise<ExperimentView> {
+    const row = await this.experimentById(actor, id, 'contributor');
+    await this.renameRow(actor, row, name, 'name');
+    return this.experimentViewById(Number(row.id));
+  }
+
+  /** Deletes (restorably: marks deleted, with its runs) or restores an experiment. Deleting twice is not an error. */
+  async setExperimentStage(actor: Principal, id: unknown, stage: 'active' | 'deleted'): Promise<ExperimentView> {
+    const row = await this.experimentById(actor, id, 'contributor');
+    await this.changeLifecycle(actor, row, stage, 'id');
+    return this.experimentViewById(Number(row.id));
+  }
+
+  /** Views of runs: with project names, the model versions registered from them and their inputs' dataset versions. */
+  private async runViews(records: readonly RunRecord[]): Promise<RunView[]> {
+    const datasetIds = records.flatMap((r) => r.data.inputs.flatMap((i) => (i.dataset_version_id === null ? [] : [i.dataset_version_id])));
+    const [projects, versions, datasets] = await Promise.all([
+      this.projectNames(records.map((r) => r.row.project_id)),
+      this.deps.store.tracking.versionsFromRuns(records.map((r) => r.row.id)),
+      this.deps.store.tracking.datasetVersionNames(datasetIds),
+    ]);
+    const projectOf = new Map(records.map((r) => [r.row.id, r.row.project_id]));
+    const registered = new Map<string, { model: string; version: number }[]>();
+    for (const v of versions) {
+      // Only versions in the run's own project: a version's source_run is text any project's version may carry.
+      if (projectOf.get(v.run_id) !== v.project_id) continue;
+      (registered.get(v.run_id) ?? registered.set(v.run_id, []).get(v.run_id)!).push({ model: v.model, version: v.version });
+    }
+    const context: RunContext = {
+      projects,
+      registeredVersions: registered,
+      datasetVersions: new Map(datasets.map((d) => [d.id, { dataset: d.dataset, version: d.version }])),
+    };
+    return records.map((r) => runView(r.row, r.data, context));
+  }
+
+  private async runViewOf(row: RunRow): Promise<RunView> {
+    const data = (await this.deps.store.tracking.runData([row.id])).get(row.id)!;
+    return (await this.runViews([{ row, data }]))[0]!;
+  }
+
+  /**
+   * One page of an experiment's runs matching an MLflow filter, in `orderBy` order (MLflow's grammar), with the
+   * metric, param and tag keys of the page's runs.
+   */
+  async searchRunViews(
+    actor: Principal,
+    experimentId: unknown,
+    input: { filter?: unknown; orderBy?: unknown; maxResults?: unknown; pageToken?: unknown; view?: unknown },
+  ): Promise<RunsPageView> {
+    const experiment = await this.experimentById(actor, experimentId, 'viewer');
+    const lifecycle = checkLifecycle('view', input.view);
+    const maxResults = optionalInteger('maxResults', input.maxResults, DEFAULT_RUN_PAGE, { min: 1 });
+    if (maxResults > MAX_RUN_PAGE) throw invalidField('maxResults', `must be at most ${MAX_RUN_PAGE}`);
+    if (input.filter !== undefined && input.filter !== null && typeof input.filter !== 'string') throw invalidField('filter', 'must be a string');
+    const orderBy: unknown[] = input.orderBy === undefined || input.orderBy === null ? [] : Array.isArray(input.orderBy) ? input.orderBy : [input.orderBy];
+    if (orderBy.some((o) => typeof o !== 'string')) throw invalidField('orderBy', 'must be a list of strings');
+    if (input.pageToken !== undefined && input.pageToken !== null && typeof input.pageToken !== 'string') throw invalidField('pageToken', 'must be a string');
+    let clauses;
+    let order;
+    try {
+      clauses = parseRunFilter((input.filter as string | null | undefined) ?? undefined);
+    } catch (err) {
+      searchError('filter', err);
+    }
+    try {
+      order = parseOrderBy(orderBy as string[]);
+    } catch (err) {
+      searchError('orderBy', err);
+    }
+    const page = await this.matchRuns({ experimentIds: [Number(experiment.id)], lifecycle }, clauses, order, input.pageToken, maxResults, 'pageToken');
+    const items = await this.runViews(page.runs);
+    return { items, ...(page.nextPageToken !== undefined ? { nextPageToken: page.nextPageToken } : {}), ...columnKeys(items) };
+  }
+
+  /** A run with its nested runs (those in its project). */
+  async runDetailView(actor: Principal, runId: unknown): Promise<RunDetailView> {
+    const row = await this.runById(actor, runId, 'viewer', 'id');
+    const [view, children] = await Promise.all([this.runViewOf(row), this.deps.store.tracking.childRuns(row.id)]);
+    return { ...view, children: children.filter((c) => c.project_id === row.project_id).map((c) => ({ id: c.id, name: c.name, status: c.status })) };
+  }
+
+  /** Deletes (restorably) or restores a run. */
+  async setRunStage(actor: Principal, runId: unknown, stage: 'active' | 'deleted'): Promise<RunView> {
+    const row = await this.runById(actor, runId, 'contributor', 'id');
+    await this.setRunLifecycle(actor, row.id, stage);
+    return this.runViewOf((await this.deps.store.tracking.getRun(row.id))!);
+  }
+
+  /** One page of a metric's points, by step then timestamp (an unknown key has none). */
+  async metricHistoryView(actor: Principal, runId: unknown, metricKey: unknown, input: { maxResults?: unknown; pageToken?: unknown }): Promise<MetricHistoryView> {
+    const row = await this.runById(actor, runId, 'viewer', 'id');
+    const key = checkKey('key', metricKey);
+    const limit = optionalInteger('maxResults', input.maxResults, MAX_HISTORY_RESULTS, { min: 1 });
+    if (limit > MAX_HISTORY_RESULTS) throw invalidField('maxResults', `must be at most ${MAX_HISTORY_RESULTS}`);
+    if (input.pageToken !== undefined && input.pageToken !== null && typeof input.pageToken !== 'string') throw invalidField('pageToken', 'must be a string');
+    let offset = 0;
+    try {
+      offset = decodePageToken((input.pageToken as string | null | undefined) || undefined);
+    } catch (err) {
+      searchError('pageToken', err);
+    }
+    const points = await this.deps.store.tracking.metricHistory(row.id, key, { offset, limit: limit + 1 });
+    const more = points.length > limit;
+    return { key, points: points.slice(0, limit).map(metricPointView), ...(more ? { nextPageToken: encodePageToken(offset + limit) } : {}) };
+  }
+
+  /**
+   * Where a run's files are in the artifact index: the path of its artifact_uri when that is under Steward's
+   * proxy (`mlflow-artifacts:/<experiment id>/<run id>/artifacts`), else `<experiment id>/<run id>/artifacts`.
+   */
+  private runArtifactRoot(row: RunRow): string {
+    const m = /^mlflow-artifacts:(?:\/\/[^/]*)?\/*(.*)$/.exec(row.artifact_uri);
+    if (m) {
+      try {
+        const path = checkArtifactPath('artifact_uri', m[1]);
+        if (/^\d{1,15}$/.test(path.split('/')[0]!)) return path;
+      } catch {
+        // not a path of the index: use the default place
+      }
+    }
+    return `${row.experiment_id}/${row.id}/artifacts`;
+  }
+
+  /** The files and folders directly in a folder of a run's artifacts (`path` relative to the run's root; '' is the root). */
+  async runArtifactsView(actor: Principal, runId: unknown, rawPath: unknown): Promise<ArtifactListView> {
+    const row = await this.runById(actor, runId, 'viewer', 'id');
+    const path = checkArtifactPath('path', rawPath, true);
+    const root = this.runArtifactRoot(row);
+    const entries = await this.listArtifacts(actor, path === '' ? root : `${root}/${path}`);
+    return { path, files: entries.map((e) => ({ ...e, path: path === '' ? e.path : `${path}/${e.path}` })) };
+  }
+
+  /** One file of a run's artifacts (`path` relative to the run's root), opened for reading. */
+  async openRunArtifact(actor: Principal, runId: unknown, rawPath: unknown): Promise<{ path: string; opened: OpenedArtifact }> {
+    const row = await this.runById(actor, runId, 'viewer', 'id');
+    const path = checkArtifactPath('path', rawPath);
+    const full = `${this.runArtifactRoot(row)}/${path}`;
+    await this.artifactProject(actor, full, 'viewer');
+    const found = await this.deps.store.tracking.getArtifact(full);
+    if (!found) throw notFound('ARTIFACT_NOT_FOUND', `No artifact at '${printable(path)}' in run ${row.id}`, { field: 'path' });
+    return { path, opened: await this.deps.artifacts.open(found.sha256) };
+  }
+
+  /**
+   * Runs side by side (`runs`: comma-separated ids): their views, the params whose values differ, the union of
+   * their metric and param keys, and the history of each metric named in `metrics` (all when none), run by run.
+   */
+  async compareRunViews(actor: Principal, input: { runs: unknown; metrics?: unknown }): Promise<RunComparisonView> {
+    const ids = [...new Set(commaList('runs', input.runs))];
+    if (ids.length === 0) throw invalidField('runs', 'name at least one run id (comma-separated)');
+    if (ids.length > 100) throw invalidField('runs', 'at most 100 runs can be compared at once');
+    const metrics = commaList('metrics', input.metrics).map((k) => checkKey('metrics', k));
+    for (const id of ids) await this.runById(actor, id, 'viewer', 'runs');
+    const compared = await this.compareRuns(actor, ids, metrics);
+    const runs = await this.runViews(compared.runs);
+    const keys = columnKeys(runs);
+    const wanted = metrics.length > 0 ? [...new Set(metrics)] : keys.metricKeys;
+    const histories: Record<string, Record<string, MetricPointView[]>> = {};
+    for (const r of runs) {
+      const byKey: Record<string, MetricPointView[]> = {};
+      for (const key of wanted) {
+        byKey[key] = (compared.histories[r.id]?.[key] ?? []).map((p) => ({ step: p.step, timestamp: isoOf(p.timestamp), ...metricValue(p.value, false) }));
+      }
+      histories[r.id] = byKey;
+    }
+    return { runs, differingParams: compared.differingParams, metricKeys: keys.metricKeys, paramKeys: keys.paramKeys, histories };
+  }
+}
+
+/** Tags given as an object of strings ({"team": "risk"}), as the service's list of {key, value}. */
+function tagList(field: string, value: unknown): KeyValue[] {
+  if (value === undefined || value === null) return [];
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalidField(field, 'must be an object of string tags');
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > MAX_BATCH_TAGS) throw invalidField(field, `has ${entries.length} tags; at most ${MAX_BATCH_TAGS} are allowed`);
+  return entries.map(([key, v]) => ({ key: checkKey(field, key), value: checkValue(`${field}.${printable(key)}`, v, MAX_TAG_VALUE_LENGTH) }));
+}
+
+/** A comma-separated list (or several, from a repeated query parameter): the non-empty items, trimmed. */
+function commaList(field: string, value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  const parts = Array.isArray(value) ? value : [value];
+  if (parts.some((p) => typeof p !== 'string')) throw invalidField(field, 'must be a comma-separated list');
+  return (parts as string[]).flatMap((p) => p.split(',')).map((p) => p.trim()).filter((p) => p !== '');
 }
 
 /** Experiments' order_by: name, creation_time, last_update_time or experiment_id, with ASC/DESC. */

@@ -270,3 +270,105 @@ export async function seedGovernance(url: string, token: string, options = { mod
   const reviewer = await seedProjectUser(url, token, { name: options.reviewer, role: 'reviewer' });
   return { model: options.model, data, reviewer };
 }
+
+export interface ExperimentSeedRun {
+  name: string;
+  id: string;
+  params: Record<string, string>;
+  /** The metrics' values at each step, 0 to steps − 1; the last one is the latest. */
+  metrics: Record<string, number[]>;
+}
+
+export interface ExperimentSeed {
+  experiment: string;
+  experimentId: string;
+  runs: ExperimentSeedRun[];
+  steps: number;
+  /** The Steward dataset version the first run's input is linked to. */
+  dataset: { name: string; version: number };
+  /** A file logged as an artifact of the last run. */
+  artifact: { folder: string; file: string; text: string };
+  /** A Steward model version registered with the last run as its source. */
+  model: { name: string; version: number };
+}
+
+/**
+ * An experiment with 3 finished runs, logged through the MLflow REST API as the MLflow client logs them
+ * (experiments/create, runs/create, runs/log-batch with params and metrics at 5 steps, runs/log-inputs,
+ * runs/log-model, the artifact proxy, runs/update): an SGD baseline and two Adam runs that differ in
+ * learning rate and scheduler. The first run's input names a small Steward dataset version, uploaded first;
+ * the last run's model is registered in Steward's registry with the run as its source (sourceRun).
+ */
+export async function seedExperiment(url: string, token: string, options = { experiment: 'churn-tuning', dataset: 'churn-train', model: 'churn' }): Promise<ExperimentSeed> {
+  const auth = { authorization: `Bearer ${token}` };
+  const mlflow = async <T>(path: string, body: unknown): Promise<T> => {
+    const r = await fetch(`${url}/api/2.0/mlflow/${path}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (r.status !== 200) throw new Error(`seed: MLflow ${path} gave ${r.status}: ${await r.text()}`);
+    return (await r.json()) as T;
+  };
+
+  // A small dataset for a run input to link to.
+  const created = await fetch(`${url}/api/v1/datasets`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: options.dataset, description: 'churn training rows' }) });
+  if (created.status !== 201) throw new Error(`seed: creating ${options.dataset} gave ${created.status}: ${await created.text()}`);
+  const g = generator(11);
+  const csv = ['tenure,monthly,churned', ...Array.from({ length: 200 }, () => `${Math.floor(g.uniform() * 72)},${(20 + g.uniform() * 100).toFixed(2)},${g.uniform() < 0.3 ? 1 : 0}`)].join('\n') + '\n';
+  const form = new FormData();
+  form.append('file', new Blob([csv], { type: 'text/csv' }), `${options.dataset}.csv`);
+  const uploaded = await fetch(`${url}/api/v1/datasets/${options.dataset}/versions`, { method: 'POST', headers: auth, body: form });
+  if (uploaded.status !== 201) throw new Error(`seed: uploading ${options.dataset} gave ${uploaded.status}: ${await uploaded.text()}`);
+  const dataset = { name: options.dataset, version: ((await uploaded.json()) as { version: number }).version };
+
+  const { experiment_id: experimentId } = await mlflow<{ experiment_id: string }>('experiments/create', { name: options.experiment, tags: [{ key: 'team', value: 'retention' }] });
+  const steps = 5;
+  const round = (x: number) => Number(x.toFixed(4));
+  const plans = [
+    { name: 'sgd-slow', params: { optimizer: 'sgd', learning_rate: '0.01', scheduler: 'step', epochs: '5' }, accuracy: 0.81, rmse: 0.62 },
+    { name: 'adam-fast', params: { optimizer: 'adam', learning_rate: '0.001', scheduler: 'cosine', epochs: '5' }, accuracy: 0.93, rmse: 0.45 },
+    { name: 'adam-wide', params: { optimizer: 'adam', learning_rate: '0.003', scheduler: 'step', epochs: '5' }, accuracy: 0.95, rmse: 0.42 },
+  ];
+  const started = Date.now() - 3_600_000;
+  const runs: ExperimentSeedRun[] = [];
+  for (const [i, plan] of plans.entries()) {
+    const start = started + i * 600_000;
+    const { run } = await mlflow<{ run: { info: { run_id: string } } }>('runs/create', { experiment_id: experimentId, run_name: plan.name, start_time: start, tags: [{ key: 'mlflow.user', value: 'walker' }, { key: 'stage', value: 'tuning' }] });
+    const id = run.info.run_id;
+    const metrics: Record<string, number[]> = {
+      accuracy: Array.from({ length: steps }, (_, s) => round(plan.accuracy - (steps - 1 - s) * 0.05)),
+      f1: Array.from({ length: steps }, (_, s) => round(plan.accuracy - 0.02 - (steps - 1 - s) * 0.05)),
+      loss: Array.from({ length: steps }, (_, s) => round((1 - plan.accuracy) * 3 + (steps - 1 - s) * 0.15)),
+      rmse: Array.from({ length: steps }, (_, s) => round(plan.rmse + (steps - 1 - s) * 0.1)),
+    };
+    await mlflow('runs/log-batch', {
+      run_id: id,
+      params: Object.entries(plan.params).map(([key, value]) => ({ key, value })),
+      metrics: Object.entries(metrics).flatMap(([key, values]) => values.map((value, step) => ({ key, value, step, timestamp: start + (step + 1) * 60_000 }))),
+    });
+    if (i === 0) {
+      await mlflow('runs/log-inputs', {
+        run_id: id,
+        datasets: [{ tags: [{ key: 'mlflow.data.context', value: 'training' }], dataset: { name: dataset.name, digest: 'a1b2c3d4', source_type: 'steward', source: `steward://${dataset.name}@${dataset.version}` } }],
+      });
+    }
+    await mlflow('runs/log-model', {
+      run_id: id,
+      model_json: JSON.stringify({ run_id: id, artifact_path: 'model', utc_time_created: '2025-01-02 03:04:05.000000', flavors: { python_function: { loader_module: 'mlflow.sklearn' }, sklearn: { sklearn_version: '1.5.0' } } }),
+    });
+    await mlflow('runs/update', { run_id: id, status: 'FINISHED', end_time: start + (steps + 1) * 60_000 });
+    runs.push({ name: plan.name, id, params: plan.params, metrics });
+  }
+
+  // A report file logged by the last run, through the artifact proxy.
+  const artifact = { folder: 'reports', file: 'summary.txt', text: 'adam-wide: best accuracy 0.95\n' };
+  const last = runs[runs.length - 1]!;
+  const put = await fetch(`${url}/api/2.0/mlflow-artifacts/artifacts/${experimentId}/${last.id}/artifacts/${artifact.folder}/${artifact.file}`, { method: 'PUT', headers: { ...auth, 'content-type': 'text/plain' }, body: artifact.text });
+  if (put.status !== 200) throw new Error(`seed: uploading an artifact gave ${put.status}: ${await put.text()}`);
+
+  // The last run's model registered in Steward's registry, naming the run as its source.
+  const model = { name: options.model, version: 1 };
+  const made = await fetch(`${url}/api/v1/models`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: model.name, description: 'churn, from the tuning runs' }) });
+  if (made.status !== 201) throw new Error(`seed: creating ${model.name} gave ${made.status}: ${await made.text()}`);
+  const upload = versionUpload(linearModel(), { sourceRun: last.id, description: `from run ${last.name}` });
+  const registered = await fetch(`${url}/api/v1/models/${model.name}/versions`, { method: 'POST', headers: { ...auth, 'content-type': upload.contentType }, body: upload.body });
+  if (registered.status !== 201) throw new Error(`seed: registering ${model.name} gave ${registered.status}: ${await registered.text()}`);
+  return { experiment: options.experiment, experimentId, runs, steps, dataset, artifact, model };
+}

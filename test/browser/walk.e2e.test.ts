@@ -9,7 +9,11 @@
  * stage move and a promotion request naming the unmet rules, the policy's gates run from the version page,
  * the four-eyes refusal of the author, a second user (a reviewer) approving in the inbox so the version
  * reaches Production, the model card with its sections and Markdown download, a comment whose @mention
- * notifies the reviewer, and the audit log verified. Screenshots go to test-artifacts/browser/. Then, on a large
+ * notifies the reviewer, and the audit log verified. Then experiments: one made and deleted with the form, and
+ * one logged through the MLflow API with 3 runs — its runs table with a metric column added by the chooser, a
+ * filter that narrows the rows and a sort by a metric, two runs compared (differing params, a metric's curves,
+ * parallel coordinates) and a run's page with its metric history, model (and the registry version made from
+ * it), artifact download and dataset link. Screenshots go to test-artifacts/browser/. Then, on a large
  * catalogue (100 models × 20 versions, 100k logged predictions), the load times of the main pages are
  * measured from the browser's performance timings and reported (not asserted).
  */
@@ -22,7 +26,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linearModel } from '../fixtures/models.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
-import { MONITORED_FEATURES, seedCatalogue, seedGovernance, seedLoanDataset, seedMonitoring, type GovernanceSeed } from './seed.js';
+import { MONITORED_FEATURES, seedCatalogue, seedExperiment, seedGovernance, seedLoanDataset, seedMonitoring, type GovernanceSeed } from './seed.js';
 
 const CHROMIUM = process.env.STEWARD_CHROMIUM ?? '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
@@ -523,6 +527,142 @@ describe.skipIf(!available)(`web UI walk in headless Chromium${available ? '' : 
     expect(await byTest('audit-verify-result').textContent()).toMatch(/[\d,]+ records checked/);
     await shot('governance-07-audit');
   }, 60_000);
+
+  it('shows an experiment logged through the MLflow API: chosen columns, a filter, sorting, the comparison of two runs and a run page', async () => {
+    const seeded = await seedExperiment(server.url, token);
+    const run = (name: string) => seeded.runs.find((r) => r.name === name)!;
+    const latest = (name: string, metric: string) => run(name).metrics[metric]!.at(-1)!;
+    const rows = () => byTest('runs-table').locator('tbody tr');
+    const firstRunName = async () => (await rows().first().getAttribute('data-testid'))?.replace('run-row-', '');
+
+    await byTest('nav-experiments').click();
+    await page.waitForURL(/\/experiments$/);
+    const listed = byTest(`experiment-row-${seeded.experiment}`);
+    await listed.waitFor({ timeout: 15_000 });
+    expect(await listed.getByTestId('experiment-run-count').textContent()).toBe(String(seeded.runs.length));
+    expect(await listed.textContent()).toContain('team=retention');
+    await shot('experiments-01-list');
+
+    // An empty experiment made with the form says how to log to it; deleted, it moves to the Deleted view.
+    await byTest('create-experiment').click();
+    await byTest('experiment-name').fill('scratch-ideas');
+    await byTest('experiment-tags').fill('owner=walker');
+    await byTest('experiment-submit').click();
+    await page.waitForURL(/\/experiments\/\d+$/);
+    await byTest('runs-empty').waitFor({ timeout: 15_000 });
+    expect(await byTest('runs-empty').textContent()).toContain('mlflow.set_experiment("scratch-ideas")');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await byTest('experiment-delete').click();
+    await byTest('experiment-restore').waitFor({ timeout: 15_000 });
+    await byTest('nav-experiments').click();
+    await listed.waitFor({ timeout: 15_000 });
+    expect(await byTest('experiment-row-scratch-ideas').count()).toBe(0);
+    await byTest('experiments-view-deleted').click();
+    await byTest('experiment-row-scratch-ideas').waitFor({ timeout: 15_000 });
+    expect(await listed.count()).toBe(0);
+    await byTest('experiments-view-active').click();
+
+    await listed.getByRole('link', { name: seeded.experiment }).click();
+    await page.waitForURL(new RegExp(`/experiments/${seeded.experimentId}$`));
+    await byTest('runs-table').waitFor({ timeout: 15_000 });
+    expect(await rows().count()).toBe(seeded.runs.length);
+
+    // The first three metrics are shown until columns are chosen; rmse is added with the chooser, and a param.
+    expect(await byTest('runs-table').getByTestId('cell-metric-accuracy').count()).toBe(seeded.runs.length);
+    expect(await byTest('runs-table').getByTestId('cell-metric-rmse').count()).toBe(0);
+    await byTest('column-chooser-button').click();
+    await byTest('column-metric-rmse').check();
+    await byTest('column-param-learning_rate').check();
+    await byTest('column-chooser-button').click();
+    for (const r of seeded.runs) {
+      const row = byTest(`run-row-${r.name}`);
+      expect(await row.getByTestId('cell-metric-rmse').textContent()).toBe(String(latest(r.name, 'rmse')));
+      expect(await row.getByTestId('cell-param-learning_rate').textContent()).toBe(r.params.learning_rate);
+      expect(await row.getByTestId('cell-metric-accuracy').textContent()).toBe(String(latest(r.name, 'accuracy')));
+    }
+    // The choice is kept for the experiment.
+    await page.reload();
+    await byTest('runs-table').waitFor({ timeout: 15_000 });
+    expect(await byTest('run-row-sgd-slow').getByTestId('cell-metric-rmse').textContent()).toBe(String(latest('sgd-slow', 'rmse')));
+
+    // Sorting by a metric column is done by the server (order_by).
+    await byTest('sort-metrics.accuracy').click();
+    await expect.poll(firstRunName, { timeout: 15_000 }).toBe('sgd-slow');
+    await byTest('sort-metrics.accuracy').click();
+    await expect.poll(firstRunName, { timeout: 15_000 }).toBe('adam-wide');
+
+    // A filter in MLflow's grammar narrows the rows; a broken one says why under the box.
+    await byTest('runs-filter').fill('metrics.accuracy >>> 0.9');
+    await byTest('runs-filter').press('Enter');
+    await expect.poll(() => byTest('filter-error').textContent(), { timeout: 15_000 }).toMatch(/\S/);
+    await byTest('runs-filter').fill('metrics.accuracy > 0.9');
+    await byTest('runs-filter').press('Enter');
+    await expect.poll(() => rows().count(), { timeout: 15_000 }).toBe(2);
+    expect(await byTest('filter-error').count()).toBe(0);
+    expect(await byTest('run-row-sgd-slow').count()).toBe(0);
+    expect(new URL(page.url()).searchParams.get('filter')).toBe('metrics.accuracy > 0.9');
+    await shot('experiments-02-runs-filtered');
+
+    // Two runs compared: params with the differing ones marked, a metric's curves, parallel coordinates.
+    await byTest('select-run-adam-fast').check();
+    await byTest('select-run-adam-wide').check();
+    expect(await byTest('compare-runs').textContent()).toBe('Compare (2)');
+    await byTest('compare-runs').click();
+    await page.waitForURL(/\/runs\/compare\?runs=/);
+    await byTest('compare-params').waitFor({ timeout: 15_000 });
+    expect(await byTest('compare-param-learning_rate').getAttribute('data-differs')).toBe('true');
+    expect(await byTest('compare-param-scheduler').getAttribute('data-differs')).toBe('true');
+    expect(await byTest('compare-param-optimizer').getAttribute('data-differs')).toBe('false');
+    expect(await byTest('differing-summary').textContent()).toContain('2 of 4 params differ');
+    expect(await drawn('Metric accuracy over steps'), 'the metric chart drew nothing').toBeGreaterThan(10);
+    const legend = await figure('Metric accuracy over steps').textContent();
+    expect(legend).toContain('adam-fast');
+    expect(legend).toContain('adam-wide');
+    await byTest('compare-metric-select').selectOption('loss');
+    expect(await drawn('Metric loss over steps'), 'the loss chart drew nothing').toBeGreaterThan(10);
+    await byTest('metric-curves-table-toggle').click();
+    expect(await byTest('metric-curves-table').locator('tbody tr').count()).toBe(seeded.steps);
+    expect(await byTest('metric-curves-table').locator('tbody tr').last().textContent()).toContain(String(latest('adam-wide', 'loss')));
+    expect(await drawn('Parallel coordinates of the runs'), 'the parallel-coordinates chart drew nothing').toBeGreaterThan(10);
+    expect(await figure('Parallel coordinates of the runs').textContent()).toContain('param scheduler');
+    await byTest('parallel-table-toggle').click();
+    expect(await byTest('parallel-table').locator('tbody tr').count()).toBe(2);
+    expect(await byTest('parallel-table').textContent()).toContain('cosine');
+    expect(await byTest('error').count()).toBe(0);
+    await shot('experiments-03-compare');
+
+    // A run's page: its facts, params, a metric's history, the dataset it used, its model and artifacts.
+    await byTest('compare-run-adam-wide').getByRole('link', { name: 'adam-wide' }).click();
+    await page.waitForURL(new RegExp(`/runs/${run('adam-wide').id}$`));
+    await expect.poll(() => byTest('run-name').textContent(), { timeout: 15_000 }).toBe('adam-wide');
+    expect(await byTest('run-status').textContent()).toBe('FINISHED');
+    expect(await byTest('run-duration').textContent()).toBe('6 min 00 s');
+    expect(await byTest('run-params-learning_rate').textContent()).toContain('0.003');
+    expect(await byTest('run-metric-rmse').getByTestId('metric-value').textContent()).toBe(String(latest('adam-wide', 'rmse')));
+    await byTest('metric-toggle-accuracy').click();
+    expect(await drawn(`accuracy over ${seeded.steps} logged points, by step`), 'the run metric chart drew nothing').toBeGreaterThan(5);
+    expect(await byTest('run-models').textContent()).toContain('sklearn');
+    await byTest(`artifact-open-${seeded.artifact.folder}`).click();
+    await byTest(`artifact-download-${seeded.artifact.folder}/${seeded.artifact.file}`).waitFor({ timeout: 15_000 });
+    const [download] = await Promise.all([page.waitForEvent('download'), byTest(`artifact-download-${seeded.artifact.folder}/${seeded.artifact.file}`).click()]);
+    expect(download.suggestedFilename()).toBe(seeded.artifact.file);
+    expect(await readFile((await download.path())!, 'utf8')).toBe(seeded.artifact.text);
+    await shot('experiments-04-run');
+
+    // The model version registered from the run links both ways.
+    await byTest('run-registered').getByRole('link', { name: `${seeded.model.name} v${seeded.model.version}` }).click();
+    await page.waitForURL(new RegExp(`/models/${seeded.model.name}/versions/${seeded.model.version}$`));
+    await byTest('lineage-run').click();
+    await page.waitForURL(new RegExp(`/runs/${run('adam-wide').id}$`));
+    await expect.poll(() => byTest('run-name').textContent(), { timeout: 15_000 }).toBe('adam-wide');
+
+    // The baseline's input links to the Steward dataset version it names.
+    await page.goto(`${server.url}/runs/${run('sgd-slow').id}`);
+    await byTest('input-dataset-link').waitFor({ timeout: 15_000 });
+    expect(await byTest('input-dataset-link').getAttribute('href')).toBe(`/datasets/${seeded.dataset.name}/versions/${seeded.dataset.version}`);
+    expect(await byTest('run-inputs').textContent()).toContain('training');
+    expect(await byTest('error').count()).toBe(0);
+  }, 120_000);
 
   it('loads the main pages of a large catalogue (100 models × 20 versions, 100k predictions) and reports the times', async () => {
     const seeded = await seedCatalogue(server.url, token, join(dir, 'home'));

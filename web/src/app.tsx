@@ -30,6 +30,10 @@ import { CardPage } from './pages/governance/card-page';
 import { NotificationsMenu } from './pages/governance/notifications';
 import { PoliciesPage } from './pages/governance/policies-page';
 import { WebhooksPage } from './pages/governance/webhooks-page';
+import { ExperimentsPage } from './pages/tracking/experiments-page';
+import { ExperimentPage } from './pages/tracking/experiment-page';
+import { RunPage } from './pages/tracking/run-page';
+import { RunComparePage } from './pages/tracking/run-compare-page';
 import { Empty, Loading, PageTitle } from './components/ui';
 
 /** Reads #token=… from the address once, keeps it and removes it from the address bar and history. */
@@ -136,7 +140,9 @@ function SignedIn({ user, signOut }: { user: WhoAmI; signOut: (message?: string)
         setProjectState(p);
         // Pages of one project's objects make no sense in another: go to the section's list.
         const section = location.path.split('/')[1] ?? '';
-        if (['models', 'datasets', 'deployments', 'predictions', 'governance'].includes(section) && location.path !== `/${section}`) navigate(`/${section}`);
+        // A run's pages belong to the experiments' section.
+        const list = section === 'runs' ? '/experiments' : `/${section}`;
+        if (['models', 'datasets', 'experiments', 'runs', 'deployments', 'predictions', 'governance'].includes(section) && location.path !== list) navigate(list);
       },
       reloadProjects: () => setProjectsTick((t) => t + 1),
       signOut,
@@ -157,9 +163,10 @@ function SignedIn({ user, signOut }: { user: WhoAmI; signOut: (message?: string)
   );
 }
 
-const NAV: { to: string; label: string; admin?: boolean; section?: string }[] = [
+const NAV: { to: string; label: string; admin?: boolean; section?: string; also?: string[] }[] = [
   { to: '/models', label: 'Models' },
   { to: '/datasets', label: 'Datasets' },
+  { to: '/experiments', label: 'Experiments', also: ['/runs'] },
   { to: '/deployments', label: 'Deployments' },
   { to: '/governance/approvals', label: 'Governance', section: '/governance' },
   { to: '/admin', label: 'Admin', admin: true },
@@ -195,7 +202,8 @@ function Header() {
                 <ul className="nav">
                   {NAV.filter((n) => !n.admin || roleIn(s.user, s.project) === 'admin').map((n) => {
                     const base = n.section ?? n.to;
-                    const current = location.path === base || location.path.startsWith(`${base}/`) || (n.to === '/models' && location.path === '/');
+                    const current =
+                      [base, ...(n.also ?? [])].some((b) => location.path === b || location.path.startsWith(`${b}/`)) || (n.to === '/models' && location.path === '/');
                     const role = roleIn(s.user, s.project);
                     return (
                       <li key={n.to}>
@@ -255,6 +263,11 @@ const ROUTES: { pattern: string; render: (p: Record<string, string>) => ReactNod
   { pattern: '/datasets/upload', render: () => <UploadDatasetPage /> },
   { pattern: '/datasets/:name', render: (p) => <DatasetPage name={p.name!} /> },
   { pattern: '/datasets/:name/versions/:version', render: (p) => <DatasetVersionPage name={p.name!} version={p.version!} /> },
+  { pattern: '/experiments', render: () => <ExperimentsPage /> },
+  { pattern: '/experiments/:id', render: (p) => <ExperimentPage id={p.id!} /> },
+  // Before '/runs/:id' (run ids are 32 hex digits, never 'compare').
+  { pattern: '/runs/compare', render: () => <RunComparePage /> },
+  { pattern: '/runs/:id', render: (p) => <RunPage id={p.id!} /> },
   { pattern: '/deployments', render: () => <DeploymentsPage /> },
   { pattern: '/deployments/new', render: () => <NewDeploymentPage /> },
   { pattern: '/deployments/:name', render: (p) => <DeploymentPage name={p.name!} /> },
@@ -279,7 +292,7 @@ function Routes({ path }: { path: string }) {
       <PageTitle>Page not found</PageTitle>
       <Empty title={`Nothing lives at ${path}.`}>
         <p>
-          Go to <Link to="/models">Models</Link>, <Link to="/datasets">Datasets</Link> or <Link to="/deployments">Deployments</Link>.
+          Go to <Link to="/models">Models</Link>, <Link to="/datasets">Datasets</Link>, <Link to="/experiments">Experiments</Link> or <Link to="/deployments">Deployments</Link>.
         </p>
       </Empty>
     </>

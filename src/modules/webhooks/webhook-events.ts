@@ -15,7 +15,7 @@ export const WEBHOOK_EVENT_TYPES = {
   'member.removed': 'A user was removed from the project',
 
   'model.created': 'A model was created',
-  'model.updated': "A model's description, owner, tags or risk tier changed",
+  'model.updated': "A model's name, description, owner, tags or risk tier changed",
   'model_version.created': 'A model version was created (its artifact is being checked)',
   'model_version.registered': 'A model version passed its checks and is ready',
   'model_version.failed': 'A model version failed its checks',
@@ -23,6 +23,15 @@ export const WEBHOOK_EVENT_TYPES = {
   'model_version.stage_changed': 'A model version moved to another stage',
   'model_alias.set': 'An alias was set on, or moved to, a model version',
   'model_alias.deleted': 'An alias was removed',
+
+  'experiment.created': 'An experiment was created',
+  'experiment.renamed': 'An experiment was renamed',
+  'experiment.deleted': 'An experiment was deleted, with its runs (it can be restored)',
+  'experiment.restored': 'A deleted experiment was restored, with its runs',
+  'run.created': 'A run was started',
+  'run.updated': "A run's status, end time or name changed (e.g. it finished)",
+  'run.deleted': 'A run was deleted (it can be restored)',
+  'run.restored': 'A deleted run was restored',
 
   'dataset.created': 'A dataset was created',
   'dataset_version.created': 'A dataset version was uploaded',

@@ -2587,6 +2587,19 @@ export interface paths {
                                 version: number;
                                 role: string;
                             }[];
+                            /** @description Whether it can be deployed: READY, and of a flavor Steward serves (onnx, xgboost-json) */
+                            servable: boolean;
+                            /** @description Where a version registered through the MLflow API came from (null for uploads) */
+                            mlflow: {
+                                /** @description The source given to model-versions/create */
+                                source: string;
+                                runId: string | null;
+                                runLink: string | null;
+                                /** @description The flavors its MLmodel file lists */
+                                flavors: string[];
+                                /** @description Why Steward cannot serve it */
+                                reason: string | null;
+                            } | null;
                         };
                     };
                 };
@@ -3674,6 +3687,19 @@ export interface paths {
                                 version: number;
                                 role: string;
                             }[];
+                            /** @description Whether it can be deployed: READY, and of a flavor Steward serves (onnx, xgboost-json) */
+                            servable: boolean;
+                            /** @description Where a version registered through the MLflow API came from (null for uploads) */
+                            mlflow: {
+                                /** @description The source given to model-versions/create */
+                                source: string;
+                                runId: string | null;
+                                runLink: string | null;
+                                /** @description The flavors its MLmodel file lists */
+                                flavors: string[];
+                                /** @description Why Steward cannot serve it */
+                                reason: string | null;
+                            } | null;
                         };
                     };
                 };
@@ -15365,7 +15391,7 @@ export interface paths {
                         url: string;
                         /** @description HMAC-SHA256 key for x-steward-signature; generated when left out. Shown only in this answer */
                         secret?: string;
-                        /** @description Event patterns: '*', '<kind>.*' or an event type such as 'model_version.created'. Kinds: project, member, model, model_version, model_alias, dataset, dataset_version, recipe_version, deployment, gate_run, policy, promotion, model_card, comment, monitoring, alert_rule, alert, explanation, webhook */
+                        /** @description Event patterns: '*', '<kind>.*' or an event type such as 'model_version.created'. Kinds: project, member, model, model_version, model_alias, experiment, run, dataset, dataset_version, recipe_version, deployment, gate_run, policy, promotion, model_card, comment, monitoring, alert_rule, alert, explanation, webhook */
                         events: string[];
                         /** @description Inactive webhooks receive nothing; their queued deliveries wait (default true) */
                         active?: boolean;
@@ -15751,7 +15777,7 @@ export interface paths {
                         url?: string;
                         /** @description A new signing key; not shown again */
                         secret?: string;
-                        /** @description Event patterns: '*', '<kind>.*' or an event type such as 'model_version.created'. Kinds: project, member, model, model_version, model_alias, dataset, dataset_version, recipe_version, deployment, gate_run, policy, promotion, model_card, comment, monitoring, alert_rule, alert, explanation, webhook */
+                        /** @description Event patterns: '*', '<kind>.*' or an event type such as 'model_version.created'. Kinds: project, member, model, model_version, model_alias, experiment, run, dataset, dataset_version, recipe_version, deployment, gate_run, policy, promotion, model_card, comment, monitoring, alert_rule, alert, explanation, webhook */
                         events?: string[];
                         /** @description Inactive webhooks receive nothing; their queued deliveries wait (default true) */
                         active?: boolean;
@@ -16582,6 +16608,2094 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/experiments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A project's experiments, most recently changed first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Project name; 'default' when omitted */
+                    project?: string;
+                    /** @description Which lifecycle stage to list (default active) */
+                    view?: "active" | "deleted" | "all";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                project: string;
+                                name: string;
+                                /** @description Where runs log artifacts (mlflow-artifacts:/<id> for the artifact proxy) */
+                                artifactLocation: string;
+                                /** @description active or deleted */
+                                lifecycleStage: string;
+                                /** @description Created (ISO 8601, UTC) */
+                                createdAt: string;
+                                /** @description Last changed (ISO 8601, UTC) */
+                                updatedAt: string;
+                                createdBy: string;
+                                /** @description String tags: key → value */
+                                tags: {
+                                    [key: string]: string;
+                                };
+                                /** @description Active runs */
+                                runCount: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create an experiment */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Project name; 'default' when omitted */
+                        project?: string;
+                        /** @description Unique in the project */
+                        name: string;
+                        /** @description String tags: key → value */
+                        tags?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            name: string;
+                            /** @description Where runs log artifacts (mlflow-artifacts:/<id> for the artifact proxy) */
+                            artifactLocation: string;
+                            /** @description active or deleted */
+                            lifecycleStage: string;
+                            /** @description Created (ISO 8601, UTC) */
+                            createdAt: string;
+                            /** @description Last changed (ISO 8601, UTC) */
+                            updatedAt: string;
+                            createdBy: string;
+                            /** @description String tags: key → value */
+                            tags: {
+                                [key: string]: string;
+                            };
+                            /** @description Active runs */
+                            runCount: number;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/experiments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An experiment */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Ignored: the object's own project is used */
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            name: string;
+                            /** @description Where runs log artifacts (mlflow-artifacts:/<id> for the artifact proxy) */
+                            artifactLocation: string;
+                            /** @description active or deleted */
+                            lifecycleStage: string;
+                            /** @description Created (ISO 8601, UTC) */
+                            createdAt: string;
+                            /** @description Last changed (ISO 8601, UTC) */
+                            updatedAt: string;
+                            createdBy: string;
+                            /** @description String tags: key → value */
+                            tags: {
+                                [key: string]: string;
+                            };
+                            /** @description Active runs */
+                            runCount: number;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete an experiment: it and its runs are marked deleted (restorable); answers the experiment */
+        delete: {
+            parameters: {
+                query?: {
+                    /** @description Ignored: the object's own project is used */
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            name: string;
+                            /** @description Where runs log artifacts (mlflow-artifacts:/<id> for the artifact proxy) */
+                            artifactLocation: string;
+                            /** @description active or deleted */
+                            lifecycleStage: string;
+                            /** @description Created (ISO 8601, UTC) */
+                            createdAt: string;
+                            /** @description Last changed (ISO 8601, UTC) */
+                            updatedAt: string;
+                            createdBy: string;
+                            /** @description String tags: key → value */
+                            tags: {
+                                [key: string]: string;
+                            };
+                            /** @description Active runs */
+                            runCount: number;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Rename an experiment */
+        patch: {
+            parameters: {
+                query?: {
+                    /** @description Ignored: the object's own project is used */
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            name: string;
+                            /** @description Where runs log artifacts (mlflow-artifacts:/<id> for the artifact proxy) */
+                            artifactLocation: string;
+                            /** @description active or deleted */
+                            lifecycleStage: string;
+                            /** @description Created (ISO 8601, UTC) */
+                            createdAt: string;
+                            /** @description Last changed (ISO 8601, UTC) */
+                            updatedAt: string;
+                            createdBy: string;
+                            /** @description String tags: key → value */
+                            tags: {
+                                [key: string]: string;
+                            };
+                            /** @description Active runs */
+                            runCount: number;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/experiments/{id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore a deleted experiment and the runs deleted with it */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description Ignored: the object's own project is used */
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            name: string;
+                            /** @description Where runs log artifacts (mlflow-artifacts:/<id> for the artifact proxy) */
+                            artifactLocation: string;
+                            /** @description active or deleted */
+                            lifecycleStage: string;
+                            /** @description Created (ISO 8601, UTC) */
+                            createdAt: string;
+                            /** @description Last changed (ISO 8601, UTC) */
+                            updatedAt: string;
+                            createdBy: string;
+                            /** @description String tags: key → value */
+                            tags: {
+                                [key: string]: string;
+                            };
+                            /** @description Active runs */
+                            runCount: number;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/experiments/{id}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search an experiment's runs with MLflow's filter and order_by grammar
+         * @description filter: e.g. `metrics.acc > 0.9 and params.alpha = '0.1' and tags.team = 'risk' and attributes.status = 'FINISHED'`. orderBy (repeatable): e.g. `metrics.acc DESC`, `attributes.start_time`. Default order: newest first. metricKeys, paramKeys and tagKeys are the keys of the runs on the page.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Ignored: the object's own project is used */
+                    project?: string;
+                    /** @description An MLflow search filter */
+                    filter?: string;
+                    /** @description MLflow order_by clauses */
+                    orderBy?: string[];
+                    /** @description Page size (default 100) */
+                    maxResults?: number;
+                    /** @description nextPageToken of the previous page */
+                    pageToken?: string;
+                    /** @description Which lifecycle stage to list (default active) */
+                    view?: "active" | "deleted" | "all";
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                experimentId: string;
+                                project: string;
+                                name: string;
+                                /** @description RUNNING, SCHEDULED, FINISHED, FAILED or KILLED */
+                                status: string;
+                                /** @description Started (ISO 8601, UTC) */
+                                startTime: string;
+                                /** @description Ended (ISO 8601, UTC) */
+                                endTime: string | null;
+                                durationMs: number | null;
+                                user: string;
+                                /** @description active or deleted */
+                                lifecycleStage: string;
+                                artifactUri: string;
+                                parentRunId: string | null;
+                                params: {
+                                    [key: string]: string;
+                                };
+                                /** @description The latest value of each metric (greatest step, then timestamp) */
+                                metrics: {
+                                    [key: string]: {
+                                        value: number | null;
+                                        /** @description Set when the value is not finite (value is then null) */
+                                        text?: "NaN" | "Infinity" | "-Infinity";
+                                        step: number;
+                                        /** @description When it was logged (ISO 8601, UTC) */
+                                        timestamp: string;
+                                    };
+                                };
+                                /** @description Run tags, without the mlflow.log-model.history tag (see models) */
+                                tags: {
+                                    [key: string]: string;
+                                };
+                                /** @description Datasets the run used (MLflow log-inputs) */
+                                inputs: {
+                                    name: string;
+                                    digest: string;
+                                    sourceType: string;
+                                    source: string;
+                                    /** @description The mlflow.data.context tag: training, eval, … */
+                                    context: string | null;
+                                    /** @description The Steward dataset version the input is linked to */
+                                    datasetVersion: {
+                                        dataset: string;
+                                        version: number;
+                                    } | null;
+                                }[];
+                                /** @description Models the run logged (from its mlflow.log-model.history tag) */
+                                models: {
+                                    artifactPath: string;
+                                    flavors: string[];
+                                    utcTimeCreated?: string;
+                                }[];
+                                /** @description Model versions of the project registered from this run */
+                                registeredVersions: {
+                                    model: string;
+                                    version: number;
+                                }[];
+                            }[];
+                            /** @description Pass as pageToken for the next page; absent on the last page */
+                            nextPageToken?: string;
+                            metricKeys: string[];
+                            paramKeys: string[];
+                            tagKeys: string[];
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Compare runs: params (which differ), latest metrics, and metric histories */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Ignored: the object's own project is used */
+                    project?: string;
+                    /** @description Run ids, comma-separated (at most 100) */
+                    runs: string;
+                    /** @description Metric keys whose histories to give, comma-separated (default: all) */
+                    metrics?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            runs: {
+                                id: string;
+                                experimentId: string;
+                                project: string;
+                                name: string;
+                                /** @description RUNNING, SCHEDULED, FINISHED, FAILED or KILLED */
+                                status: string;
+                                /** @description Started (ISO 8601, UTC) */
+                                startTime: string;
+                                /** @description Ended (ISO 8601, UTC) */
+                                endTime: string | null;
+                                durationMs: number | null;
+                                user: string;
+                                /** @description active or deleted */
+                                lifecycleStage: string;
+                                artifactUri: string;
+                                parentRunId: string | null;
+                                params: {
+                                    [key: string]: string;
+                                };
+                                /** @description The latest value of each metric (greatest step, then timestamp) */
+                                metrics: {
+                                    [key: string]: {
+                                        value: number | null;
+                                        /** @description Set when the value is not finite (value is then null) */
+                                        text?: "NaN" | "Infinity" | "-Infinity";
+                                        step: number;
+                                        /** @description When it was logged (ISO 8601, UTC) */
+                                        timestamp: string;
+                                    };
+                                };
+                                /** @description Run tags, without the mlflow.log-model.history tag (see models) */
+                                tags: {
+                                    [key: string]: string;
+                                };
+                                /** @description Datasets the run used (MLflow log-inputs) */
+                                inputs: {
+                                    name: string;
+                                    digest: string;
+                                    sourceType: string;
+                                    source: string;
+                                    /** @description The mlflow.data.context tag: training, eval, … */
+                                    context: string | null;
+                                    /** @description The Steward dataset version the input is linked to */
+                                    datasetVersion: {
+                                        dataset: string;
+                                        version: number;
+                                    } | null;
+                                }[];
+                                /** @description Models the run logged (from its mlflow.log-model.history tag) */
+                                models: {
+                                    artifactPath: string;
+                                    flavors: string[];
+                                    utcTimeCreated?: string;
+                                }[];
+                                /** @description Model versions of the project registered from this run */
+                                registeredVersions: {
+                                    model: string;
+                                    version: number;
+                                }[];
+                            }[];
+                            /** @description Params whose values are not the same in every run (a missing param counts as a value) */
+                            differingParams: string[];
+                            metricKeys: string[];
+                            paramKeys: string[];
+                            /** @description run id → metric → its points by step */
+                            histories: {
+                                [key: string]: {
+                                    [key: string]: {
+                                        step: number;
+                                        /** @description When it was logged (ISO 8601, UTC) */
+                                        timestamp: string;
+                                        value: number | null;
+                                        /** @description Set when the value is not finite (value is then null) */
+                                        text?: "NaN" | "Infinity" | "-Infinity";
+                                    }[];
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A run, with its nested runs */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Ignored: the object's own project is used */
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            experimentId: string;
+                            project: string;
+                            name: string;
+                            /** @description RUNNING, SCHEDULED, FINISHED, FAILED or KILLED */
+                            status: string;
+                            /** @description Started (ISO 8601, UTC) */
+                            startTime: string;
+                            /** @description Ended (ISO 8601, UTC) */
+                            endTime: string | null;
+                            durationMs: number | null;
+                            user: string;
+                            /** @description active or deleted */
+                            lifecycleStage: string;
+                            artifactUri: string;
+                            parentRunId: string | null;
+                            params: {
+                                [key: string]: string;
+                            };
+                            /** @description The latest value of each metric (greatest step, then timestamp) */
+                            metrics: {
+                                [key: string]: {
+                                    value: number | null;
+                                    /** @description Set when the value is not finite (value is then null) */
+                                    text?: "NaN" | "Infinity" | "-Infinity";
+                                    step: number;
+                                    /** @description When it was logged (ISO 8601, UTC) */
+                                    timestamp: string;
+                                };
+                            };
+                            /** @description Run tags, without the mlflow.log-model.history tag (see models) */
+                            tags: {
+                                [key: string]: string;
+                            };
+                            /** @description Datasets the run used (MLflow log-inputs) */
+                            inputs: {
+                                name: string;
+                                digest: string;
+                                sourceType: string;
+                                source: string;
+                                /** @description The mlflow.data.context tag: training, eval, … */
+                                context: string | null;
+                                /** @description The Steward dataset version the input is linked to */
+                                datasetVersion: {
+                                    dataset: string;
+                                    version: number;
+                                } | null;
+                            }[];
+                            /** @description Models the run logged (from its mlflow.log-model.history tag) */
+                            models: {
+                                artifactPath: string;
+                                flavors: string[];
+                                utcTimeCreated?: string;
+                            }[];
+                            /** @description Model versions of the project registered from this run */
+                            registeredVersions: {
+                                model: string;
+                                version: number;
+                            }[];
+                            /** @description Nested runs */
+                            children: {
+                                id: string;
+                                name: string;
+                                status: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a run (marked deleted, restorable); answers the run */
+        delete: {
+            parameters: {
+                query?: {
+                    /** @description Ignored: the object's own project is used */
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            experimentId: string;
+                            project: string;
+                            name: string;
+                            /** @description RUNNING, SCHEDULED, FINISHED, FAILED or KILLED */
+                            status: string;
+                            /** @description Started (ISO 8601, UTC) */
+                            startTime: string;
+                            /** @description Ended (ISO 8601, UTC) */
+                            endTime: string | null;
+                            durationMs: number | null;
+                            user: string;
+                            /** @description active or deleted */
+                            lifecycleStage: string;
+                            artifactUri: string;
+                            parentRunId: string | null;
+                            params: {
+                                [key: string]: string;
+                            };
+                            /** @description The latest value of each metric (greatest step, then timestamp) */
+                            metrics: {
+                                [key: string]: {
+                                    value: number | null;
+                                    /** @description Set when the value is not finite (value is then null) */
+                                    text?: "NaN" | "Infinity" | "-Infinity";
+                                    step: number;
+                                    /** @description When it was logged (ISO 8601, UTC) */
+                                    timestamp: string;
+                                };
+                            };
+                            /** @description Run tags, without the mlflow.log-model.history tag (see models) */
+                            tags: {
+                                [key: string]: string;
+                            };
+                            /** @description Datasets the run used (MLflow log-inputs) */
+                            inputs: {
+                                name: string;
+                                digest: string;
+                                sourceType: string;
+                                source: string;
+                                /** @description The mlflow.data.context tag: training, eval, … */
+                                context: string | null;
+                                /** @description The Steward dataset version the input is linked to */
+                                datasetVersion: {
+                                    dataset: string;
+                                    version: number;
+                                } | null;
+                            }[];
+                            /** @description Models the run logged (from its mlflow.log-model.history tag) */
+                            models: {
+                                artifactPath: string;
+                                flavors: string[];
+                                utcTimeCreated?: string;
+                            }[];
+                            /** @description Model versions of the project registered from this run */
+                            registeredVersions: {
+                                model: string;
+                                version: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore a deleted run */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description Ignored: the object's own project is used */
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            experimentId: string;
+                            project: string;
+                            name: string;
+                            /** @description RUNNING, SCHEDULED, FINISHED, FAILED or KILLED */
+                            status: string;
+                            /** @description Started (ISO 8601, UTC) */
+                            startTime: string;
+                            /** @description Ended (ISO 8601, UTC) */
+                            endTime: string | null;
+                            durationMs: number | null;
+                            user: string;
+                            /** @description active or deleted */
+                            lifecycleStage: string;
+                            artifactUri: string;
+                            parentRunId: string | null;
+                            params: {
+                                [key: string]: string;
+                            };
+                            /** @description The latest value of each metric (greatest step, then timestamp) */
+                            metrics: {
+                                [key: string]: {
+                                    value: number | null;
+                                    /** @description Set when the value is not finite (value is then null) */
+                                    text?: "NaN" | "Infinity" | "-Infinity";
+                                    step: number;
+                                    /** @description When it was logged (ISO 8601, UTC) */
+                                    timestamp: string;
+                                };
+                            };
+                            /** @description Run tags, without the mlflow.log-model.history tag (see models) */
+                            tags: {
+                                [key: string]: string;
+                            };
+                            /** @description Datasets the run used (MLflow log-inputs) */
+                            inputs: {
+                                name: string;
+                                digest: string;
+                                sourceType: string;
+                                source: string;
+                                /** @description The mlflow.data.context tag: training, eval, … */
+                                context: string | null;
+                                /** @description The Steward dataset version the input is linked to */
+                                datasetVersion: {
+                                    dataset: string;
+                                    version: number;
+                                } | null;
+                            }[];
+                            /** @description Models the run logged (from its mlflow.log-model.history tag) */
+                            models: {
+                                artifactPath: string;
+                                flavors: string[];
+                                utcTimeCreated?: string;
+                            }[];
+                            /** @description Model versions of the project registered from this run */
+                            registeredVersions: {
+                                model: string;
+                                version: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{id}/metrics/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A metric's history, by step then timestamp */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Ignored: the object's own project is used */
+                    project?: string;
+                    /** @description Points per page (default and at most 25000) */
+                    maxResults?: number;
+                    /** @description nextPageToken of the previous page */
+                    pageToken?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                    key: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            key: string;
+                            points: {
+                                step: number;
+                                /** @description When it was logged (ISO 8601, UTC) */
+                                timestamp: string;
+                                value: number | null;
+                                /** @description Set when the value is not finite (value is then null) */
+                                text?: "NaN" | "Infinity" | "-Infinity";
+                            }[];
+                            /** @description Absent on the last page */
+                            nextPageToken?: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{id}/artifacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The files and folders in a folder of a run's artifacts */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Ignored: the object's own project is used */
+                    project?: string;
+                    /** @description A folder relative to the run's artifact root (default: the root) */
+                    path?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The folder listed, relative to the run's artifact root */
+                            path: string;
+                            files: {
+                                /** @description Relative to the run's artifact root */
+                                path: string;
+                                isDir: boolean;
+                                size?: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{id}/artifacts/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download one of a run's artifact files (streamed, as an attachment) */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Ignored: the object's own project is used */
+                    project?: string;
+                    /** @description The file, relative to the run's artifact root */
+                    path: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
                 /** @description Every error has this shape */
                 400: {
                     headers: {

@@ -287,7 +287,14 @@ export function VersionPage({ name, version }: { name: string; version: string }
               )}
               {v.lineage.sourceRun && (
                 <li>
-                  <span className="muted">source run:</span> <code>{v.lineage.sourceRun}</code>
+                  <span className="muted">source run:</span>{' '}
+                  {/^[0-9a-f]{32}$/.test(v.lineage.sourceRun) ? (
+                    <Link to={path('runs', v.lineage.sourceRun)} data-testid="lineage-run">
+                      <code>{v.lineage.sourceRun}</code>
+                    </Link>
+                  ) : (
+                    <code>{v.lineage.sourceRun}</code>
+                  )}
                 </li>
               )}
               {v.datasets.length === 0 && !v.lineage.datasetVersion && v.lineage.parentVersion === null && !v.lineage.sourceRun && (

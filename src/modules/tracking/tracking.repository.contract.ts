@@ -137,6 +137,12 @@ export function trackingRepositoryContract(fresh: () => Promise<MetadataStore>):
       expect([...data.keys()]).toEqual([RUN_B]);
       expect(data.get(RUN_B)!.params).toEqual([{ key: 'p', value: 'v' }]);
       expect(data.get(RUN_B)!.metrics.map((m) => m.key)).toEqual(['m']);
+      // Only the keys a search names.
+      await store.tracking.log(RUN_B, { metrics: [point('n', 2, 0, 1)], params: [{ key: 'q', value: 'w' }], tags: [] });
+      const only = await store.tracking.runDataInExperiments({ experimentIds: [1], lifecycle: 'active', only: { metrics: ['n'], params: [], tags: ['t'], inputs: false } });
+      expect(only.get(RUN_B)!.metrics.map((m) => m.key)).toEqual(['n']);
+      expect(only.get(RUN_B)!.params).toEqual([]);
+      expect(only.get(RUN_B)!.tags).toEqual([{ key: 't', value: 'u' }]);
       expect((await store.tracking.childRuns(RUN_A)).map((r) => r.id)).toEqual([RUN_B]);
     });
 

@@ -26,6 +26,14 @@ export interface RunData {
   inputs: RunInputRow[];
 }
 
+/** Which parts of runs' data to read: these metric, param and tag keys, and the inputs or not. */
+export interface DataKeys {
+  metrics: readonly string[];
+  params: readonly string[];
+  tags: readonly string[];
+  inputs: boolean;
+}
+
 export type ExperimentChanges = Partial<Pick<ExperimentRow, 'name' | 'lifecycle_stage' | 'last_update_time'>>;
 export type RunChanges = Partial<Pick<RunRow, 'name' | 'status' | 'end_time' | 'lifecycle_stage' | 'deleted_time'>>;
 
@@ -54,8 +62,11 @@ export interface TrackingRepository {
   childRuns(parentRunId: string): Promise<RunRow[]>;
   /** Params, tags, latest metrics and inputs of each run asked for (runs with nothing logged get empty lists). */
   runData(runIds: readonly string[]): Promise<Map<string, RunData>>;
-  /** The same for every run of some experiments in a lifecycle stage (one query per table, for search; lists in no set order). */
-  runDataInExperiments(query: { experimentIds: readonly number[]; lifecycle: Lifecycle }): Promise<Map<string, RunData>>;
+  /**
+   * The same for every run of some experiments in a lifecycle stage (one query per table, for search; lists in
+   * no set order), or only the keys named in `only` (what a search filters and orders on).
+   */
+  runDataInExperiments(query: { experimentIds: readonly number[]; lifecycle: Lifecycle; only?: DataKeys }): Promise<Map<string, RunData>>;
 
   /**
    * Logs metrics, params and tags to a run. Params are write-once: a param logged again with the same value is
@@ -185,8 +196,9 @@ export class KyselyTrackingRepository implements TrackingRepository {
     await this.db.insertInto('runs').values(row).execute();
   }
 
-  getRun(id: string): Promise<RunRow | undefined> {
-    return this.db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+  async getRun(id: string): Promise<RunRow | undefined> {
+    // SQL text: read before every logged metric (see log()).
+    return (await sql<RunRow>`select * from runs where id = ${id}`.execute(this.db)).rows[0];
   }
 
   async updateRun(id: string, changes: RunChanges): Promise<void> {
@@ -223,28 +235,36 @@ export class KyselyTrackingRepository implements TrackingRepository {
     return out;
   }
 
-  async runDataInExperiments(query: { experimentIds: readonly number[]; lifecycle: Lifecycle }): Promise<Map<string, RunData>> {
+  async runDataInExperiments(query: { experimentIds: readonly number[]; lifecycle: Lifecycle; only?: DataKeys }): Promise<Map<string, RunData>> {
     const out = new Map<string, RunData>();
     if (query.experimentIds.length === 0) return out;
     const ids = [...query.experimentIds];
+    const { only } = query;
     const entry = (runId: string) => {
       let d = out.get(runId);
       if (!d) out.set(runId, (d = { params: [], tags: [], metrics: [], inputs: [] }));
       return d;
     };
-    const scoped = <T extends 'run_params' | 'run_tags' | 'run_latest_metrics' | 'run_inputs'>(table: T) => {
+    const scoped = <T extends 'run_params' | 'run_tags' | 'run_latest_metrics' | 'run_inputs'>(table: T, keys?: readonly string[]) => {
       let q = this.db.selectFrom(`${table} as x` as 'run_params as x').innerJoin('runs as r', 'r.id', 'x.run_id').where('r.experiment_id', 'in', ids);
       if (query.lifecycle !== 'all') q = q.where('r.lifecycle_stage', '=', query.lifecycle);
+      if (keys !== undefined) q = q.where('x.key', 'in', [...keys]);
       return q;
     };
-    const params = await scoped('run_params').select(['x.run_id', 'x.key', 'x.value']).execute();
-    for (const p of params) entry(p.run_id).params.push({ key: p.key, value: p.value });
-    const tags = await scoped('run_tags').select(['x.run_id', 'x.key', 'x.value']).execute();
-    for (const t of tags) entry(t.run_id).tags.push({ key: t.key, value: t.value });
-    const metrics = (await scoped('run_latest_metrics').selectAll('x').execute()) as unknown as RunMetricRow[];
-    for (const m of metrics) entry(m.run_id).metrics.push(m);
-    const inputs = (await scoped('run_inputs').selectAll('x').execute()) as unknown as RunInputRow[];
-    for (const i of inputs) entry(i.run_id).inputs.push(i);
+    if (!only || only.params.length > 0) {
+      for (const p of await scoped('run_params', only?.params).select(['x.run_id', 'x.key', 'x.value']).execute()) entry(p.run_id).params.push({ key: p.key, value: p.value });
+    }
+    if (!only || only.tags.length > 0) {
+      for (const t of await scoped('run_tags', only?.tags).select(['x.run_id', 'x.key', 'x.value']).execute()) entry(t.run_id).tags.push({ key: t.key, value: t.value });
+    }
+    if (!only || only.metrics.length > 0) {
+      const metrics = (await scoped('run_latest_metrics', only?.metrics).selectAll('x').execute()) as unknown as RunMetricRow[];
+      for (const m of metrics) entry(m.run_id).metrics.push(m);
+    }
+    if (!only || only.inputs) {
+      const inputs = (await scoped('run_inputs').selectAll('x').execute()) as unknown as RunInputRow[];
+      for (const i of inputs) entry(i.run_id).inputs.push(i);
+    }
     return out;
   }
 
@@ -284,29 +304,17 @@ export class KyselyTrackingRepository implements TrackingRepository {
       }
     }
     if (data.metrics.length > 0) {
-      const rows = data.metrics.map((m) => ({ run_id: runId, key: m.key, step: m.step, timestamp: m.timestamp, value: m.isNan ? 0 : m.value, is_nan: m.isNan ? 1 : 0 }));
-      for (const part of chunks(rows, INSERT_CHUNK)) {
-        await this.db.insertInto('run_metrics').values(part).onConflict((oc) => oc.doNothing()).execute();
+      // Written as SQL text rather than with the query builder: this is the path of every logged metric, and
+      // building the statement cost as much as running it.
+      const tuple = (m: MetricPoint) => sql`(${runId}, ${m.key}, ${m.step}, ${m.timestamp}, ${m.isNan ? 0 : m.value}, ${m.isNan ? 1 : 0})`;
+      for (const part of chunks(data.metrics, INSERT_CHUNK)) {
+        await sql`insert into run_metrics (run_id, key, step, timestamp, value, is_nan) values ${sql.join(part.map(tuple))} on conflict do nothing`.execute(this.db);
       }
-      const latest = latestPoints(data.metrics).map((m) => ({ run_id: runId, key: m.key, step: m.step, timestamp: m.timestamp, value: m.isNan ? 0 : m.value, is_nan: m.isNan ? 1 : 0 }));
-      for (const part of chunks(latest, INSERT_CHUNK)) {
-        await this.db
-          .insertInto('run_latest_metrics')
-          .values(part)
-          .onConflict((oc) =>
-            oc
-              .columns(['run_id', 'key'])
-              .doUpdateSet((eb) => ({
-                step: eb.ref('excluded.step'),
-                timestamp: eb.ref('excluded.timestamp'),
-                value: eb.ref('excluded.value'),
-                is_nan: eb.ref('excluded.is_nan'),
-              }))
-              .where(
-                sql<boolean>`excluded.step > run_latest_metrics.step or (excluded.step = run_latest_metrics.step and (excluded.timestamp > run_latest_metrics.timestamp or (excluded.timestamp = run_latest_metrics.timestamp and excluded.value > run_latest_metrics.value)))`,
-              ),
-          )
-          .execute();
+      for (const part of chunks(latestPoints(data.metrics), INSERT_CHUNK)) {
+        await sql`insert into run_latest_metrics (run_id, key, step, timestamp, value, is_nan) values ${sql.join(part.map(tuple))}
+          on conflict (run_id, key) do update set step = excluded.step, timestamp = excluded.timestamp, value = excluded.value, is_nan = excluded.is_nan
+          where excluded.step > run_latest_metrics.step or (excluded.step = run_latest_metrics.step and (excluded.timestamp > run_latest_metrics.timestamp
+            or (excluded.timestamp = run_latest_metrics.timestamp and excluded.value > run_latest_metrics.value)))`.execute(this.db);
       }
     }
     return { conflicts };

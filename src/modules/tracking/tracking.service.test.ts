@@ -239,6 +239,12 @@ describe('runs/search', () => {
     const all = await tracking.searchRuns(viewer, scope, { experimentIds: [exp], filter, orderBy: ['metrics.acc DESC'] });
     expect(names(all.runs)).toEqual(['r1', 'r6', 'r2']);
     expect(all.nextPageToken).toBeUndefined();
+    // The search reads only the keys it filters and orders on; the runs it answers carry all their data.
+    const byMetric = await tracking.searchRuns(viewer, scope, { experimentIds: [exp], filter: 'metrics.acc > 0.98' });
+    expect(names(byMetric.runs)).toEqual(['r3']);
+    expect(byMetric.runs[0]!.data.params).toEqual([{ key: 'alpha', value: '0.1' }]);
+    expect(byMetric.runs[0]!.data.tags.map((t) => [t.key, t.value])).toContainEqual(['x', 'y']);
+    expect(byMetric.runs[0]!.data.metrics.map((m) => [m.key, m.value])).toEqual([['acc', 0.99]]);
 
     const finished = await tracking.searchRuns(viewer, scope, { experimentIds: [exp], filter: `${filter} and attributes.status = 'FINISHED'`, orderBy: ['metrics.acc ASC'] });
     expect(names(finished.runs)).toEqual(['r6', 'r1']);

@@ -29,9 +29,11 @@ import {
   parseOrderBy,
   parseRunFilter,
   SearchFilterError,
+  type OrderKey,
+  type RunClause,
   type RunForSearch,
 } from './search-filter.js';
-import type { KeyValue, Lifecycle, MetricPoint, RunData } from './tracking.repository.js';
+import type { DataKeys, KeyValue, Lifecycle, MetricPoint, RunData } from './tracking.repository.js';
 import {
   columnKeys,
   experimentView,
@@ -186,6 +188,19 @@ export function datasetRefs(source: string): { dataset: string; version: number 
     if (m) out.push({ dataset: m[1]!, version: Number(m[2]) });
   }
   return out;
+}
+
+/** The metric, param and tag keys (and whether datasets) a filter and an order_by look at. */
+function keysNamed(clauses: readonly RunClause[], order: readonly OrderKey[]): DataKeys {
+  const keys = { metrics: new Set<string>(), params: new Set<string>(), tags: new Set<string>() };
+  let inputs = false;
+  for (const c of [...clauses, ...order]) {
+    if (c.type === 'metric') keys.metrics.add(c.key);
+    else if (c.type === 'parameter') keys.params.add(c.key);
+    else if (c.type === 'tag') keys.tags.add(c.key);
+    else if (c.type === 'dataset') inputs = true;
+  }
+  return { metrics: [...keys.metrics], params: [...keys.params], tags: [...keys.tags], inputs };
 }
 
 function contextOf(input: RunInputRow): string | null {
@@ -710,13 +725,15 @@ export class TrackingService {
     maxResults: number,
     tokenField: string,
   ): Promise<{ runs: RunRecord[]; nextPageToken: string | undefined }> {
-    const rows = await this.deps.store.tracking.listRuns(runScope);
-    const data = await this.deps.store.tracking.runDataInExperiments(runScope);
-    const matched: { record: RunRecord; search: RunForSearch }[] = [];
+    // Filter and order on the keys the filter and order_by name; read everything else only for the page.
+    const { tracking } = this.deps.store;
+    const rows = await tracking.listRuns(runScope);
+    const only = keysNamed(clauses, order);
+    const data = await tracking.runDataInExperiments({ ...runScope, only });
+    const matched: { row: RunRow; search: RunForSearch }[] = [];
     for (const row of rows) {
-      const record = { row, data: data.get(row.id) ?? { params: [], tags: [], metrics: [], inputs: [] } };
-      const search = runForSearch(record);
-      if (matchesRun(search, clauses)) matched.push({ record, search });
+      const search = runForSearch({ row, data: data.get(row.id) ?? { params: [], tags: [], metrics: [], inputs: [] } });
+      if (matchesRun(search, clauses)) matched.push({ row, search });
     }
     matched.sort((a, b) => compareRuns(a.search, b.search, order));
     let page;
@@ -725,7 +742,8 @@ export class TrackingService {
     } catch (err) {
       searchError(tokenField, err);
     }
-    return { runs: page.items.map((m) => m.record), nextPageToken: page.nextPageToken };
+    const full = await tracking.runData(page.items.map((m) => m.row.id));
+    return { runs: page.items.map((m) => ({ row: m.row, data: full.get(m.row.id)! })), nextPageToken: page.nextPageToken };
   }
 
   /**

@@ -68,6 +68,6 @@ describe('RuntimeCache', () => {
   });
 
   it('refuses flavors it cannot serve', async () => {
-    await expect(cache().acquire({ sha256: 'a'.repeat(64), flavor: 'pickle', signature: null })).rejects.toThrow(/cannot be served/);
+    await expect(cache().acquire({ sha256: 'a'.repeat(64), flavor: 'pickle', signature: null })).rejects.toMatchObject({ code: 'VERSION_NOT_SERVABLE', message: expect.stringMatching(/flavor 'pickle' cannot be run by Steward/) });
   });
 });

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import ort from 'onnxruntime-node';
 import type { TreeEnsemble } from '../ml/trees/tree-ensemble.js';
 import { datatypeFromOrt, type Signature, type V2Datatype } from '../runtime/signature.js';
+import { unprocessable } from '../platform/errors.js';
 import { modelSchema, type ModelSchema } from './model-schema.js';
 import { allocate, type Tensor } from './tensors.js';
 
@@ -192,7 +193,9 @@ export class RuntimeCache {
       });
       runtime = new OnnxRuntime(key, modelSchema(source.signature, { acceptsMissing: false }), session);
     } else {
-      throw new Error(`flavor '${source.flavor}' cannot be served`);
+      // E.g. an MLflow model of another flavor, kept in the registry but not runnable by Steward: a 422 for
+      // whoever asked for it to run (gates, explanations, monitoring), not a server fault.
+      throw unprocessable('VERSION_NOT_SERVABLE', `flavor '${source.flavor}' cannot be run by Steward (it serves onnx and ${Object.keys(this.deps.natives).join(', ')})`, { flavor: source.flavor });
     }
     try {
       // Tensor-only models with variable inner dimensions have no obvious warm-up input.

@@ -137,6 +137,8 @@ export function trackingRepositoryContract(fresh: () => Promise<MetadataStore>):
       expect([...data.keys()]).toEqual([RUN_B]);
       expect(data.get(RUN_B)!.params).toEqual([{ key: 'p', value: 'v' }]);
       expect(data.get(RUN_B)!.metrics.map((m) => m.key)).toEqual(['m']);
+      expect(await store.tracking.keysInExperiment(1, 'active')).toEqual({ metrics: ['m'], params: ['p'], tags: ['t'] });
+      expect(await store.tracking.keysInExperiment(2, 'active')).toEqual({ metrics: [], params: [], tags: [] });
       // Only the keys a search names.
       await store.tracking.log(RUN_B, { metrics: [point('n', 2, 0, 1)], params: [{ key: 'q', value: 'w' }], tags: [] });
       const only = await store.tracking.runDataInExperiments({ experimentIds: [1], lifecycle: 'active', only: { metrics: ['n'], params: [], tags: ['t'], inputs: false } });

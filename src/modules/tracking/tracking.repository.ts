@@ -62,6 +62,8 @@ export interface TrackingRepository {
   childRuns(parentRunId: string): Promise<RunRow[]>;
   /** Params, tags, latest metrics and inputs of each run asked for (runs with nothing logged get empty lists). */
   runData(runIds: readonly string[]): Promise<Map<string, RunData>>;
+  /** The distinct metric, param and tag keys of an experiment's runs in a lifecycle stage, each sorted. */
+  keysInExperiment(experimentId: number, lifecycle: Lifecycle): Promise<{ metrics: string[]; params: string[]; tags: string[] }>;
   /**
    * The same for every run of some experiments in a lifecycle stage (one query per table, for search; lists in
    * no set order), or only the keys named in `only` (what a search filters and orders on).
@@ -266,6 +268,20 @@ export class KyselyTrackingRepository implements TrackingRepository {
       for (const i of inputs) entry(i.run_id).inputs.push(i);
     }
     return out;
+  }
+
+  async keysInExperiment(experimentId: number, lifecycle: Lifecycle): Promise<{ metrics: string[]; params: string[]; tags: string[] }> {
+    const keys = async (table: 'run_params' | 'run_tags' | 'run_latest_metrics') => {
+      let q = this.db
+        .selectFrom(`${table} as x` as 'run_params as x')
+        .innerJoin('runs as r', 'r.id', 'x.run_id')
+        .select('x.key')
+        .distinct()
+        .where('r.experiment_id', '=', experimentId);
+      if (lifecycle !== 'all') q = q.where('r.lifecycle_stage', '=', lifecycle);
+      return (await q.orderBy('x.key').execute()).map((r) => r.key);
+    };
+    return { metrics: await keys('run_latest_metrics'), params: await keys('run_params'), tags: await keys('run_tags') };
   }
 
   async log(runId: string, data: { metrics: readonly MetricPoint[]; params: readonly KeyValue[]; tags: readonly KeyValue[] }): Promise<{ conflicts: { key: string; old: string; new: string }[] }> {

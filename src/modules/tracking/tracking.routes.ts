@@ -223,7 +223,7 @@ export function trackingRoutes(app: App, tracking: TrackingService): void {
         description:
           "filter: e.g. `metrics.acc > 0.9 and params.alpha = '0.1' and tags.team = 'risk' and attributes.status = 'FINISHED'`. " +
           'orderBy (repeatable): e.g. `metrics.acc DESC`, `attributes.start_time`. Default order: newest first. ' +
-          'metricKeys, paramKeys and tagKeys are the keys of the runs on the page.',
+          "metricKeys, paramKeys and tagKeys are the keys of all the experiment's runs in the view (the columns a table can offer).",
         params: IdParams,
         querystring: Type.Object({
           project: IgnoredProject,

@@ -979,7 +979,7 @@ export class TrackingService {
 
   /**
    * One page of an experiment's runs matching an MLflow filter, in `orderBy` order (MLflow's grammar), with the
-   * metric, param and tag keys of the page's runs.
+   * metric, param and tag keys of all the experiment's runs in that view.
    */
   async searchRunViews(
     actor: Principal,
@@ -1008,7 +1008,15 @@ export class TrackingService {
     }
     const page = await this.matchRuns({ experimentIds: [Number(experiment.id)], lifecycle }, clauses, order, input.pageToken, maxResults, 'pageToken');
     const items = await this.runViews(page.runs);
-    return { items, ...(page.nextPageToken !== undefined ? { nextPageToken: page.nextPageToken } : {}), ...columnKeys(items) };
+    // The columns a table can offer: every key of the experiment's runs, not only of this page's.
+    const keys = await this.deps.store.tracking.keysInExperiment(Number(experiment.id), lifecycle);
+    return {
+      items,
+      ...(page.nextPageToken !== undefined ? { nextPageToken: page.nextPageToken } : {}),
+      metricKeys: keys.metrics,
+      paramKeys: keys.params,
+      tagKeys: keys.tags.filter((k) => k !== LOGGED_MODELS_TAG),
+    };
   }
 
   /** A run with its nested runs (those in its project). */

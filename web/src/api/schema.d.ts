@@ -17535,7 +17535,7 @@ export interface paths {
         };
         /**
          * Search an experiment's runs with MLflow's filter and order_by grammar
-         * @description filter: e.g. `metrics.acc > 0.9 and params.alpha = '0.1' and tags.team = 'risk' and attributes.status = 'FINISHED'`. orderBy (repeatable): e.g. `metrics.acc DESC`, `attributes.start_time`. Default order: newest first. metricKeys, paramKeys and tagKeys are the keys of the runs on the page.
+         * @description filter: e.g. `metrics.acc > 0.9 and params.alpha = '0.1' and tags.team = 'risk' and attributes.status = 'FINISHED'`. orderBy (repeatable): e.g. `metrics.acc DESC`, `attributes.start_time`. Default order: newest first. metricKeys, paramKeys and tagKeys are the keys of all the experiment's runs in the view (the columns a table can offer).
          */
         get: {
             parameters: {

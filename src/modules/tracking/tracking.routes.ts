@@ -3,6 +3,7 @@
  * tags and params), over the same TrackingService as the MLflow REST API. Routes that address an experiment
  * or a run by id load it first and check the caller's role in its project (projectFrom 'handler').
  */
+import { attachmentOf } from '../../http/content-disposition.js';
 import { Type, type TSchema } from 'typebox';
 import type { ProjectRow } from '../../db/schema.js';
 import { Tags, withErrors } from '../../http/schemas.js';
@@ -114,12 +115,6 @@ const HandlerQuery = Type.Object({ project: IgnoredProject });
 function projectOf(request: { access: { project: ProjectRow } | null }): ProjectRow {
   if (!request.access) throw new Error('project-role route reached without an access check');
   return request.access.project;
-}
-
-/** `attachment` with the file's name: ASCII in `filename`, the exact name in `filename*` (RFC 6266). */
-function attachment(path: string): string {
-  const name = path.slice(path.lastIndexOf('/') + 1);
-  return `attachment; filename="${name.replace(/[^\x20-\x7e]|["\\]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
 export function trackingRoutes(app: App, tracking: TrackingService): void {
@@ -348,7 +343,7 @@ export function trackingRoutes(app: App, tracking: TrackingService): void {
       return reply
         .header('content-type', 'application/octet-stream')
         .header('content-length', String(opened.size))
-        .header('content-disposition', attachment(path))
+        .header('content-disposition', attachmentOf(path))
         .header('x-content-type-options', 'nosniff')
         .send(opened.stream);
     },

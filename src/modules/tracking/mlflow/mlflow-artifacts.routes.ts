@@ -14,6 +14,7 @@
  * The wildcard arrives URL-decoded; TrackingService.checkArtifactPath refuses '.', '..' and empty parts,
  * absolute paths and backslashes, so an encoded `%2e%2e` or `%2F` cannot climb out of the index either.
  */
+import { attachmentOf } from '../../../http/content-disposition.js';
 import type { FastifyRequest } from 'fastify';
 import { principalOf, type App } from '../../../http/types.js';
 import type { MlflowDeps } from './mlflow-api.js';
@@ -43,13 +44,6 @@ export function mimeTypeOf(path: string): string {
   const dot = name.lastIndexOf('.');
   const ext = dot > 0 ? name.slice(dot + 1).toLowerCase() : name;
   return MIME_TYPES[ext] ?? 'application/octet-stream';
-}
-
-/** `attachment` with the file's name, plain ASCII in `filename` and the exact name in `filename*` (RFC 6266). */
-function contentDisposition(path: string): string {
-  const name = path.slice(path.lastIndexOf('/') + 1);
-  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
 /** The path after `/mlflow-artifacts/artifacts/`, as the router decoded it. */
@@ -89,7 +83,7 @@ export function mlflowArtifactRoutes(app: App, deps: MlflowDeps): void {
     return reply
       .header('content-type', mimeTypeOf(row.path))
       .header('content-length', String(opened.size))
-      .header('content-disposition', contentDisposition(row.path))
+      .header('content-disposition', attachmentOf(row.path))
       .header('x-content-type-options', 'nosniff')
       .send(opened.stream);
   });

@@ -774,12 +774,6 @@ export class TrackingService {
     return { runs, differingParams, histories };
   }
 
-  /** Nested runs of a run. */
-  async childRuns(actor: Principal, runId: unknown): Promise<RunRow[]> {
-    const row = await this.run(actor, runId);
-    return this.deps.store.tracking.childRuns(row.id);
-  }
-
   // ------------------------------------------------------------------------------------------------
   // Artifacts (MLflow's artifact proxy): "<experiment id>/<run id>/artifacts/<path>"
   // ------------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ export type OnnxDataTypeName = keyof typeof OnnxDataType;
 /** A dimension: a fixed size, or a symbolic name for a variable size (e.g. 'batch'). */
 export type Dim = number | string;
 
-export type AttributeValue = number | string | number[] | { ints: number[] } | { floats: number[] };
+export type AttributeValue = number | string | number[] | { ints: number[] } | { floats: number[] } | { strings: string[] };
 
 interface NodeSpec {
   opType: string;
@@ -135,7 +135,8 @@ function encodeNode(n: NodeSpec): ProtoWriter {
   return w;
 }
 
-// AttributeProto: name=1 f=2 i=3 s=4 floats=7 ints=8 type=20; AttributeType FLOAT=1 INT=2 STRING=3 FLOATS=6 INTS=7
+// AttributeProto: name=1 f=2 i=3 s=4 floats=7 ints=8 strings=9 type=20;
+// AttributeType FLOAT=1 INT=2 STRING=3 FLOATS=6 INTS=7 STRINGS=8
 function encodeAttribute(name: string, value: AttributeValue): ProtoWriter {
   const w = new ProtoWriter().string(1, name);
   if (typeof value === 'number') {
@@ -147,6 +148,9 @@ function encodeAttribute(name: string, value: AttributeValue): ProtoWriter {
     const ints = Array.isArray(value) ? value : value.ints;
     for (const v of ints) w.int(8, v);
     w.int(20, 7);
+  } else if ('strings' in value) {
+    for (const v of value.strings) w.string(9, v);
+    w.int(20, 8);
   } else {
     for (const v of value.floats) w.float(7, v);
     w.int(20, 6);

@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   drift: async () => (await import('./drift.bench.js')).main(),
   shap: async () => (await import('./shap.bench.js')).main(),
   tracking: async () => (await import('./tracking.bench.js')).main(),
+  train: async () => (await import('./train.bench.js')).main(),
 };
 
 const name = process.argv[2];

@@ -14,7 +14,29 @@ export function logloss(margin: ArrayLike<number>, y: ArrayLike<number>): number
   let s = 0;
   for (let i = 0; i < y.length; i++) {
     const p = Math.min(Math.max(sigmoid(margin[i]!), eps), 1 - eps);
-    s -= y[i]! * Math.log(p) + (1 - y[i]!) * Math.log(1 - p);
+    const yi = y[i]!;
+    // 0/1 labels need one logarithm (the same sum: the other term is exactly 0)
+    if (yi === 1) s -= Math.log(p);
+    else if (yi === 0) s -= Math.log(1 - p);
+    else s -= yi * Math.log(p) + (1 - yi) * Math.log(1 - p);
+  }
+  return s / y.length;
+}
+
+/**
+ * `logloss` from negExp[i] = Math.exp(−margin[i]) computed by the caller (the trainer reuses them for
+ * its next gradients); the same value as `logloss(margin, y)`.
+ */
+export function loglossFromNegExp(negExp: ArrayLike<number>, y: ArrayLike<number>): number {
+  const eps = 1e-16;
+  let s = 0;
+  for (let i = 0; i < y.length; i++) {
+    const p = Math.min(Math.max(1 / (1 + negExp[i]!), eps), 1 - eps);
+    const yi = y[i]!;
+    // 0/1 labels need one logarithm (the same sum: the other term is exactly 0)
+    if (yi === 1) s -= Math.log(p);
+    else if (yi === 0) s -= Math.log(1 - p);
+    else s -= yi * Math.log(p) + (1 - yi) * Math.log(1 - p);
   }
   return s / y.length;
 }

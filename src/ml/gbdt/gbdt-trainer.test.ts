@@ -301,6 +301,19 @@ describe('trainGbdt', () => {
     expect(e.cover[0]).toBeLessThan(train.rows * 0.25 * 0.8);
   });
 
+  it("keeps the evaluator's margins without row sampling too (margins updated from the leaves' row ranges)", () => {
+    const cases: GbdtOptions[] = [
+      { objective: 'binary:logistic', numRounds: 20, maxDepth: 6, colsampleByTree: 0.6, seed: 3, evalMetrics: ['auc', 'logloss'] },
+      { objective: 'binary:logistic', numRounds: 5, maxDepth: 0 },
+      { objective: 'reg:squarederror', numRounds: 10, maxDepth: 4 },
+    ];
+    for (const options of cases) {
+      const res = trainGbdt(train, options, test);
+      const mTrain = predictMargin(res.ensemble, f32rows(train), train.rows);
+      for (let i = 0; i < train.rows; i++) expect(mTrain[i]).toBe(res.trainMargin[i]);
+    }
+  });
+
   it('is explained additively by TreeSHAP: Σφ + bias = margin', () => {
     const res = trainGbdt(train, { objective: 'binary:logistic', numRounds: 20, maxDepth: 4 });
     const rows = 50;

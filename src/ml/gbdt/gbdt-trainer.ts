@@ -20,6 +20,13 @@
  * - Leaf value = learningRate × −G/(H+λ) (0 when H < minChildWeight), rounded to float32.
  * - Growth is depth-wise to maxDepth; the histogram of the child with fewer rows is built and the other
  *   is the parent's minus it.
+ *
+ * Implementation notes (speed; none of them changes a result): histograms are built in one pass over a
+ * node's rows from row-major histogram slot codes (`histLayout`, always all features, also under column
+ * sampling); the split search is a scalar loop over the node's contiguous (g, h) histogram; a node's
+ * rows are partitioned in place without branches; with every row in the tree's sample the running
+ * margins are updated from the leaves' row ranges rather than by routing rows through the tree; and the
+ * train logloss's exp(−margin) is kept for the next round's logistic gradients.
  * - multi:softprob (numClass = K): each round grows K trees, tree k on g = p_k − [y = k],
  *   h = max(2 p_k(1 − p_k), 1e-16) (xgboost's softprob hessian), from the softmax of the round's
  *   starting margins; every class starts at margin 0.5 (xgboost 1.7's base_score, used as a margin;
@@ -38,7 +45,7 @@
 
 import { TreeEnsembleBuilder, type SourceTree, type TreeEnsemble } from '../trees/tree-ensemble.js';
 import { binCount, binRows, computeCuts, type BinMatrix, type FeatureCuts } from './binning.js';
-import { evalMetric, maximizes, type EvalMetric } from './gbdt-metrics.js';
+import { evalMetric, loglossFromNegExp, maximizes, type EvalMetric } from './gbdt-metrics.js';
 
 export type GbdtObjective = 'binary:logistic' | 'reg:squarederror' | 'multi:softprob';
 
@@ -145,6 +152,43 @@ interface Split {
   hr: number;
 }
 
+/** A leaf of a grown tree and its rows, rowIdx[begin..end) of the partitioned row indices. */
+interface LeafRange {
+  node: number;
+  begin: number;
+  end: number;
+}
+
+/**
+ * Histogram layout shared by all trees: per feature f its bins then one slot for missing values, at
+ * offset[f] .. offset[f+1]-1 ((g, h) pairs, so 2·size numbers). `slots` is row-major rows × width:
+ * the histogram slot of each row's value for each feature, missing values already mapped.
+ */
+interface HistLayout {
+  readonly offset: Int32Array;
+  readonly size: number;
+  readonly width: number;
+  readonly slots: Uint16Array | Uint32Array;
+}
+
+function histLayout(m: BinMatrix, cuts: FeatureCuts): HistLayout {
+  const F = cuts.numFeatures;
+  const offset = new Int32Array(F + 1);
+  for (let f = 0; f < F; f++) offset[f + 1] = offset[f]! + binCount(cuts, f) + 1;
+  const { bins, missingBin, rows } = m;
+  const slots = offset[F]! <= 0xffff ? new Uint16Array(rows * F) : new Uint32Array(rows * F);
+  for (let f = 0; f < F; f++) {
+    const base = offset[f]!;
+    const miss = offset[f + 1]! - 1;
+    const col = f * rows;
+    for (let r = 0; r < rows; r++) {
+      const b = bins[col + r]!;
+      slots[r * F + f] = b === missingBin ? miss : base + b;
+    }
+  }
+  return { offset, size: 2 * offset[F]!, width: F, slots };
+}
+
 interface Pending {
   node: number;
   begin: number;
@@ -202,6 +246,8 @@ export function trainGbdt(train: GbdtData, options: GbdtOptions, valid?: GbdtDat
   const y = Float64Array.from(train.y as ArrayLike<number>);
   const cuts = computeCuts(train.x, n, F, options.maxBins ?? 256);
   const binned = binRows(train.x, n, cuts);
+  const layout = histLayout(binned, cuts);
+  const leaves: LeafRange[] = [];
   const validBinned = valid ? binRows(valid.x, valid.rows, cuts) : undefined;
   const validY = valid ? Float64Array.from(valid.y as ArrayLike<number>) : undefined;
 
@@ -234,13 +280,15 @@ export function trainGbdt(train: GbdtData, options: GbdtOptions, valid?: GbdtDat
   let bestValid = validMargin?.slice();
   let rounds = 0;
 
+  // exp(−margin) of the train rows, when computed for the logloss metric since the margins last changed
+  const negExp = logistic ? new Float64Array(n) : new Float64Array(0);
+  let negExpFresh = false;
   const sampleRows = new Int32Array(n);
   const allFeatures = Int32Array.from({ length: F }, (_, i) => i);
   for (let it = 0; it < numRounds; it++) {
-    // gradients
-    for (let i = 0; i < n; i++) {
-      const m = Math.fround(margin[i * K]!);
-      if (multi) {
+    // gradients (one loop per objective, so the per-row work has no objective tests)
+    if (multi) {
+      for (let i = 0; i < n; i++) {
         // softmax in float32 steps; h = 2p(1 − p), as xgboost's softprob
         let max = -Infinity;
         for (let k = 0; k < K; k++) max = Math.max(max, margin[i * K + k]!);
@@ -251,12 +299,19 @@ export function trainGbdt(train: GbdtData, options: GbdtOptions, valid?: GbdtDat
           grad[k * n + i] = pk - (y[i] === k ? 1 : 0);
           hess[k * n + i] = Math.max(Math.fround(2 * pk * Math.fround(1 - pk)), 1e-16);
         }
-      } else if (logistic) {
-        const pr = Math.fround(1 / (1 + Math.exp(-m)));
+      }
+    } else if (logistic) {
+      for (let i = 0; i < n; i++) {
+        // margins are float32 values, so fround(margin[i]) === margin[i] and the train logloss's
+        // exp(−margin) (negExp) can be reused
+        const e = negExpFresh ? negExp[i]! : Math.exp(-Math.fround(margin[i]!));
+        const pr = Math.fround(1 / (1 + e));
         grad[i] = pr - y[i]!;
         hess[i] = Math.max(Math.fround(pr * Math.fround(1 - pr)), 1e-16);
-      } else {
-        grad[i] = m - y[i]!;
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        grad[i] = Math.fround(margin[i]!) - y[i]!;
         hess[i] = 1;
       }
     }
@@ -283,15 +338,34 @@ export function trainGbdt(train: GbdtData, options: GbdtOptions, valid?: GbdtDat
         }
         features = perm.subarray(0, take).sort();
       }
-      const tree = growTree(binned, cuts, grad.subarray(k * n, (k + 1) * n), hess.subarray(k * n, (k + 1) * n), sampleRows.slice(0, sampled), features, p, k);
+      const rowIdx = sampleRows.slice(0, sampled);
+      leaves.length = 0;
+      const tree = growTree(binned, cuts, layout, grad.subarray(k * n, (k + 1) * n), hess.subarray(k * n, (k + 1) * n), rowIdx, features, p, k, leaves);
       trees.push(tree);
-      addTree(tree, binned, margin, K);
+      if (sampled === n) {
+        // every row is in some leaf's range of the partitioned rowIdx: add the leaf values directly
+        for (const { node, begin, end } of leaves) {
+          const v = tree.value[node]!;
+          for (let i = begin; i < end; i++) {
+            const j = rowIdx[i]! * K + k;
+            margin[j] = Math.fround(margin[j]! + v);
+          }
+        }
+      } else addTree(tree, binned, margin, K);
       if (validBinned && validMargin) addTree(tree, validBinned, validMargin, K);
     }
     rounds = it + 1;
 
     const trainScores: Record<string, number> = {};
-    for (const m of metrics) trainScores[m] = evalMetric(m, margin, y, K);
+    negExpFresh = false;
+    for (const m of metrics) {
+      if (m === 'logloss' && logistic) {
+        // exp(−margin) once per row for this metric and the next round's gradients
+        if (!negExpFresh) for (let i = 0; i < n; i++) negExp[i] = Math.exp(-margin[i]!);
+        negExpFresh = true;
+        trainScores[m] = loglossFromNegExp(negExp, y);
+      } else trainScores[m] = evalMetric(m, margin, y, K);
+    }
     let validScores: Record<string, number> | undefined;
     if (validMargin && validY) {
       validScores = {};
@@ -361,78 +435,128 @@ function addTree(tree: GrownTree, m: BinMatrix, margin: Float64Array, K: number)
 function growTree(
   m: BinMatrix,
   cuts: FeatureCuts,
+  layout: HistLayout,
   grad: Float32Array,
   hess: Float32Array,
   rowIdx: Int32Array,
   features: Int32Array,
   p: Params,
   output: number,
+  leaves: LeafRange[],
 ): GrownTree {
-  const F = cuts.numFeatures;
-  // histogram layout: per feature, its bins then one slot for missing values; (g, h) pairs
-  const histOffset = new Int32Array(F + 1);
-  for (let f = 0; f < F; f++) histOffset[f + 1] = histOffset[f]! + binCount(cuts, f) + 1;
-  const histSize = 2 * histOffset[F]!;
+  const { offset: histOffset, size: histSize, slots, width: F } = layout;
   const { bins, missingBin, rows } = m;
 
+  /**
+   * Histogram of the rows rowIdx[begin..end): one pass over the rows, each adding its gradient pair to
+   * the slot of every feature (row-major slot codes, so a row's codes are contiguous). Per slot the
+   * rows are summed in rowIdx order, as a per-feature pass would.
+   */
   const buildHist = (begin: number, end: number): Float64Array => {
     const hist = new Float64Array(histSize);
-    for (const f of features) {
-      const col = f * rows;
-      const base = histOffset[f]!;
-      const miss = histOffset[f + 1]! - 1;
-      for (let i = begin; i < end; i++) {
-        const r = rowIdx[i]!;
-        const b = bins[col + r]!;
-        const slot = 2 * (b === missingBin ? miss : base + b);
-        hist[slot] = hist[slot]! + grad[r]!;
-        hist[slot + 1] = hist[slot + 1]! + hess[r]!;
+    for (let i = begin; i < end; i++) {
+      const r = rowIdx[i]!;
+      const g = grad[r]!;
+      const h = hess[r]!;
+      let j = r * F;
+      const stop = j + F;
+      // four features a step (fewer loop tests), then the rest
+      for (; j + 3 < stop; j += 4) {
+        const o0 = slots[j]! << 1;
+        const o1 = slots[j + 1]! << 1;
+        const o2 = slots[j + 2]! << 1;
+        const o3 = slots[j + 3]! << 1;
+        hist[o0] = hist[o0]! + g;
+        hist[o0 + 1] = hist[o0 + 1]! + h;
+        hist[o1] = hist[o1]! + g;
+        hist[o1 + 1] = hist[o1 + 1]! + h;
+        hist[o2] = hist[o2]! + g;
+        hist[o2 + 1] = hist[o2 + 1]! + h;
+        hist[o3] = hist[o3]! + g;
+        hist[o3 + 1] = hist[o3 + 1]! + h;
+      }
+      for (; j < stop; j++) {
+        const o = slots[j]! << 1;
+        hist[o] = hist[o]! + g;
+        hist[o + 1] = hist[o + 1]! + h;
       }
     }
     return hist;
   };
 
-  const score = (g: number, h: number) => (g * g) / (h + p.lambda);
-  const weight = (g: number, h: number) => (h < p.mcw || h <= 0 ? 0 : -g / (h + p.lambda));
+  const lambda = p.lambda;
+  const mcw = p.mcw;
+  const weight = (g: number, h: number) => (h < mcw || h <= 0 ? 0 : -g / (h + lambda));
 
+  /**
+   * The best split of a node from its histogram: for each feature a left-to-right scan of the bins,
+   * missing values sent right and (when the node has any for that feature) also left. Candidates are
+   * compared in the order features × bins × (right, left), a later one winning only when strictly
+   * better, so ties keep the first. Scalars only in the loop; one Split object at the end.
+   */
   const findSplit = (node: Pending): Split | undefined => {
-    let best: Split | undefined;
-    const parent = score(node.g, node.h);
-    const consider = (gain: number, feature: number, bin: number, defaultLeft: boolean, gl: number, hl: number, gr: number, hr: number) => {
-      if (hl < p.mcw || hr < p.mcw) return;
-      if (best === undefined ? true : gain > best.gain) best = { gain, feature, bin, defaultLeft, gl, hl, gr, hr };
-    };
-    for (const f of features) {
+    const hist = node.hist;
+    const G = node.g;
+    const H = node.h;
+    const parent = (G * G) / (H + lambda);
+    let found = false;
+    let bestGain = NaN;
+    let bestFeature = 0;
+    let bestBin = 0;
+    let bestDefaultLeft = false;
+    let bestGl = 0;
+    let bestHl = 0;
+    for (let fi = 0; fi < features.length; fi++) {
+      const f = features[fi]!;
       const base = histOffset[f]!;
       const k = histOffset[f + 1]! - base - 1;
-      const hist = node.hist;
       const miss = 2 * (base + k);
       const gm = hist[miss]!;
       const hm = hist[miss + 1]!;
       const hasMissing = hm > 0;
       let gl = 0;
       let hl = 0;
-      for (let s = 0; s < k - 1; s++) {
-        gl += hist[2 * (base + s)]!;
-        hl += hist[2 * (base + s) + 1]!;
+      for (let s = 0, o = 2 * base; s < k - 1; s++, o += 2) {
+        gl += hist[o]!;
+        hl += hist[o + 1]!;
         // missing right
-        {
-          const gr = node.g - gl;
-          const hr = node.h - hl;
-          if (hl >= p.mcw && hr >= p.mcw) consider(score(gl, hl) + score(gr, hr) - parent, f, s, false, gl, hl, gr, hr);
+        const hr = H - hl;
+        if (hl >= mcw && hr >= mcw) {
+          const gr = G - gl;
+          const gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - parent;
+          if (!found || gain > bestGain) {
+            found = true;
+            bestGain = gain;
+            bestFeature = f;
+            bestBin = s;
+            bestDefaultLeft = false;
+            bestGl = gl;
+            bestHl = hl;
+          }
         }
         if (hasMissing) {
+          // missing left
           const gl2 = gl + gm;
           const hl2 = hl + hm;
-          const gr = node.g - gl2;
-          const hr = node.h - hl2;
-          if (hl2 >= p.mcw && hr >= p.mcw) consider(score(gl2, hl2) + score(gr, hr) - parent, f, s, true, gl2, hl2, gr, hr);
+          const hr2 = H - hl2;
+          if (hl2 >= mcw && hr2 >= mcw) {
+            const gr2 = G - gl2;
+            const gain = (gl2 * gl2) / (hl2 + lambda) + (gr2 * gr2) / (hr2 + lambda) - parent;
+            if (!found || gain > bestGain) {
+              found = true;
+              bestGain = gain;
+              bestFeature = f;
+              bestBin = s;
+              bestDefaultLeft = true;
+              bestGl = gl2;
+              bestHl = hl2;
+            }
+          }
         }
       }
     }
-    const b = best as Split | undefined;
-    if (b === undefined || !(b.gain > RT_EPS) || !(b.gain > p.gamma)) return undefined;
-    return b;
+    if (!found || !(bestGain > RT_EPS) || !(bestGain > p.gamma)) return undefined;
+    return { gain: bestGain, feature: bestFeature, bin: bestBin, defaultLeft: bestDefaultLeft, gl: bestGl, hl: bestHl, gr: G - bestGl, hr: H - bestHl };
   };
 
   // tree arrays, root 0
@@ -461,23 +585,32 @@ function growTree(
     h0 += hess[r]!;
   }
   const root = newNode(g0, h0);
+  if (p.maxDepth === 0) leaves.push({ node: root, begin: 0, end: rowIdx.length });
   let level: Pending[] = [{ node: root, begin: 0, end: rowIdx.length, g: g0, h: h0, hist: buildHist(0, rowIdx.length) }];
   const scratch = new Int32Array(rowIdx.length);
   for (let depth = 0; depth < p.maxDepth && level.length > 0; depth++) {
     const next: Pending[] = [];
     for (const nd of level) {
       const split = findSplit(nd);
-      if (!split) continue;
+      if (!split) {
+        leaves.push({ node: nd.node, begin: nd.begin, end: nd.end });
+        continue;
+      }
       const { feature: f, bin: s } = split;
-      // stable partition of the node's rows
+      // stable partition of the node's rows, branch-free: each row is written to both sides and only
+      // the side it belongs to advances (nl <= i, so rowIdx[nl] is never a row still to be read)
       const col = f * rows;
+      const missLeft = split.defaultLeft ? 1 : 0;
       let nl = nd.begin;
       let nr = 0;
       for (let i = nd.begin; i < nd.end; i++) {
         const r = rowIdx[i]!;
         const b = bins[col + r]!;
-        if (b === missingBin ? split.defaultLeft : b <= s) rowIdx[nl++] = r;
-        else scratch[nr++] = r;
+        const goLeft = b === missingBin ? missLeft : +(b <= s);
+        rowIdx[nl] = r;
+        scratch[nr] = r;
+        nl += goLeft;
+        nr += 1 - goLeft;
       }
       rowIdx.set(scratch.subarray(0, nr), nl);
       const l = newNode(split.gl, split.hl);
@@ -506,6 +639,9 @@ function growTree(
         }
         next.push({ node: l, begin: nd.begin, end: nl, g: split.gl, h: split.hl, hist: histL });
         next.push({ node: r, begin: nl, end: nd.end, g: split.gr, h: split.hr, hist: histR });
+      } else {
+        leaves.push({ node: l, begin: nd.begin, end: nl });
+        leaves.push({ node: r, begin: nl, end: nd.end });
       }
     }
     level = next;

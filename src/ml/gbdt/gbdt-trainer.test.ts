@@ -5,7 +5,7 @@ import { predictMargin } from '../trees/tree-evaluator.js';
 import { treeShap } from '../trees/tree-shap.js';
 import { binRows, computeCuts } from './binning.js';
 import { auc, rmse } from './gbdt-metrics.js';
-import { trainGbdt, type GbdtData, type GbdtOptions, type IterationReport } from './gbdt-trainer.js';
+import { SeededRandom, trainGbdt, type GbdtData, type GbdtOptions, type IterationReport } from './gbdt-trainer.js';
 
 // Reference figures from test/fixtures/gbdt/make_gbdt_fixtures.py (xgboost 1.7.4, tree_method=hist).
 const REF = JSON.parse(readFileSync(new URL('../../../test/fixtures/gbdt/gbdt-reference.json', import.meta.url), 'utf8')) as Reference;
@@ -52,23 +52,12 @@ interface Reference {
   tinyLogisticMissingLeft: TinyCase;
 }
 
-/** mulberry32, identical to the Python script's generator. */
-class Mulberry32 {
-  constructor(private s: number) {}
-  next(): number {
-    this.s = (this.s + 0x6d2b79f5) | 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-}
 
 /** The script's `synthetic`: the same draws, the same operations in the same order. */
 type Kind = 'binary' | 'regression' | 'multiclass';
 
 function synthetic(seed: number, rows: number, kind: Kind): { x: Float64Array; y: Float64Array } {
-  const rng = new Mulberry32(seed);
+  const rng = new SeededRandom(seed);
   const F = 10;
   const X = new Float64Array(rows * F);
   const y = new Float64Array(rows);
@@ -253,7 +242,7 @@ describe('trainGbdt', () => {
 
   it('learns the default direction of missing values from where the missing rows belong', () => {
     // x0 separates the classes; the rows missing x0 are all positive in one data set, all negative in the other
-    const rng = new Mulberry32(11);
+    const rng = new SeededRandom(11);
     for (const missingLabel of [1, 0]) {
       const rows = 400;
       const x = new Float64Array(rows * 2);

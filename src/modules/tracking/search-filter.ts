@@ -136,20 +136,6 @@ const STRING_ATTRIBUTE_COMPARATORS: readonly string[] = ['!=', '=', 'LIKE', 'ILI
 const DATASET_COMPARATORS: readonly string[] = ['!=', '=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'];
 
 const NUMERIC_RUN_ATTRIBUTES = new Set(['start_time', 'end_time', 'created', 'Created']);
-const RUN_SEARCH_ATTRIBUTES = new Set([
-  'artifact_uri',
-  'end_time',
-  'run_id',
-  'run_name',
-  'start_time',
-  'status',
-  'user_id',
-  'created',
-  'Created',
-  'run name',
-  'Run name',
-  'Run Name',
-]);
 const RUN_ORDER_BY_ATTRIBUTES = new Set([
   'artifact_uri',
   'end_time',
@@ -161,6 +147,8 @@ const RUN_ORDER_BY_ATTRIBUTES = new Set([
   'created',
   'Created',
 ]);
+/** Filters also accept the run name spelled as the MLflow UI shows it. */
+const RUN_SEARCH_ATTRIBUTES = new Set([...RUN_ORDER_BY_ATTRIBUTES, 'run name', 'Run name', 'Run Name']);
 const DATASET_KEYS = new Set(['name', 'digest', 'context']);
 
 /** Python's repr of a set of strings, sorted for a stable message. */

@@ -355,4 +355,60 @@ describe('trainGbdt', () => {
   it('refuses labels that are not 0/1 for binary:logistic', () => {
     expect(() => trainGbdt({ x: new Float64Array(2), y: [0, 2], rows: 2, numFeatures: 1 }, { objective: 'binary:logistic' })).toThrow(RangeError);
   });
+
+  it("reports xgboost's total-gain and split-count importance: a stump's loss_chg computed from the data by hand", () => {
+    // squared error from margin 0: g = −y, h = 1, so G_L = −Σ_{x<t} y, H_L = n_L (λ = 1)
+    const rng = new SeededRandom(5);
+    const rows = 300;
+    const x = new Float64Array(rows * 3);
+    const y = new Float64Array(rows);
+    for (let r = 0; r < rows; r++) {
+      for (let f = 0; f < 3; f++) x[r * 3 + f] = rng.next();
+      y[r] = (x[r * 3 + 1]! > 0.6 ? 2 : 0) + 0.1 * rng.next();
+    }
+    const res = trainGbdt({ x, y, rows, numFeatures: 3 }, { objective: 'reg:squarederror', numRounds: 1, maxDepth: 1, baseScore: 0, lambda: 1 });
+    const s = depthOneSummary(res.ensemble);
+    expect(s.feature).toBe(1);
+    let gl = 0;
+    let nl = 0;
+    let g = 0;
+    for (let r = 0; r < rows; r++) {
+      g -= y[r]!;
+      if (Math.fround(x[r * 3 + 1]!) < s.threshold) {
+        gl -= y[r]!;
+        nl++;
+      }
+    }
+    const gr = g - gl;
+    const expected = (gl * gl) / (nl + 1) + (gr * gr) / (rows - nl + 1) - (g * g) / (rows + 1);
+    expect(res.importance.gain[1]).toBeCloseTo(expected, 2);
+    expect(Math.abs(res.importance.gain[1]! - expected) / expected).toBeLessThan(1e-5); // float32 gradients
+    expect(Array.from(res.importance.splits)).toEqual([0, 1, 0]);
+    expect(res.importance.gain[0]).toBe(0);
+    // deeper trees: split counts equal the internal nodes of the returned ensemble, per feature
+    const deep = trainGbdt(train, { objective: 'binary:logistic', numRounds: 20, maxDepth: 4 });
+    const counts = new Array<number>(train.numFeatures).fill(0);
+    for (let i = 0; i < deep.ensemble.feature.length; i++) if (deep.ensemble.feature[i]! >= 0) counts[deep.ensemble.feature[i]!]!++;
+    expect(Array.from(deep.importance.splits)).toEqual(counts);
+    for (let f = 0; f < train.numFeatures; f++) expect(deep.importance.gain[f]! > 0).toBe(counts[f]! > 0);
+  });
+
+  it('stops when shouldStop gives a reason, keeping every round trained (or the best so far with early stopping)', () => {
+    const plain = trainGbdt(train, { objective: 'binary:logistic', numRounds: 50, maxDepth: 3, shouldStop: (r) => (r.iteration === 6 ? 'time budget' : undefined) });
+    expect(plain.stoppedBy).toBe('time budget');
+    expect(plain.roundsTrained).toBe(7);
+    expect(plain.ensemble.numTrees).toBe(7);
+    const full = trainGbdt(train, { objective: 'binary:logistic', numRounds: 7, maxDepth: 3 });
+    expect(full.stoppedBy).toBeUndefined();
+    expect(Array.from(plain.ensemble.value)).toEqual(Array.from(full.ensemble.value));
+    const early = trainGbdt(
+      train,
+      { objective: 'binary:logistic', numRounds: 500, learningRate: 1, maxDepth: 6, evalMetrics: ['auc'], earlyStoppingRounds: 1000, shouldStop: (r) => (r.iteration === 39 ? 'cancelled' : undefined) },
+      test,
+    );
+    expect(early.stoppedBy).toBe('cancelled');
+    expect(early.roundsTrained).toBe(40);
+    expect(early.ensemble.numTrees).toBe(early.bestIteration + 1);
+    expect(early.bestIteration).toBeLessThan(39); // eta 1 overfits: the best round came before the stop
+  });
 });

@@ -95,6 +95,12 @@ export interface GbdtOptions {
   /** Stop after this many rounds without improvement on the validation set. */
   readonly earlyStoppingRounds?: number;
   readonly onIteration?: (report: IterationReport) => void;
+  /**
+   * Asked after every round (after onIteration): a reason to stop now (a time budget, a cancel), or
+   * undefined to go on. A stopped training returns what it has: with early stopping, the trees up to the
+   * best round so far, otherwise every round trained.
+   */
+  readonly shouldStop?: (report: IterationReport) => string | undefined;
 }
 
 export interface GbdtResult {
@@ -108,6 +114,10 @@ export interface GbdtResult {
   readonly trainMargin: Float64Array;
   readonly validMargin?: Float64Array;
   readonly cuts: FeatureCuts;
+  /** Per feature, over the returned trees: total loss_chg of its splits, and how many splits use it. */
+  readonly importance: { readonly gain: Float64Array; readonly splits: Int32Array };
+  /** The reason `shouldStop` gave, when it stopped the training. */
+  readonly stoppedBy?: string;
 }
 
 /** A small seeded PRNG (mulberry32). */
@@ -139,6 +149,8 @@ interface Params {
 /** A tree in the trainer's numbering (root 0), with the bin of each split for routing binned rows. */
 interface GrownTree extends SourceTree {
   readonly splitBin: Int32Array;
+  /** loss_chg of each internal node's split (0 for leaves). */
+  readonly gain: Float64Array;
 }
 
 interface Split {
@@ -279,6 +291,7 @@ export function trainGbdt(train: GbdtData, options: GbdtOptions, valid?: GbdtDat
   let bestTrain = margin.slice();
   let bestValid = validMargin?.slice();
   let rounds = 0;
+  let stoppedBy: string | undefined;
 
   // exp(−margin) of the train rows, when computed for the logloss metric since the margins last changed
   const negExp = logistic ? new Float64Array(n) : new Float64Array(0);
@@ -374,6 +387,7 @@ export function trainGbdt(train: GbdtData, options: GbdtOptions, valid?: GbdtDat
     const report: IterationReport = validScores ? { iteration: it, train: trainScores, valid: validScores } : { iteration: it, train: trainScores };
     history.push(report);
     options.onIteration?.(report);
+    let stopNow = false;
 
     if (validScores) {
       const score = validScores[driver]!;
@@ -388,15 +402,28 @@ export function trainGbdt(train: GbdtData, options: GbdtOptions, valid?: GbdtDat
       }
       if (options.earlyStoppingRounds !== undefined && it - bestIteration >= options.earlyStoppingRounds) break;
     }
+    if (!stopNow && options.shouldStop && it + 1 < numRounds) {
+      stoppedBy = options.shouldStop(report);
+      stopNow = stoppedBy !== undefined;
+    }
+    if (stopNow) break;
   }
   const keepRounds = options.earlyStoppingRounds !== undefined && valid ? bestIteration + 1 : rounds;
   const keep = keepRounds * K;
   if (bestIteration < 0) bestIteration = rounds - 1;
 
   const builder = new TreeEnsembleBuilder(F, K);
+  const importance = { gain: new Float64Array(F), splits: new Int32Array(F) };
   for (let t = 0; t < keep; t++) {
-    const problem = builder.addTree(trees[t]!);
+    const tree = trees[t]!;
+    const problem = builder.addTree(tree);
     if (problem) throw new Error(`internal error: grown tree ${t} is invalid: ${problem}`);
+    for (let i = 0; i < tree.numNodes; i++) {
+      if (tree.left[i] === -1) continue;
+      const f = tree.feature[i]!;
+      importance.gain[f] = importance.gain[f]! + tree.gain[i]!;
+      importance.splits[f] = importance.splits[f]! + 1;
+    }
   }
   const ensemble = builder.finish({
     objective: logistic ? 'binary' : multi ? 'multiclass' : 'regression',
@@ -411,6 +438,8 @@ export function trainGbdt(train: GbdtData, options: GbdtOptions, valid?: GbdtDat
     history,
     trainMargin: truncated ? bestTrain : margin,
     cuts,
+    importance,
+    ...(stoppedBy !== undefined ? { stoppedBy } : {}),
   };
   const vm = truncated ? bestValid : validMargin;
   return vm ? { ...result, validMargin: vm } : result;
@@ -567,7 +596,9 @@ function growTree(
   const defaultLeft: number[] = [];
   const value: number[] = [];
   const cover: number[] = [];
+  const gains: number[] = [];
   const newNode = (g: number, h: number): number => {
+    gains.push(0);
     left.push(-1);
     feature.push(0);
     splitBin.push(0);
@@ -622,6 +653,7 @@ function growTree(
       threshold[nd.node] = cuts.values[cuts.offsets[f]! + s]!;
       defaultLeft[nd.node] = split.defaultLeft ? 1 : 0;
       value[nd.node] = NaN;
+      gains[nd.node] = split.gain;
       const leftRows = nl - nd.begin;
       const rightRows = nd.end - nl;
       if (depth + 1 < p.maxDepth) {
@@ -659,5 +691,6 @@ function growTree(
     cover,
     output,
     splitBin: Int32Array.from(splitBin),
+    gain: Float64Array.from(gains),
   };
 }

@@ -19,6 +19,7 @@ import { gatesRepositoryContract } from '../modules/governance/gates/gates.repos
 import { governanceRepositoryContract } from '../modules/governance/governance.repository.contract.js';
 import { auditContract } from '../modules/audit/audit.contract.js';
 import { trackingRepositoryContract } from '../modules/tracking/tracking.repository.contract.js';
+import { trainingRepositoryContract } from '../modules/training/training.repository.contract.js';
 import type { MetadataStore } from './metadata-store.js';
 import type { ModelRow, ModelVersionRow } from './schema.js';
 
@@ -1047,6 +1048,7 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
     cardsRepositoryContract(fresh);
     gatesRepositoryContract(fresh);
     trackingRepositoryContract(fresh);
+    trainingRepositoryContract(fresh);
     governanceRepositoryContract(fresh);
     auditContract(fresh);
   });

@@ -19,6 +19,7 @@ import { KyselyMemberRepository, type MemberRepository } from '../modules/access
 import { KyselyGovernanceRepository, type GovernanceRepository } from '../modules/governance/governance.repository.js';
 import { KyselyAuditRepository, type AuditRepository } from '../modules/audit/audit.repository.js';
 import { KyselyTrackingRepository, type TrackingRepository } from '../modules/tracking/tracking.repository.js';
+import { KyselyTrainingRepository, type TrainingRepository } from '../modules/training/training.repository.js';
 import { ping, type Database, type DialectKind } from './database.js';
 import { POSTGRES_WRITE_LOCK, type Executor } from './executor.js';
 
@@ -46,6 +47,7 @@ export interface Repositories {
   readonly gates: GateRepository;
   readonly cards: ModelCardRepository;
   readonly tracking: TrackingRepository;
+  readonly training: TrainingRepository;
 }
 
 /**
@@ -85,6 +87,7 @@ function repositories(db: Executor, dialect: DialectKind): Repositories {
     gates: new KyselyGateRepository(db),
     cards: new KyselyModelCardRepository(db),
     tracking: new KyselyTrackingRepository(db),
+    training: new KyselyTrainingRepository(db),
   };
 }
 

@@ -248,6 +248,30 @@ export interface DeploymentAliasBindingTable {
   alias: string;
 }
 
+export interface TrainingJobTable {
+  id: string;
+  project_id: string;
+  dataset_version_id: string;
+  job_id: string;
+  /** JSON: the checked training spec (TrainingSpec). */
+  spec: string;
+  /** QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED. */
+  status: string;
+  /** 1 once a cancel was asked; the running job stops at its next round. */
+  cancel_requested: number;
+  /** The experiment and the parent run, once the job started. */
+  experiment_id: number | null;
+  run_id: string | null;
+  /** JSON: TrainingResult (trials, best, stop reason), rewritten as trials finish. */
+  result: string | null;
+  error: string | null;
+  created_at: string;
+  created_by: string;
+  created_by_id: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
 export interface ExplanationReportTable {
   id: string;
   model_version_id: string;
@@ -666,6 +690,7 @@ export interface DB {
   alert_events: AlertEventTable;
   webhook_deliveries: WebhookDeliveryTable;
   explanation_reports: ExplanationReportTable;
+  training_jobs: TrainingJobTable;
   project_members: ProjectMemberTable;
   policies: PolicyTable;
   gate_runs: GateRunTable;

@@ -10,6 +10,7 @@ import { migration0007 } from './0007-monitoring.js';
 import { migration0008 } from './0008-explanations.js';
 import { migration0009 } from './0009-governance.js';
 import { migration0010 } from './0010-tracking.js';
+import { migration0011 } from './0011-training.js';
 
 /**
  * Forward-only migrations, applied in name order. Never edit or remove one that has shipped: add a new one.
@@ -26,5 +27,6 @@ export function allMigrations(dialect: DialectKind): Record<string, Migration> {
     '0008-explanations': migration0008(dialect),
     '0009-governance': migration0009(dialect),
     '0010-tracking': migration0010(dialect),
+    '0011-training': migration0011(dialect),
   };
 }

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { trainGbdt, SeededRandom } from '../src/ml/gbdt/gbdt-trainer.js';
 import { rocAuc } from '../src/ml/monitoring/performance.js';
+import { trainLogistic } from '../src/ml/linear/logistic.js';
 import { printTable } from './support.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -129,6 +130,47 @@ function stewardRun(s: Split): { seconds: number; auc: number } {
   return { seconds: best, auc: rocAuc(margin!, s.testY)! };
 }
 
+const SKLEARN_SCRIPT = `
+import sys, json, numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+d, n, f = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+x = np.fromfile(d + '/lrx.bin', dtype=np.float64).reshape(n, f)
+y = np.fromfile(d + '/lry.bin', dtype=np.int32)
+z = StandardScaler().fit_transform(x)
+m = LogisticRegression(C=1.0, solver='lbfgs', tol=1e-10, max_iter=100000).fit(z, y)
+print(json.dumps({'coef': m.coef_.ravel().tolist(), 'intercept': m.intercept_.tolist(), 'iterations': int(m.n_iter_[0])}))
+`;
+
+/**
+ * Logistic regression on the credit card applications (shared/data/creditcard.csv, `card` from the numeric
+ * columns), standardized, C = 1: Steward's coefficients (on standardized features, as its fit path makes
+ * them) against scikit-learn's LogisticRegression(solver='lbfgs') on StandardScaler'd features.
+ */
+async function logisticRun(dir: string): Promise<{ maxDiff: number; features: number; rows: number }> {
+  const text = readFileSync(fileURLToPath(new URL('../../shared/data/creditcard.csv', import.meta.url)), 'utf8').trim().split('\n');
+  const header = text[0]!.split(',').map((h) => h.replace(/"/g, ''));
+  const cols = ['reports', 'age', 'income', 'dependents', 'months', 'majorcards', 'active'];
+  const idx = cols.map((c) => header.indexOf(c));
+  const rows = text.slice(1).map((l) => l.split(',').map((v) => v.replace(/"/g, '')));
+  const x = new Float64Array(rows.length * cols.length);
+  const y = new Int32Array(rows.length);
+  rows.forEach((r, i) => {
+    idx.forEach((j, k) => (x[i * cols.length + k] = Number(r[j])));
+    y[i] = r[header.indexOf('card')] === 'yes' ? 1 : 0;
+  });
+  await writeFile(join(dir, 'lrx.bin'), Buffer.from(x.buffer));
+  await writeFile(join(dir, 'lry.bin'), Buffer.from(y.buffer));
+  const r = spawnSync(PYTHON, ['-c', SKLEARN_SCRIPT, dir, String(rows.length), String(cols.length)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`scikit-learn failed (is python3-sklearn installed?): ${r.stderr}`);
+  const sk = JSON.parse(r.stdout.trim().split('\n').pop()!) as { coef: number[]; intercept: number[] };
+  const ours = trainLogistic(x, y, rows.length, cols.length, { C: 1, standardize: true, tol: 1e-10, maxIter: 100000 });
+  const st = ours.standardization!;
+  let maxDiff = Math.abs(st.intercept[0]! - sk.intercept[0]!);
+  for (let j = 0; j < cols.length; j++) maxDiff = Math.max(maxDiff, Math.abs(st.coef[j]! - sk.coef[j]!));
+  return { maxDiff, features: cols.length, rows: rows.length };
+}
+
 export async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'steward-bench-train-'));
   try {
@@ -145,6 +187,8 @@ export async function main(): Promise<void> {
       ['data', 'steward s', 'xgboost s', 'time ratio', 'steward AUC', 'xgboost AUC', 'AUC gap'],
       rows,
     );
+    const lr = await logisticRun(dir);
+    printTable('Logistic regression, C = 1, standardized features (credit card applications)', ['rows', 'features', 'max |coef − scikit-learn lbfgs coef|'], [[lr.rows, lr.features, lr.maxDiff.toExponential(2)]]);
     const main = results[0]!;
     console.log(
       JSON.stringify({
@@ -156,6 +200,7 @@ export async function main(): Promise<void> {
           xgboost_s: Math.round(main.xgb.seconds * 100) / 100,
           flights_time_ratio_vs_xgboost: Math.round((results[1]!.steward.seconds / results[1]!.xgb.seconds) * 100) / 100,
           flights_auc_gap_vs_xgboost: Math.round((results[1]!.xgb.auc - results[1]!.steward.auc) * 1e5) / 1e5,
+          logistic_coef_max_diff_vs_sklearn: Number(lr.maxDiff.toExponential(2)),
         },
       }),
     );

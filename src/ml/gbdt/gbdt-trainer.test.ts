@@ -411,4 +411,13 @@ describe('trainGbdt', () => {
     expect(early.ensemble.numTrees).toBe(early.bestIteration + 1);
     expect(early.bestIteration).toBeLessThan(39); // eta 1 overfits: the best round came before the stop
   });
+
+  it('skips the per-round train metrics with evalTrain false and grows the same trees', () => {
+    const reports: IterationReport[] = [];
+    const quiet = trainGbdt(train, { objective: 'binary:logistic', numRounds: 5, maxDepth: 3, evalTrain: false, onIteration: (r) => reports.push(r) });
+    const loud = trainGbdt(train, { objective: 'binary:logistic', numRounds: 5, maxDepth: 3 });
+    expect(reports.map((r) => r.train)).toEqual([{}, {}, {}, {}, {}]);
+    expect(loud.history[4]!.train.logloss).toBeGreaterThan(0);
+    expect(Array.from(quiet.ensemble.value)).toEqual(Array.from(loud.ensemble.value));
+  });
 });

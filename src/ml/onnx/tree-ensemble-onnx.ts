@@ -39,6 +39,7 @@
  * refused by every protocol); serving exported models with missing values needs that to change.
  */
 import { checkTreeEnsemble, type TreeEnsemble } from '../trees/tree-ensemble.js';
+import { namedInputs } from './named-inputs.js';
 import { OnnxGraphBuilder } from './onnx-builder.js';
 
 export const ONNX_ML_DOMAIN = 'ai.onnx.ml';
@@ -50,6 +51,11 @@ export interface TreeOnnxOptions {
   readonly graphName?: string;
   /** ModelProto.producer_name; default 'steward'. */
   readonly producer?: string;
+  /**
+   * One FP32 [N, 1] input per feature, named so (in feature order), instead of the one [N, F] matrix
+   * `input`; a name may not be one of the outputs' names.
+   */
+  readonly featureNames?: readonly string[];
 }
 
 interface TreeAttributes {
@@ -127,7 +133,11 @@ export function treeEnsembleToOnnx(e: TreeEnsemble, options: TreeOnnxOptions = {
   if (e.objective === 'multiclass' && e.numOutputs < 2) throw new Error(`a multiclass ensemble needs at least 2 outputs, not ${e.numOutputs}`);
 
   const g = new OnnxGraphBuilder(options.graphName ?? 'steward_tree_ensemble').opset(ONNX_ML_DOMAIN, 3);
-  g.input(TREE_ONNX_NAMES.input, 'FLOAT', ['batch', e.numFeatures]);
+  let x: string = TREE_ONNX_NAMES.input;
+  if (options.featureNames) {
+    if (options.featureNames.length !== e.numFeatures) throw new RangeError(`${options.featureNames.length} feature names for ${e.numFeatures} features`);
+    x = namedInputs(g, options.featureNames, [TREE_ONNX_NAMES.value, TREE_ONNX_NAMES.label, TREE_ONNX_NAMES.probabilities]);
+  } else g.input(TREE_ONNX_NAMES.input, 'FLOAT', ['batch', e.numFeatures]);
   const binary = e.objective === 'binary';
   const a = treeAttributes(e, binary);
   const nodes = {
@@ -145,7 +155,7 @@ export function treeEnsembleToOnnx(e: TreeEnsemble, options: TreeOnnxOptions = {
   if (e.objective === 'regression') {
     g.node(
       'TreeEnsembleRegressor',
-      [TREE_ONNX_NAMES.input],
+      [x],
       [TREE_ONNX_NAMES.value],
       {
         ...nodes,
@@ -165,7 +175,7 @@ export function treeEnsembleToOnnx(e: TreeEnsemble, options: TreeOnnxOptions = {
     const classes = binary ? 2 : e.numOutputs;
     g.node(
       'TreeEnsembleClassifier',
-      [TREE_ONNX_NAMES.input],
+      [x],
       [TREE_ONNX_NAMES.label, TREE_ONNX_NAMES.probabilities],
       {
         ...nodes,

@@ -74,6 +74,9 @@ import { TrackingService } from './modules/tracking/tracking.service.js';
 import { trackingRoutes } from './modules/tracking/tracking.routes.js';
 import { MlflowRegistryService } from './modules/tracking/mlflow/mlflow-registry.service.js';
 import { mlflowApi } from './modules/tracking/mlflow/mlflow-api.js';
+import { TrainingService } from './modules/training/training.service.js';
+import { TrainingRegistrationService } from './modules/training/training-registration.js';
+import { trainingRoutes } from './modules/training/training.routes.js';
 
 
 export interface AppDeps {
@@ -137,6 +140,8 @@ export interface Services {
   alerts: AlertsService;
   tracking: TrackingService;
   mlflowRegistry: MlflowRegistryService;
+  training: TrainingService;
+  trainingRegistration: TrainingRegistrationService;
 }
 
 export interface BuiltApp {
@@ -197,8 +202,12 @@ export function createServices(deps: AppDeps, registry: Registry = new Registry(
   const webhooks = new WebhooksService({ store, clock, logger: deps.logger, webhooks: deps.webhooks });
   const tracking = new TrackingService({ store, artifacts, access, clock, maxArtifactBytes: deps.maxArtifactBytes });
   const mlflowRegistry = new MlflowRegistryService({ store, artifacts, access, models, registration, tracking, clock, logger: deps.logger });
+  const training = new TrainingService({ store, artifacts, engine: deps.engine, jobs, access, tracking, clock, logger: deps.logger });
+  const trainingRegistration = new TrainingRegistrationService({
+    store, artifacts, engine: deps.engine, access, training, tracking, models, registration, monitoring, clock, logger: deps.logger,
+  });
   return {
-    tracking, mlflowRegistry,
+    tracking, mlflowRegistry, training, trainingRegistration,
     jobs, datasets, recipes, auth, access, projects, models, registration, deployments, inference, live, runtimes, monitoring, alerts, explain, shapPool,
     guard, policies, promotions, gates, cards, comments, webhooks, audit,
   };
@@ -358,6 +367,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     webhookRoutes(scoped, services.webhooks, services.access);
     auditRoutes(scoped, services.audit);
     trackingRoutes(scoped, services.tracking);
+    trainingRoutes(scoped, services.training, services.trainingRegistration);
   });
   // The MLflow REST API over the same services (tracking, registry, artifact proxy).
   mlflowApi(app, { tracking: services.tracking, registry: services.mlflowRegistry, access: services.access });

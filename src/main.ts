@@ -14,7 +14,7 @@ import { systemClock } from './platform/clock.js';
 import { createLogger } from './platform/logger.js';
 import { JobWorker } from './modules/jobs/job-worker.js';
 import { DataEngine } from './data/engine.js';
-import { jobHandlers } from './job-handlers.js';
+import { jobHandlers, longJobHandlers } from './job-handlers.js';
 import { OnnxInspector } from './runtime/onnx-inspector.js';
 import { createArtifactStore } from './storage/create-artifact-store.js';
 import { ThreadedSha256Hasher } from './storage/sha256-hasher.js';
@@ -57,7 +57,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const workDir = join(config.home, 'work');
     await rm(workDir, { recursive: true, force: true }); // leftovers of an earlier run
     engine = await DataEngine.create({ tempDir: join(workDir, 'engine') });
-    const wake: { worker?: JobWorker } = {};
+    const wake: { worker?: JobWorker; long?: JobWorker } = {};
     predictionLog = PredictionLog.open({
       dir: config.predictionLog.dir,
       segmentBytes: config.predictionLog.segmentBytes,
@@ -95,13 +95,18 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       bodyLimitBytes: config.bodyLimitBytes,
       maxArtifactBytes: config.maxArtifactBytes,
       clock: systemClock,
-      onJobsEnqueued: () => wake.worker?.notify(),
+      onJobsEnqueued: () => {
+        wake.worker?.notify();
+        wake.long?.notify();
+      },
       engine,
       workDir,
     });
     const { app, services } = built;
     const worker = new JobWorker({ store, clock: systemClock, logger, handlers: jobHandlers(services) });
+    const longWorker = new JobWorker({ store, clock: systemClock, logger, handlers: longJobHandlers(services) });
     wake.worker = worker;
+    wake.long = longWorker;
 
     const boot = await services.auth.bootstrap(config.adminToken);
 
@@ -117,6 +122,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     inspector.warmUp().catch((err: unknown) => logger.warn({ err }, 'could not warm up the model inspector'));
 
     worker.start();
+    longWorker.start();
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -150,7 +156,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
           await app.close();
         } finally {
           clearTimeout(force);
-          await worker.stop();
+          await Promise.all([worker.stop(), longWorker.stop()]);
           stopTimers();
           await predictionLog?.close();
           engine?.close();

@@ -10,7 +10,7 @@ import { createLogger } from '../../src/platform/logger.js';
 import type { ProjectRole } from '../../src/platform/principal.js';
 import { OnnxInspector } from '../../src/runtime/onnx-inspector.js';
 import { DataEngine } from '../../src/data/engine.js';
-import { jobHandlers } from '../../src/job-handlers.js';
+import { jobHandlers, longJobHandlers } from '../../src/job-handlers.js';
 import { JobWorker } from '../../src/modules/jobs/job-worker.js';
 import { systemClock } from '../../src/platform/clock.js';
 import { LocalArtifactStore } from '../../src/storage/local-artifact-store.js';
@@ -60,7 +60,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const inspector = new OnnxInspector();
   const workDir = join(home, 'work');
   const engine = await DataEngine.create({ tempDir: join(workDir, 'engine') });
-  const wake: { worker?: JobWorker } = {};
+  const wake: { worker?: JobWorker; long?: JobWorker } = {};
   const predictionLog = PredictionLog.open({ dir: join(home, 'predictions') });
   const built = await buildApp({
     predictionLog,
@@ -81,11 +81,17 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     maxArtifactBytes: options.maxArtifactBytes ?? 64 * 1024 * 1024,
     engine,
     workDir,
-    onJobsEnqueued: () => wake.worker?.notify(),
+    onJobsEnqueued: () => {
+      wake.worker?.notify();
+      wake.long?.notify();
+    },
   });
   const worker = new JobWorker({ store, clock: systemClock, logger: createLogger('silent'), handlers: jobHandlers(built.services), pollMs: 100 });
+  const longWorker = new JobWorker({ store, clock: systemClock, logger: createLogger('silent'), handlers: longJobHandlers(built.services), pollMs: 100 });
   wake.worker = worker;
+  wake.long = longWorker;
   worker.start();
+  longWorker.start();
   await built.services.auth.bootstrap(ADMIN_TOKEN);
   const admin = await built.services.auth.authenticate(`Bearer ${ADMIN_TOKEN}`);
   let n = 0;
@@ -103,7 +109,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     },
     async close() {
       await built.app.close();
-      await worker.stop();
+      await Promise.all([worker.stop(), longWorker.stop()]);
       await predictionLog.close();
       engine.close();
       await inspector.close();

@@ -32,6 +32,11 @@ export const WEBHOOK_EVENT_TYPES = {
   'run.updated': "A run's status, end time or name changed (e.g. it finished)",
   'run.deleted': 'A run was deleted (it can be restored)',
   'run.restored': 'A deleted run was restored',
+  'training.requested': 'A training job was asked for (dataset version, target, algorithm)',
+  'training.started': 'A training job started running',
+  'training.finished': 'A training job ended: succeeded (possibly stopped by its time budget), failed or cancelled',
+  'training.cancel_requested': 'A cancel of a training job was asked',
+  'training.registered': 'A model trained by a training job was registered as a model version',
 
   'dataset.created': 'A dataset was created',
   'dataset_version.created': 'A dataset version was uploaded',

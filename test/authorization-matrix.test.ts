@@ -155,6 +155,11 @@ POST /api/v1/runs/:id/restore contributor
 GET /api/v1/runs/:id/metrics/:key viewer
 GET /api/v1/runs/:id/artifacts viewer
 GET /api/v1/runs/:id/artifacts/file viewer
+GET /api/v1/training-jobs viewer
+POST /api/v1/training-jobs contributor
+GET /api/v1/training-jobs/:id viewer
+POST /api/v1/training-jobs/:id/cancel contributor
+POST /api/v1/training-jobs/:id/register contributor
 POST /api/v1/deployments/:name/predict inference
 POST /deployments/:name/invocations inference
 GET /deployments/:name/ping inference
@@ -227,6 +232,27 @@ async function runId(deleted = false): Promise<string> {
   return id;
 }
 
+/** A fresh queued training job of the default project (on a dataset version made for it), inserted directly. */
+async function trainingJobId(): Promise<string> {
+  const n = ++seq;
+  const now = new Date().toISOString();
+  const ds = { id: `matrix-ds-${n}`, project_id: defaultProject.id, name: `matrix-ds-${n}`, description: '', last_version: 1, created_at: now, created_by: 'tester', updated_at: now, updated_by: 'tester' };
+  await h.store.datasets.insert(ds);
+  const dv = {
+    id: `matrix-dv-${n}`, dataset_id: ds.id, version: 1, sha256: 'c'.repeat(64), source_format: 'csv', source_name: 'x.csv', source_sha256: 'a'.repeat(64), source_size: 1,
+    stored_sha256: 'b'.repeat(64), stored_size: 1, row_count: 1, schema: '[]', csv: null, source: null, derived_from: null, recipe: null, split: null, description: '',
+    profile_status: 'READY', profile: null, profile_job_id: null, created_at: now, created_by: 'tester',
+  };
+  await h.store.datasets.insertVersion(dv as Parameters<typeof h.store.datasets.insertVersion>[0]);
+  const id = `matrix-training-${n}`;
+  await h.store.training.insert({
+    id, project_id: defaultProject.id, dataset_version_id: dv.id, job_id: jobId, status: 'QUEUED', cancel_requested: 0, experiment_id: null, run_id: null, result: null, error: null,
+    spec: JSON.stringify({ dataset: { name: ds.name, version: 1 }, target: 'y', task: 'binary', algorithm: 'gbdt', metric: 'auc', features: ['x'], featureTypes: ['numeric'], classes: ['0', '1'], skipped: [], params: {}, search: null, validation: { kind: 'holdout', fraction: 0.2, seed: 0 }, timeBudgetSeconds: null, experiment: null, runName: null, datasetVersionId: dv.id, validationDatasetVersionId: null }),
+    created_at: now, created_by: 'tester', created_by_id: 'tester', started_at: null, finished_at: null,
+  });
+  return id;
+}
+
 const bearer = (caller: Caller) => (caller === 'anonymous' ? {} : { authorization: `Bearer ${tokens[caller]}` });
 
 /** Ids of real objects for routes that find their project from the object. */
@@ -243,6 +269,7 @@ async function idFor(path: string): Promise<string> {
   }
   if (path.startsWith('/api/v1/experiments/')) return experimentId(path.endsWith('/restore'));
   if (path.startsWith('/api/v1/runs/')) return runId(path.endsWith('/restore'));
+  if (path.startsWith('/api/v1/training-jobs/')) return trainingJobId();
   if (path.startsWith('/api/v1/webhooks/')) {
     const r = await h.app.inject({ method: 'POST', url: '/api/v1/webhooks', headers: bearer('admin'), payload: { name: `w${Math.random().toString(16).slice(2, 8)}`, url: 'https://hooks.example/x', events: ['*'] } });
     expect(r.statusCode, r.body).toBe(201);
@@ -282,7 +309,14 @@ describe('authorization matrix', () => {
       const url = await urlFor(route.path);
       const hasBody = !['GET', 'DELETE'].includes(route.method);
       // Routes that check the role after loading their object get a valid body, so validation cannot answer first.
-      const payload = route.path === '/api/v1/comments/:id' ? { body: 'edited' } : route.path === '/api/v1/experiments/:id' ? { name: `renamed-${++seq}` } : {};
+      const payload =
+        route.path === '/api/v1/comments/:id'
+          ? { body: 'edited' }
+          : route.path === '/api/v1/experiments/:id'
+            ? { name: `renamed-${++seq}` }
+            : route.path === '/api/v1/training-jobs/:id/register'
+              ? { model: 'trained' }
+              : {};
       const r = await h.app.inject({ method: route.method as 'GET', url, headers: bearer(caller), ...(hasBody ? { payload } : {}) });
       const refused = r.statusCode === 401 || r.statusCode === 403;
       const should = allowed(caller, route.rule);

@@ -15391,7 +15391,7 @@ export interface paths {
                         url: string;
                         /** @description HMAC-SHA256 key for x-steward-signature; generated when left out. Shown only in this answer */
                         secret?: string;
-                        /** @description Event patterns: '*', '<kind>.*' or an event type such as 'model_version.created'. Kinds: project, member, model, model_version, model_alias, experiment, run, dataset, dataset_version, recipe_version, deployment, gate_run, policy, promotion, model_card, comment, monitoring, alert_rule, alert, explanation, webhook */
+                        /** @description Event patterns: '*', '<kind>.*' or an event type such as 'model_version.created'. Kinds: project, member, model, model_version, model_alias, experiment, run, training, dataset, dataset_version, recipe_version, deployment, gate_run, policy, promotion, model_card, comment, monitoring, alert_rule, alert, explanation, webhook */
                         events: string[];
                         /** @description Inactive webhooks receive nothing; their queued deliveries wait (default true) */
                         active?: boolean;
@@ -15777,7 +15777,7 @@ export interface paths {
                         url?: string;
                         /** @description A new signing key; not shown again */
                         secret?: string;
-                        /** @description Event patterns: '*', '<kind>.*' or an event type such as 'model_version.created'. Kinds: project, member, model, model_version, model_alias, experiment, run, dataset, dataset_version, recipe_version, deployment, gate_run, policy, promotion, model_card, comment, monitoring, alert_rule, alert, explanation, webhook */
+                        /** @description Event patterns: '*', '<kind>.*' or an event type such as 'model_version.created'. Kinds: project, member, model, model_version, model_alias, experiment, run, training, dataset, dataset_version, recipe_version, deployment, gate_run, policy, promotion, model_card, comment, monitoring, alert_rule, alert, explanation, webhook */
                         events?: string[];
                         /** @description Inactive webhooks receive nothing; their queued deliveries wait (default true) */
                         active?: boolean;
@@ -18780,6 +18780,1067 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/training-jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A project's training jobs, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Project name; 'default' when omitted */
+                    project?: string;
+                    /** @description queued, running, succeeded, failed or cancelled */
+                    status?: string;
+                    /** @description Default 50 */
+                    limit?: number;
+                    /** @description nextCursor of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: ({
+                                id: string;
+                                project: string;
+                                status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+                                dataset: {
+                                    name: string;
+                                    version: number;
+                                };
+                                target: string;
+                                /** @description binary, multiclass or regression */
+                                task: string;
+                                /** @description gbdt or linear */
+                                algorithm: string;
+                                /** @description The validation metric that ranks trials */
+                                metric: string;
+                                features: string[];
+                                /** @description Columns left out (not numeric) when features were not named */
+                                skipped: {
+                                    column: string;
+                                    type: string;
+                                }[];
+                                /** @description Class labels by class number (binary: the probability is of classes[1]) */
+                                classes: string[];
+                                params: {
+                                    [key: string]: number;
+                                };
+                                search: {
+                                    [key: string]: unknown;
+                                } | null;
+                                validation: {
+                                    [key: string]: unknown;
+                                };
+                                timeBudgetSeconds: number | null;
+                                experimentId: string | null;
+                                /** @description The parent run */
+                                runId: string | null;
+                                jobId: string;
+                                progress: {
+                                    fraction: number;
+                                    message: string;
+                                } | null;
+                                cancelRequested: boolean;
+                                result: ({
+                                    rows: {
+                                        total: number;
+                                        train: number;
+                                        validation: number;
+                                        droppedMissingTarget: number;
+                                    };
+                                    trials: ({
+                                        index: number;
+                                        /** @description The tracked run of the trial (the parent run when there is no search) */
+                                        runId: string;
+                                        /** @description Every parameter of the fit (booleans as 0/1) */
+                                        params: {
+                                            [key: string]: number;
+                                        };
+                                        /** @description RUNNING, FINISHED, FAILED or KILLED */
+                                        status: string;
+                                        /** @description Validation metrics at the kept round (cross-validation means with folds) */
+                                        metrics: {
+                                            [key: string]: number;
+                                        };
+                                        /** @description The job's metric for this trial */
+                                        score: number | null;
+                                        /** @description Rounds (trees per class) kept in the model; 1 for linear models */
+                                        rounds: number;
+                                        roundsTrained: number;
+                                        durationMs: number;
+                                        /** @description 'time budget' when the budget ended the fit (its model so far is kept) */
+                                        stoppedBy: string | null;
+                                        error: string | null;
+                                        /** @description Most important first: total gain and split count (trees), |standardized coefficient| (linear) */
+                                        importance: {
+                                            feature: string;
+                                            gain: number;
+                                            splits: number | null;
+                                        }[];
+                                        /** @description The model file in the run's artifacts */
+                                        modelPath: string | null;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                    best: number | null;
+                                    stoppedBy: string | null;
+                                    plannedTrials: number;
+                                    registered: {
+                                        model: string;
+                                        version: number;
+                                        trial: number;
+                                        at: string;
+                                        by: string;
+                                    }[];
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
+                                error: string | null;
+                                createdAt: string;
+                                createdBy: string;
+                                startedAt: string | null;
+                                finishedAt: string | null;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Train a model on a dataset version (202: a background job; every trial is a tracked run)
+         * @description Body: {"project"?, "dataset": "name@version", "target": column, "task"?: binary|multiclass|regression (inferred: two values → binary; text or integer with ≤ 10 values → multiclass; else regression), "algorithm"?: gbdt (default) | linear, "features"?: [columns] (default: every numeric, integer and boolean column but the target), "params"?: {…}, "search"?: {"method": random|grid, "space": {param: [values] | {"min", "max", "log"?}}, "trials"?, "seed"?} (space defaults to a sensible one per algorithm), "validation"?: {"fraction": 0.2, "seed"} | {"folds": k, "seed"} | {"dataset": "name@version"}, "metric"?: auc|logloss (binary), mlogloss|merror (multiclass), rmse, "timeBudgetSeconds"?, "experiment"?, "runName"?}. gbdt params: numRounds (200), learningRate (0.1), maxDepth (6), maxBins (256), lambda (1), gamma (0), minChildWeight (1), subsample (1), colsampleByTree (1), earlyStoppingRounds (20; 0 = off), seed (0). linear params: C (1, classification), alpha (1) and l1Ratio (0, regression), maxIter (1000), tol (1e-4), standardize (true). Everything is checked against the dataset before the job is queued: an unknown column, a target with one class, a non-numeric target for regression, fewer rows than folds, a parameter out of range → 400 naming the field.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+                            dataset: {
+                                name: string;
+                                version: number;
+                            };
+                            target: string;
+                            /** @description binary, multiclass or regression */
+                            task: string;
+                            /** @description gbdt or linear */
+                            algorithm: string;
+                            /** @description The validation metric that ranks trials */
+                            metric: string;
+                            features: string[];
+                            /** @description Columns left out (not numeric) when features were not named */
+                            skipped: {
+                                column: string;
+                                type: string;
+                            }[];
+                            /** @description Class labels by class number (binary: the probability is of classes[1]) */
+                            classes: string[];
+                            params: {
+                                [key: string]: number;
+                            };
+                            search: {
+                                [key: string]: unknown;
+                            } | null;
+                            validation: {
+                                [key: string]: unknown;
+                            };
+                            timeBudgetSeconds: number | null;
+                            experimentId: string | null;
+                            /** @description The parent run */
+                            runId: string | null;
+                            jobId: string;
+                            progress: {
+                                fraction: number;
+                                message: string;
+                            } | null;
+                            cancelRequested: boolean;
+                            result: ({
+                                rows: {
+                                    total: number;
+                                    train: number;
+                                    validation: number;
+                                    droppedMissingTarget: number;
+                                };
+                                trials: ({
+                                    index: number;
+                                    /** @description The tracked run of the trial (the parent run when there is no search) */
+                                    runId: string;
+                                    /** @description Every parameter of the fit (booleans as 0/1) */
+                                    params: {
+                                        [key: string]: number;
+                                    };
+                                    /** @description RUNNING, FINISHED, FAILED or KILLED */
+                                    status: string;
+                                    /** @description Validation metrics at the kept round (cross-validation means with folds) */
+                                    metrics: {
+                                        [key: string]: number;
+                                    };
+                                    /** @description The job's metric for this trial */
+                                    score: number | null;
+                                    /** @description Rounds (trees per class) kept in the model; 1 for linear models */
+                                    rounds: number;
+                                    roundsTrained: number;
+                                    durationMs: number;
+                                    /** @description 'time budget' when the budget ended the fit (its model so far is kept) */
+                                    stoppedBy: string | null;
+                                    error: string | null;
+                                    /** @description Most important first: total gain and split count (trees), |standardized coefficient| (linear) */
+                                    importance: {
+                                        feature: string;
+                                        gain: number;
+                                        splits: number | null;
+                                    }[];
+                                    /** @description The model file in the run's artifacts */
+                                    modelPath: string | null;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                best: number | null;
+                                stoppedBy: string | null;
+                                plannedTrials: number;
+                                registered: {
+                                    model: string;
+                                    version: number;
+                                    trial: number;
+                                    at: string;
+                                    by: string;
+                                }[];
+                            } & {
+                                [key: string]: unknown;
+                            }) | null;
+                            error: string | null;
+                            createdAt: string;
+                            createdBy: string;
+                            startedAt: string | null;
+                            finishedAt: string | null;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/training-jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A training job: status, progress, trials and the best one */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Ignored: the job's own project is used */
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+                            dataset: {
+                                name: string;
+                                version: number;
+                            };
+                            target: string;
+                            /** @description binary, multiclass or regression */
+                            task: string;
+                            /** @description gbdt or linear */
+                            algorithm: string;
+                            /** @description The validation metric that ranks trials */
+                            metric: string;
+                            features: string[];
+                            /** @description Columns left out (not numeric) when features were not named */
+                            skipped: {
+                                column: string;
+                                type: string;
+                            }[];
+                            /** @description Class labels by class number (binary: the probability is of classes[1]) */
+                            classes: string[];
+                            params: {
+                                [key: string]: number;
+                            };
+                            search: {
+                                [key: string]: unknown;
+                            } | null;
+                            validation: {
+                                [key: string]: unknown;
+                            };
+                            timeBudgetSeconds: number | null;
+                            experimentId: string | null;
+                            /** @description The parent run */
+                            runId: string | null;
+                            jobId: string;
+                            progress: {
+                                fraction: number;
+                                message: string;
+                            } | null;
+                            cancelRequested: boolean;
+                            result: ({
+                                rows: {
+                                    total: number;
+                                    train: number;
+                                    validation: number;
+                                    droppedMissingTarget: number;
+                                };
+                                trials: ({
+                                    index: number;
+                                    /** @description The tracked run of the trial (the parent run when there is no search) */
+                                    runId: string;
+                                    /** @description Every parameter of the fit (booleans as 0/1) */
+                                    params: {
+                                        [key: string]: number;
+                                    };
+                                    /** @description RUNNING, FINISHED, FAILED or KILLED */
+                                    status: string;
+                                    /** @description Validation metrics at the kept round (cross-validation means with folds) */
+                                    metrics: {
+                                        [key: string]: number;
+                                    };
+                                    /** @description The job's metric for this trial */
+                                    score: number | null;
+                                    /** @description Rounds (trees per class) kept in the model; 1 for linear models */
+                                    rounds: number;
+                                    roundsTrained: number;
+                                    durationMs: number;
+                                    /** @description 'time budget' when the budget ended the fit (its model so far is kept) */
+                                    stoppedBy: string | null;
+                                    error: string | null;
+                                    /** @description Most important first: total gain and split count (trees), |standardized coefficient| (linear) */
+                                    importance: {
+                                        feature: string;
+                                        gain: number;
+                                        splits: number | null;
+                                    }[];
+                                    /** @description The model file in the run's artifacts */
+                                    modelPath: string | null;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                best: number | null;
+                                stoppedBy: string | null;
+                                plannedTrials: number;
+                                registered: {
+                                    model: string;
+                                    version: number;
+                                    trial: number;
+                                    at: string;
+                                    by: string;
+                                }[];
+                            } & {
+                                [key: string]: unknown;
+                            }) | null;
+                            error: string | null;
+                            createdAt: string;
+                            createdBy: string;
+                            startedAt: string | null;
+                            finishedAt: string | null;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/training-jobs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a queued or running training job (a running fit stops after its current round; finished trials stay registrable) */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description Ignored: the job's own project is used */
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+                            dataset: {
+                                name: string;
+                                version: number;
+                            };
+                            target: string;
+                            /** @description binary, multiclass or regression */
+                            task: string;
+                            /** @description gbdt or linear */
+                            algorithm: string;
+                            /** @description The validation metric that ranks trials */
+                            metric: string;
+                            features: string[];
+                            /** @description Columns left out (not numeric) when features were not named */
+                            skipped: {
+                                column: string;
+                                type: string;
+                            }[];
+                            /** @description Class labels by class number (binary: the probability is of classes[1]) */
+                            classes: string[];
+                            params: {
+                                [key: string]: number;
+                            };
+                            search: {
+                                [key: string]: unknown;
+                            } | null;
+                            validation: {
+                                [key: string]: unknown;
+                            };
+                            timeBudgetSeconds: number | null;
+                            experimentId: string | null;
+                            /** @description The parent run */
+                            runId: string | null;
+                            jobId: string;
+                            progress: {
+                                fraction: number;
+                                message: string;
+                            } | null;
+                            cancelRequested: boolean;
+                            result: ({
+                                rows: {
+                                    total: number;
+                                    train: number;
+                                    validation: number;
+                                    droppedMissingTarget: number;
+                                };
+                                trials: ({
+                                    index: number;
+                                    /** @description The tracked run of the trial (the parent run when there is no search) */
+                                    runId: string;
+                                    /** @description Every parameter of the fit (booleans as 0/1) */
+                                    params: {
+                                        [key: string]: number;
+                                    };
+                                    /** @description RUNNING, FINISHED, FAILED or KILLED */
+                                    status: string;
+                                    /** @description Validation metrics at the kept round (cross-validation means with folds) */
+                                    metrics: {
+                                        [key: string]: number;
+                                    };
+                                    /** @description The job's metric for this trial */
+                                    score: number | null;
+                                    /** @description Rounds (trees per class) kept in the model; 1 for linear models */
+                                    rounds: number;
+                                    roundsTrained: number;
+                                    durationMs: number;
+                                    /** @description 'time budget' when the budget ended the fit (its model so far is kept) */
+                                    stoppedBy: string | null;
+                                    error: string | null;
+                                    /** @description Most important first: total gain and split count (trees), |standardized coefficient| (linear) */
+                                    importance: {
+                                        feature: string;
+                                        gain: number;
+                                        splits: number | null;
+                                    }[];
+                                    /** @description The model file in the run's artifacts */
+                                    modelPath: string | null;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                best: number | null;
+                                stoppedBy: string | null;
+                                plannedTrials: number;
+                                registered: {
+                                    model: string;
+                                    version: number;
+                                    trial: number;
+                                    at: string;
+                                    by: string;
+                                }[];
+                            } & {
+                                [key: string]: unknown;
+                            }) | null;
+                            error: string | null;
+                            createdAt: string;
+                            createdBy: string;
+                            startedAt: string | null;
+                            finishedAt: string | null;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/training-jobs/{id}/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register a trial's model (the best by default) as a model version, with its ONNX export checked against the native model
+         * @description Body: {"model": name (made when it does not exist), "trial"?: index, "format"?: "xgboost-json" (trees, the default: native evaluator and TreeSHAP) | "onnx", "description"?}. The ONNX export is always written to the trial's run artifacts (model/model.onnx) after onnxruntime's predictions matched the native ones within 1e-5 on up to 1,000 training rows. The version gets the validation metrics, params, lineage (dataset versions, run) and a reference profile request (for monitoring) on the training dataset version.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description Ignored: the job's own project is used */
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            version: {
+                                [key: string]: unknown;
+                            };
+                            trial: number;
+                            runId: string;
+                            format: string;
+                            onnx: {
+                                path: string;
+                                sha256: string;
+                                size: number;
+                                maxAbsDiff: number;
+                                rowsCompared: number;
+                            };
+                            reference: {
+                                [key: string]: unknown;
+                            };
+                            modelCreated: boolean;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. MODEL_NOT_FOUND */
+                                code: string;
+                                /** @description What went wrong, naming the field when a field is at fault */
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;

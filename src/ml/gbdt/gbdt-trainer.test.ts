@@ -420,4 +420,50 @@ describe('trainGbdt', () => {
     expect(loud.history[4]!.train.logloss).toBeGreaterThan(0);
     expect(Array.from(quiet.ensemble.value)).toEqual(Array.from(loud.ensemble.value));
   });
+
+  describe('best-first growth (maxLeaves, lossguide)', () => {
+    const leavesOf = (e: TreeEnsemble, t: number) => {
+      let n = 0;
+      for (let i = e.treeOffsets[t]!; i < e.treeOffsets[t + 1]!; i++) if (e.feature[i] === -1) n++;
+      return n;
+    };
+    /** Each split of tree t as "path → feature < threshold", the path being the left/right turns from the root. */
+    const splitsOf = (e: TreeEnsemble, t: number): Set<string> => {
+      const out = new Set<string>();
+      const walk = (n: number, path: string) => {
+        if (e.feature[n] === -1) return;
+        out.add(`${path}:${e.feature[n]}<${e.threshold[n]}`);
+        walk(e.left[n]!, `${path}L`);
+        walk(e.right[n]!, `${path}R`);
+      };
+      walk(e.treeOffsets[t]!, '');
+      return out;
+    };
+
+    it('grows the same trees as depth-wise growth when 2^depth leaves are allowed', () => {
+      const depthwise = trainGbdt(train, { objective: 'binary:logistic', numRounds: 8, maxDepth: 4 }).ensemble;
+      const bestFirst = trainGbdt(train, { objective: 'binary:logistic', numRounds: 8, maxDepth: 4, maxLeaves: 16 }).ensemble;
+      expect(Array.from(bestFirst.feature)).toEqual(Array.from(depthwise.feature));
+      expect(Array.from(bestFirst.threshold)).toEqual(Array.from(depthwise.threshold));
+      expect(Array.from(bestFirst.value)).toEqual(Array.from(depthwise.value));
+    });
+
+    it('stops at maxLeaves, and each extra leaf allowed adds the best remaining split to the same tree', () => {
+      let previous: Set<string> | undefined;
+      for (let k = 2; k <= 12; k++) {
+        const e = trainGbdt(train, { objective: 'binary:logistic', numRounds: 1, maxLeaves: k }).ensemble;
+        expect(leavesOf(e, 0)).toBe(k);
+        const splits = splitsOf(e, 0);
+        if (previous) {
+          for (const s of previous) expect(splits.has(s)).toBe(true);
+          expect(splits.size).toBe(previous.size + 1);
+        }
+        previous = splits;
+      }
+      // without a depth limit a best-first tree goes deeper than a depth-wise one with as many leaves
+      const deep = trainGbdt(train, { objective: 'binary:logistic', numRounds: 3, maxLeaves: 31 }).ensemble;
+      expect(Math.max(...Array.from(deep.treeDepth))).toBeGreaterThan(5);
+      expect(() => trainGbdt(train, { objective: 'binary:logistic', maxLeaves: 1 })).toThrow(RangeError);
+    });
+  });
 });

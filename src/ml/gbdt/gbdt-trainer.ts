@@ -18,8 +18,10 @@
  *   first sent right; when the node has missing values for that feature they are also tried on the
  *   left, and the better side is kept (ties keep "right", as xgboost does).
  * - Leaf value = learningRate × −G/(H+λ) (0 when H < minChildWeight), rounded to float32.
- * - Growth is depth-wise to maxDepth; the histogram of the child with fewer rows is built and the other
- *   is the parent's minus it.
+ * - Growth is depth-wise to maxDepth, or with maxLeaves best first (xgboost's lossguide: the open node whose
+ *   best split gains the most is split next, ties to the older node, until maxLeaves leaves; maxDepth, when
+ *   > 0, still bounds the depth); the histogram of the child with fewer rows is built and the other is the
+ *   parent's minus it.
  *
  * Implementation notes (speed; none of them changes a result): histograms are built in one pass over a
  * node's rows from row-major histogram slot codes (`histLayout`, always all features, also under column
@@ -72,8 +74,13 @@ export interface GbdtOptions {
   readonly numRounds?: number;
   /** Shrinkage eta; default 0.3. */
   readonly learningRate?: number;
-  /** default 6 */
+  /** default 6 (0 = no limit, with maxLeaves) */
   readonly maxDepth?: number;
+  /**
+   * Grow each tree best first (xgboost's grow_policy=lossguide): split the leaf whose split gains the most,
+   * up to this many leaves. Default 0: depth-wise growth to maxDepth.
+   */
+  readonly maxLeaves?: number;
   /** default 256 */
   readonly maxBins?: number;
   /** L2 regularisation λ on leaf weights; default 1. */
@@ -143,6 +150,8 @@ const RT_EPS = 1e-6;
 interface Params {
   readonly eta: number;
   readonly maxDepth: number;
+  /** > 0: grow best first up to this many leaves (lossguide); 0: depth-wise. */
+  readonly maxLeaves: number;
   readonly lambda: number;
   readonly gamma: number;
   readonly mcw: number;
@@ -241,13 +250,15 @@ export function trainGbdt(train: GbdtData, options: GbdtOptions, valid?: GbdtDat
   const numRounds = options.numRounds ?? 100;
   const p: Params = {
     eta: options.learningRate ?? 0.3,
-    maxDepth: options.maxDepth ?? 6,
+    maxDepth: options.maxDepth ?? (options.maxLeaves ? 0 : 6),
+    maxLeaves: options.maxLeaves ?? 0,
     lambda: options.lambda ?? 1,
     gamma: options.gamma ?? 0,
     mcw: options.minChildWeight ?? 1,
   };
   const subsample = options.subsample ?? 1;
   const colsample = options.colsampleByTree ?? 1;
+  if (!Number.isInteger(p.maxLeaves) || p.maxLeaves < 0 || p.maxLeaves === 1) throw new RangeError(`maxLeaves ${p.maxLeaves} must be 0 (depth-wise growth) or a whole number >= 2`);
   if (!(p.eta > 0) || !Number.isInteger(p.maxDepth) || p.maxDepth < 0 || !(p.lambda >= 0) || !(p.gamma >= 0) || !(p.mcw >= 0)) {
     throw new RangeError('learningRate must be > 0; maxDepth a whole number >= 0; lambda, gamma, minChildWeight >= 0');
   }
@@ -618,67 +629,101 @@ function growTree(
     h0 += hess[r]!;
   }
   const root = newNode(g0, h0);
-  if (p.maxDepth === 0) leaves.push({ node: root, begin: 0, end: rowIdx.length });
-  let level: Pending[] = [{ node: root, begin: 0, end: rowIdx.length, g: g0, h: h0, hist: buildHist(0, rowIdx.length) }];
   const scratch = new Int32Array(rowIdx.length);
-  for (let depth = 0; depth < p.maxDepth && level.length > 0; depth++) {
-    const next: Pending[] = [];
-    for (const nd of level) {
-      const split = findSplit(nd);
-      if (!split) {
-        leaves.push({ node: nd.node, begin: nd.begin, end: nd.end });
-        continue;
-      }
-      const { feature: f, bin: s } = split;
-      // stable partition of the node's rows, branch-free: each row is written to both sides and only
-      // the side it belongs to advances (nl <= i, so rowIdx[nl] is never a row still to be read)
-      const col = f * rows;
-      const missLeft = split.defaultLeft ? 1 : 0;
-      let nl = nd.begin;
-      let nr = 0;
-      for (let i = nd.begin; i < nd.end; i++) {
-        const r = rowIdx[i]!;
-        const b = bins[col + r]!;
-        const goLeft = b === missingBin ? missLeft : +(b <= s);
-        rowIdx[nl] = r;
-        scratch[nr] = r;
-        nl += goLeft;
-        nr += 1 - goLeft;
-      }
-      rowIdx.set(scratch.subarray(0, nr), nl);
-      const l = newNode(split.gl, split.hl);
-      const r = newNode(split.gr, split.hr);
-      if (r !== l + 1) throw new Error('internal error: children not adjacent');
-      left[nd.node] = l;
-      feature[nd.node] = f;
-      splitBin[nd.node] = s;
-      threshold[nd.node] = cuts.values[cuts.offsets[f]! + s]!;
-      defaultLeft[nd.node] = split.defaultLeft ? 1 : 0;
-      value[nd.node] = NaN;
-      gains[nd.node] = split.gain;
-      const leftRows = nl - nd.begin;
-      const rightRows = nd.end - nl;
-      if (depth + 1 < p.maxDepth) {
-        // build the smaller child, subtract for the larger
-        let histL: Float64Array;
-        let histR: Float64Array;
-        if (leftRows <= rightRows) {
-          histL = buildHist(nd.begin, nl);
-          histR = nd.hist;
-          for (let i = 0; i < histSize; i++) histR[i] = histR[i]! - histL[i]!;
-        } else {
-          histR = buildHist(nl, nd.end);
-          histL = nd.hist;
-          for (let i = 0; i < histSize; i++) histL[i] = histL[i]! - histR[i]!;
-        }
-        next.push({ node: l, begin: nd.begin, end: nl, g: split.gl, h: split.hl, hist: histL });
-        next.push({ node: r, begin: nl, end: nd.end, g: split.gr, h: split.hr, hist: histR });
-      } else {
-        leaves.push({ node: l, begin: nd.begin, end: nl });
-        leaves.push({ node: r, begin: nl, end: nd.end });
-      }
+  /**
+   * Makes `split` at node `nd`: partitions its rows, adds the two children and, when `explore`, builds
+   * their histograms (the smaller child's by a pass over its rows, the larger's as the parent's minus it)
+   * and returns them; otherwise the children are leaves.
+   */
+  const applySplit = (nd: Pending, split: Split, explore: boolean): [Pending, Pending] | undefined => {
+    const { feature: f, bin: s } = split;
+    // stable partition of the node's rows, branch-free: each row is written to both sides and only
+    // the side it belongs to advances (nl <= i, so rowIdx[nl] is never a row still to be read)
+    const col = f * rows;
+    const missLeft = split.defaultLeft ? 1 : 0;
+    let nl = nd.begin;
+    let nr = 0;
+    for (let i = nd.begin; i < nd.end; i++) {
+      const r = rowIdx[i]!;
+      const b = bins[col + r]!;
+      const goLeft = b === missingBin ? missLeft : +(b <= s);
+      rowIdx[nl] = r;
+      scratch[nr] = r;
+      nl += goLeft;
+      nr += 1 - goLeft;
     }
-    level = next;
+    rowIdx.set(scratch.subarray(0, nr), nl);
+    const l = newNode(split.gl, split.hl);
+    const r = newNode(split.gr, split.hr);
+    if (r !== l + 1) throw new Error('internal error: children not adjacent');
+    left[nd.node] = l;
+    feature[nd.node] = f;
+    splitBin[nd.node] = s;
+    threshold[nd.node] = cuts.values[cuts.offsets[f]! + s]!;
+    defaultLeft[nd.node] = split.defaultLeft ? 1 : 0;
+    value[nd.node] = NaN;
+    gains[nd.node] = split.gain;
+    if (!explore) {
+      leaves.push({ node: l, begin: nd.begin, end: nl });
+      leaves.push({ node: r, begin: nl, end: nd.end });
+      return undefined;
+    }
+    let histL: Float64Array;
+    let histR: Float64Array;
+    if (nl - nd.begin <= nd.end - nl) {
+      histL = buildHist(nd.begin, nl);
+      histR = nd.hist;
+      for (let i = 0; i < histSize; i++) histR[i] = histR[i]! - histL[i]!;
+    } else {
+      histR = buildHist(nl, nd.end);
+      histL = nd.hist;
+      for (let i = 0; i < histSize; i++) histL[i] = histL[i]! - histR[i]!;
+    }
+    return [
+      { node: l, begin: nd.begin, end: nl, g: split.gl, h: split.hl, hist: histL },
+      { node: r, begin: nl, end: nd.end, g: split.gr, h: split.hr, hist: histR },
+    ];
+  };
+
+  const rootPending: Pending = { node: root, begin: 0, end: rowIdx.length, g: g0, h: h0, hist: buildHist(0, rowIdx.length) };
+  if (p.maxLeaves > 0) {
+    // Best first (xgboost's grow_policy=lossguide): always split the open node whose best split gains the
+    // most (ties: the node made first), until maxLeaves leaves or no split gains enough; maxDepth still bounds
+    // the depth when > 0.
+    const open: { nd: Pending; split: Split; depth: number }[] = [];
+    const consider = (nd: Pending, depth: number) => {
+      const split = p.maxDepth > 0 && depth >= p.maxDepth ? undefined : findSplit(nd);
+      if (split) open.push({ nd, split, depth });
+      else leaves.push({ node: nd.node, begin: nd.begin, end: nd.end });
+    };
+    consider(rootPending, 0);
+    let leafCount = 1;
+    while (open.length > 0 && leafCount < p.maxLeaves) {
+      let best = 0;
+      for (let i = 1; i < open.length; i++) if (open[i]!.split.gain > open[best]!.split.gain) best = i;
+      const { nd, split, depth } = open.splice(best, 1)[0]!;
+      const children = applySplit(nd, split, true)!;
+      leafCount++;
+      consider(children[0], depth + 1);
+      consider(children[1], depth + 1);
+    }
+    for (const { nd } of open) leaves.push({ node: nd.node, begin: nd.begin, end: nd.end });
+  } else {
+    if (p.maxDepth === 0) leaves.push({ node: root, begin: 0, end: rowIdx.length });
+    let level: Pending[] = p.maxDepth === 0 ? [] : [rootPending];
+    for (let depth = 0; depth < p.maxDepth && level.length > 0; depth++) {
+      const next: Pending[] = [];
+      for (const nd of level) {
+        const split = findSplit(nd);
+        if (!split) {
+          leaves.push({ node: nd.node, begin: nd.begin, end: nd.end });
+          continue;
+        }
+        const children = applySplit(nd, split, depth + 1 < p.maxDepth);
+        if (children) next.push(...children);
+      }
+      level = next;
+    }
   }
   const numNodes = left.length;
   const right = left.map((c) => (c === -1 ? -1 : c + 1));

@@ -72,6 +72,7 @@ function fitGbdt(input: FitInput, hooks: FitHooks): FitResult {
       numRounds: input.fixedRounds ?? p.numRounds,
       learningRate: p.learningRate,
       maxDepth: p.maxDepth,
+      maxLeaves: p.maxLeaves,
       maxBins: p.maxBins,
       lambda: p.lambda,
       gamma: p.gamma,

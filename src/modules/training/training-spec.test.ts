@@ -44,6 +44,9 @@ describe('training requests', () => {
     expect(fieldOf(parse({ params: { numRounds: 2.5 } }))).toBe('params.numRounds');
     expect(fieldOf(parse({ params: { standardize: 1 }, algorithm: 'linear' }))).toBe('params.standardize');
     expect(fieldOf(parse({ search: { trials: 0 } }))).toBe('search.trials');
+    expect(fieldOf(parse({ params: { maxLeaves: 1 } }))).toBe('params.maxLeaves');
+    expect(fieldOf(parse({ params: { maxDepth: 0 } }))).toBe('params.maxDepth');
+    expect(parseTrainingRequest({ dataset: 'd@1', target: 'y', params: { maxDepth: 0, maxLeaves: 31 } }).params).toEqual({ maxDepth: 0, maxLeaves: 31 });
     expect(fieldOf(parse({ search: { space: { maxDepth: [3] } }, params: { maxDepth: 4 } }))).toBe('params.maxDepth');
     expect(fieldOf(parse({ search: { space: { learningRate: { min: 0.5, max: 0.1 } } } }))).toBe('search.space.learningRate.max');
     expect(fieldOf(parse({ search: { space: { lambda: { min: 0, max: 1, log: true } } } }))).toBe('search.space.lambda.min');
@@ -65,7 +68,7 @@ describe('training requests', () => {
 
   it('layers defaults, request params and trial values', () => {
     const p = effectiveParams('gbdt', 'binary', { maxDepth: 3 }, { learningRate: 0.05 });
-    expect(p).toMatchObject({ numRounds: 200, maxDepth: 3, learningRate: 0.05, maxBins: 256, earlyStoppingRounds: 20 });
+    expect(p).toMatchObject({ numRounds: 200, maxDepth: 3, maxLeaves: 0, learningRate: 0.05, maxBins: 256, earlyStoppingRounds: 20 });
     expect(effectiveParams('linear', 'binary', {})).toEqual({ C: 1, maxIter: 1000, tol: 1e-4, standardize: 1 });
     expect(effectiveParams('linear', 'regression', {})).toEqual({ alpha: 1, l1Ratio: 0, maxIter: 1000, tol: 1e-4, standardize: 1 });
   });

@@ -45,7 +45,8 @@ interface ParamRule {
 export const GBDT_PARAMS: Record<string, ParamRule> = {
   numRounds: { integer: true, min: 1, max: 10_000, default: 200, description: 'boosting rounds (trees per class)' },
   learningRate: { min: 0, minExclusive: true, max: 1, default: 0.1, description: 'shrinkage (eta)' },
-  maxDepth: { integer: true, min: 1, max: 16, default: 6, description: 'depth of each tree' },
+  maxDepth: { integer: true, min: 0, max: 16, default: 6, description: 'depth of each tree (0: no limit, with maxLeaves)' },
+  maxLeaves: { integer: true, min: 0, max: 65_536, default: 0, description: "leaves of each tree, grown best first (xgboost's lossguide); 0: depth-wise growth" },
   maxBins: { integer: true, min: 2, max: 256, default: 256, description: 'histogram bins per feature' },
   lambda: { min: 0, max: 1e6, default: 1, description: 'L2 regularisation of leaf weights' },
   gamma: { min: 0, max: 1e6, default: 0, description: "minimum loss reduction to split (xgboost's min_split_loss)" },
@@ -261,6 +262,8 @@ export function parseTrainingRequest(body: unknown): TrainingRequest {
       params[name] = checkParam(field, name, ruleFor(field, algorithm, name), v);
     }
   }
+  if (params.maxLeaves === 1) throw invalidField('params.maxLeaves', 'must be 0 (depth-wise growth) or at least 2');
+  if (params.maxDepth === 0 && !(params.maxLeaves! > 1)) throw invalidField('params.maxDepth', 'can be 0 (no limit) only with maxLeaves');
   const search = parseSearch(o.search, algorithm);
   if (search) {
     for (const name of Object.keys(search.space)) {

@@ -86,7 +86,7 @@ const SUBMIT_DESCRIPTION = [
   '"algorithm"?: gbdt (default) | linear, "features"?: [columns] (default: every numeric, integer and boolean column but the target), "params"?: {…},',
   '"search"?: {"method": random|grid, "space": {param: [values] | {"min", "max", "log"?}}, "trials"?, "seed"?} (space defaults to a sensible one per algorithm),',
   '"validation"?: {"fraction": 0.2, "seed"} | {"folds": k, "seed"} | {"dataset": "name@version"}, "metric"?: auc|logloss (binary), mlogloss|merror (multiclass), rmse, "timeBudgetSeconds"?, "experiment"?, "runName"?}.',
-  'gbdt params: numRounds (200), learningRate (0.1), maxDepth (6), maxBins (256), lambda (1), gamma (0), minChildWeight (1), subsample (1), colsampleByTree (1), earlyStoppingRounds (20; 0 = off), seed (0).',
+  'gbdt params: numRounds (200), learningRate (0.1), maxDepth (6; 0 = no limit with maxLeaves), maxLeaves (0; > 0 grows best first, as xgboost\'s lossguide), maxBins (256), lambda (1), gamma (0), minChildWeight (1), subsample (1), colsampleByTree (1), earlyStoppingRounds (20; 0 = off), seed (0).',
   'linear params: C (1, classification), alpha (1) and l1Ratio (0, regression), maxIter (1000), tol (1e-4), standardize (true).',
   'Everything is checked against the dataset before the job is queued: an unknown column, a target with one class, a non-numeric target for regression, fewer rows than folds, a parameter out of range → 400 naming the field.',
 ].join(' ');

@@ -217,6 +217,17 @@ describe('training a GBDT on the credit card data', () => {
     const scores = p.json().predictions as number[];
     const auc = rocAuc(scores, valid.map((r) => (r[0] === 'yes' ? 1 : 0)));
     expect(auc).toBeCloseTo(job.result.trials[0].metrics.auc, 5);
+
+    // Explained with TreeSHAP (the tree format), additive to the log-odds of what was served.
+    const ex = await h.app.inject({ method: 'POST', url: '/api/v1/deployments/credit/explain', headers: deployer, payload: { rows: request.slice(0, 5) } });
+    expect(ex.statusCode, ex.body).toBe(200);
+    expect(ex.json().method).toBe('tree');
+    expect(ex.json().additivityError).toBeLessThan(1e-4);
+    const shap = ex.json().shap as number[][][];
+    for (let i = 0; i < 5; i++) {
+      const total = shap[i]![0]!.reduce((a, b) => a + b, ex.json().bias[0]);
+      expect(1 / (1 + Math.exp(-total))).toBeCloseTo(scores[i]!, 5);
+    }
   }, 60_000);
 
   it('refuses to register a job that is not finished, an unknown trial, and a bad model name', async () => {

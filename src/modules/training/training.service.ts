@@ -326,6 +326,15 @@ export class TrainingService {
     if (row.status !== 'QUEUED' && row.status !== 'RUNNING') return { status: row.status, trials: 0 };
     const spec = this.specOf(row);
     const actor = await this.actorOf(row);
+    if (row.run_id) {
+      // An earlier attempt was cut short (its process died): its runs are over; this attempt starts again.
+      await tracking.updateRun(actor, row.run_id, { status: 'KILLED', endTime: clock.now() }).catch(() => undefined);
+      if (row.result) {
+        for (const t of (JSON.parse(row.result) as TrainingResult).trials) {
+          if (t.status === 'RUNNING' && t.runId !== row.run_id) await tracking.updateRun(actor, t.runId, { status: 'KILLED', endTime: clock.now() }).catch(() => undefined);
+        }
+      }
+    }
     const project = (await store.projects.getById(row.project_id))!;
     const started = clock.now();
     const deadline = spec.timeBudgetSeconds === null ? null : started + spec.timeBudgetSeconds * 1000;

@@ -10,7 +10,7 @@ import type { FitData } from './fit.js';
 import { MAX_CLASSES, type TargetSummary, type TrainingSpec } from './training-spec.js';
 
 /** The most cells (rows × features) one training reads: 8 bytes each in memory, copied once per fit. */
-export const MAX_TRAINING_CELLS = 60_000_000;
+export const MAX_TRAINING_CELLS = 25_000_000;
 
 const from = (path: string) => `read_parquet(${literal(path)})`;
 

@@ -352,7 +352,7 @@ export function resolveTrainingSpec(request: TrainingRequest, columns: ColumnSch
       if (!c) throw invalidField(`features[${i}]`, `there is no column '${printable(name)}'`);
       if (name === request.target) throw invalidField(`features[${i}]`, `'${printable(name)}' is the target`);
       if (!NUMERIC_TYPES.includes(c.type)) {
-        throw invalidField(`features[${i}]`, `'${printable(name)}' is ${c.type}; the trainers read numeric, integer and boolean columns (one-hot encode categories with a recipe first)`);
+        throw invalidField(`features[${i}]`, `'${printable(name)}' is ${c.type}; the trainers read numeric, integer and boolean columns (derive features first with a recipe: a one_hot step for categories, date_parts for datetimes)`);
       }
       return c;
     });

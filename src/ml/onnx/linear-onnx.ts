@@ -36,6 +36,10 @@ export function linearModelToOnnx(model: LogisticModel | LinearModel, options: L
   }
   if (options.imputeValues) {
     if (options.imputeValues.length !== F) throw new RangeError(`${options.imputeValues.length} impute values for ${F} features`);
+    for (let j = 0; j < F; j++) {
+      const v = options.imputeValues[j]!;
+      if (!Number.isFinite(v)) throw new RangeError(`the impute value of feature ${options.featureNames?.[j] ?? j} is ${v}, not a finite number`);
+    }
     g.opset(ONNX_ML_DOMAIN, 3);
     g.node('Imputer', [x], ['steward.imputed'], { imputed_value_floats: { floats: Array.from(options.imputeValues, (v) => Math.fround(v)) }, replaced_value_float: NaN }, ONNX_ML_DOMAIN);
     x = 'steward.imputed';

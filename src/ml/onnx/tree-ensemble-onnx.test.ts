@@ -190,4 +190,71 @@ describe('treeEnsembleToOnnx', () => {
     const empty: TreeEnsemble = { ...e, numTrees: 0, treeOffsets: Int32Array.of(0), treeOutput: new Int32Array(0), treeDepth: new Int32Array(0), feature: new Int32Array(0), threshold: new Float32Array(0), left: new Int32Array(0), right: new Int32Array(0), defaultLeft: new Uint8Array(0), value: new Float64Array(0), cover: new Float64Array(0) };
     expect(() => treeEnsembleToOnnx(empty)).toThrow(/no trees/);
   });
+
+  it('takes one input per named feature when featureNames is given, with the same outputs, NaN included', async () => {
+    const e = train({ objective: 'binary:logistic' }, (s) => (s > 0.4 ? 1 : 0));
+    const { x, rows } = testRows(e, 300, 14);
+    const names = ['income', 'age', 'debt', 'score', 'noise'];
+    const session = await ort.InferenceSession.create(Buffer.from(treeEnsembleToOnnx(e, { featureNames: names })));
+    try {
+      expect(session.inputNames).toEqual(names);
+      const feeds: Record<string, ort.Tensor> = {};
+      names.forEach((n, j) => {
+        const col = new Float32Array(rows);
+        for (let r = 0; r < rows; r++) col[r] = x[r * F + j]!;
+        feeds[n] = new ort.Tensor('float32', col, [rows, 1]);
+      });
+      const named = await session.run(feeds);
+      const matrix = await runOnnx(treeEnsembleToOnnx(e), x, rows);
+      expect(Array.from(named.probabilities!.data as Float32Array)).toEqual(Array.from(matrix.probabilities!.data as Float32Array));
+      expect(Array.from(named.label!.data as BigInt64Array)).toEqual(Array.from(matrix.label!.data as BigInt64Array));
+      // and the native evaluator's probabilities, on rows with NaN at split features (both default directions)
+      const p = predict(e, x, rows);
+      const pos = Float32Array.from({ length: rows }, (_, r) => (named.probabilities!.data as Float32Array)[2 * r + 1]!);
+      expect(maxDiff(pos, p, false)).toBeLessThan(TOL);
+    } finally {
+      await session.release();
+    }
+    expect(() => treeEnsembleToOnnx(e, { featureNames: ['a', 'b', 'c', 'd', 'probabilities'] })).toThrow(/probabilities/);
+    expect(() => treeEnsembleToOnnx(e, { featureNames: ['a', 'b', 'c', 'a', 'e'] })).toThrow(/repeated/);
+    expect(() => treeEnsembleToOnnx(e, { featureNames: ['a', 'b'] })).toThrow(/2 feature names for 5/);
+  });
+
+  it('named inputs for regression and multiclass: same outputs as the matrix model and the native evaluator, NaN taking the default way', async () => {
+    const names = ['Concat_0', 'income', 'TreeEnsembleRegressor_1', 'input', 'noise'];
+    const cases = [
+      { e: train({ objective: 'reg:squarederror' }, (s) => 10 + 3 * s), out: 'variable', relative: true },
+      { e: train({ objective: 'multi:softprob', numClass: 3 }, (s) => (s < -1 ? 0 : s < 1 ? 1 : 2)), out: 'probabilities', relative: false },
+    ];
+    for (const { e, out, relative } of cases) {
+      expect(new Set(e.defaultLeft.filter((_, n) => e.feature[n]! >= 0))).toEqual(new Set([0, 1]));
+      const { x, rows } = testRows(e, 200, 15);
+      const session = await ort.InferenceSession.create(Buffer.from(treeEnsembleToOnnx(e, { featureNames: names })));
+      try {
+        expect(session.inputNames).toEqual(names);
+        for (const m of session.inputMetadata) expect(m.isTensor && { type: m.type, shape: m.shape }).toEqual({ type: 'float32', shape: ['batch', 1] });
+        const feeds = Object.fromEntries(names.map((n, j) => [n, new ort.Tensor('float32', Float32Array.from({ length: rows }, (_, r) => x[r * F + j]!), [rows, 1])]));
+        const named = await session.run(feeds);
+        const matrix = await runOnnx(treeEnsembleToOnnx(e), x, rows);
+        const got = named[out]!.data as Float32Array;
+        expect(Array.from(got), out).toEqual(Array.from(matrix[out]!.data as Float32Array));
+        const native = predict(e, x, rows);
+        expect(maxDiff(got, native, relative), out).toBeLessThan(TOL);
+        // rows with a missing value, alone: they follow the default directions
+        const k = e.numOutputs;
+        const nanRows = Array.from({ length: rows }, (_, r) => r).filter((r) => x.subarray(r * F, r * F + F).some(Number.isNaN));
+        expect(nanRows.length).toBeGreaterThan(100);
+        const pick = (a: ArrayLike<number>) => nanRows.flatMap((r) => Array.from({ length: k }, (_, o) => a[r * k + o]!));
+        expect(maxDiff(Float32Array.from(pick(got)), Float64Array.from(pick(native)), relative), out).toBeLessThan(TOL);
+      } finally {
+        await session.release();
+      }
+    }
+    const reg = cases[0]!.e;
+    for (const output of ['variable', 'label', 'probabilities']) {
+      expect(() => treeEnsembleToOnnx(reg, { featureNames: ['a', 'b', output, 'd', 'e'] }), output).toThrow(RangeError);
+      expect(() => treeEnsembleToOnnx(reg, { featureNames: ['a', 'b', output, 'd', 'e'] }), output).toThrow(new RegExp(`'${output}'`));
+    }
+    expect(() => treeEnsembleToOnnx(reg, { featureNames: ['a', 'b', 'c', 'd', 'steward.features'] })).toThrow(/'steward.features'/);
+  });
 });

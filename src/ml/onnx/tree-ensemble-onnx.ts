@@ -3,7 +3,8 @@
  * trained by Steward (src/ml/gbdt) registers and serves like any ONNX upload.
  *
  * Graph. One input `input`, float32 [batch, numFeatures] (a row-major matrix; Steward's model schema names
- * its columns f0 … f(F-1)), and
+ * its columns f0 … f(F-1)) — or, with `featureNames`, one float32 [batch, 1] input per feature, named as the
+ * feature and joined by Concat(axis 1) (named-inputs.ts) — and
  * - regression: TreeEnsembleRegressor → `variable` float32 [batch, numOutputs] (the margin itself);
  * - binary: TreeEnsembleClassifier, post_transform LOGISTIC → `label` int64 [batch] and
  *   `probabilities` float32 [batch, 2] = [1 − p, p];

@@ -29,6 +29,8 @@ function put(data: TensorData, datatype: V2Datatype, index: number, value: unkno
       if (!acceptsMissing) throw invalidField(field, 'is missing (null), and this model does not accept missing values');
       n = NaN;
     } else if (typeof value === 'number') n = value;
+    else if (typeof value === 'boolean') n = value ? 1 : 0; // boolean columns are 0/1 features (as training reads them)
+    else if (fromText && typeof value === 'string' && /^\s*(true|false)\s*$/i.test(value)) n = /true/i.test(value) ? 1 : 0;
     else if (fromText && typeof value === 'string') {
       n = Number(value);
       if (Number.isNaN(n) && !/^\s*nan\s*$/i.test(value)) throw invalidField(field, `'${printable(value).slice(0, 40)}' is not a number`);

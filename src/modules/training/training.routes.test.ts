@@ -359,4 +359,31 @@ describe('stopping', () => {
     const list = (await h.app.inject({ method: 'GET', url: '/api/v1/training-jobs?status=cancelled', headers: viewer })).json();
     expect(list.items.map((j: { id: string }) => j.id)).toContain(id);
   }, 60_000);
+
+  it("with k folds, a time budget that ends inside a fold keeps that fold's model and says so", async () => {
+    const r = await submit({ dataset: big, target: 'label', timeBudgetSeconds: 1, validation: { folds: 4 }, params: { numRounds: 5000, maxDepth: 8, learningRate: 0.01, earlyStoppingRounds: 0 } });
+    const job = await finished(r.json().id);
+    expect(job.status, job.error).toBe('succeeded');
+    expect(job.result.stoppedBy).toBe('time budget');
+    const t = job.result.trials[0];
+    expect(t.status).toBe('FINISHED');
+    expect(t.note).toMatch(/time budget ran out in fold 1 of 4/);
+    expect(t.score).toBeGreaterThan(0.5);
+    expect(t.modelPath).toBe('model/model.json');
+  }, 60_000);
+
+  it('runs a long fit on a small data set in a worker thread, so a cancel stops it', async () => {
+    const r = await submit({ dataset: 'credit@1', target: 'card', params: { numRounds: 10_000, learningRate: 0.001, earlyStoppingRounds: 0 } });
+    const id = r.json().id;
+    for (let i = 0; i < 400; i++) {
+      const j = (await h.app.inject({ method: 'GET', url: `/api/v1/training-jobs/${id}`, headers: viewer })).json();
+      if (j.status === 'running' && j.result?.trials?.length) break;
+      await new Promise((res) => setTimeout(res, 25));
+    }
+    const c = await h.app.inject({ method: 'POST', url: `/api/v1/training-jobs/${id}/cancel`, headers: contributor });
+    expect(c.statusCode, c.body).toBe(200);
+    const job = await finished(id, 30_000);
+    expect(job.status).toBe('cancelled');
+    expect(job.result.trials[0].roundsTrained).toBeLessThan(10_000);
+  }, 60_000);
 });

@@ -29,6 +29,7 @@ const TrialSchema = Type.Object(
       description: 'Most important first: total gain and split count (trees), |standardized coefficient| (linear)',
     }),
     modelPath: Type.Union([Type.String(), Type.Null()], { description: "The model file in the run's artifacts" }),
+    note: Type.Union([Type.String(), Type.Null()], { description: "What to know about the trial's model, e.g. cross-validation cut short by the time budget" }),
   },
   { additionalProperties: true },
 );

@@ -61,6 +61,8 @@ export interface TrialView {
   importance: { feature: string; gain: number; splits: number | null }[];
   /** Run artifact path of the model file (relative to the run's artifact root). */
   modelPath: string | null;
+  /** What to know about the trial's model (e.g. cross-validation cut short by the time budget). */
+  note: string | null;
 }
 
 export interface TrainingResult {
@@ -386,10 +388,18 @@ export class TrainingService {
         ],
       });
       parentRunId = parent.row.id;
-      await store.transaction(async (tx) => {
+      const startedRun = await store.transaction(async (tx) => {
+        // A cancel may have ended the job while it was queued, after this worker claimed it.
+        const now = await tx.training.get(id);
+        if (!now || now.status === 'CANCELLED') return false;
         await tx.training.update(id, { status: 'RUNNING', started_at: isoTime(clock), experiment_id: Number(experimentId), run_id: parentRunId, result: JSON.stringify(result) });
         await tx.events.append(domainEvent(clock, actor.name, 'training.started', { type: 'training_job', id, projectId: row.project_id }, { runId: parentRunId, experimentId }));
+        return true;
       });
+      if (!startedRun) {
+        await tracking.updateRun(actor, parentRunId, { status: 'KILLED', endTime: clock.now() });
+        return { status: 'CANCELLED', trials: 0 };
+      }
       await this.logJobContext(actor, parentRunId, spec, data.rows);
 
       const trialParams = spec.search ? searchTrials(spec.search, spec.algorithm) : [{}];
@@ -428,6 +438,7 @@ export class TrainingService {
           error: null,
           importance: [],
           modelPath: null,
+          note: null,
         };
         result.trials.push(trial);
         await save();
@@ -443,7 +454,8 @@ export class TrainingService {
           trial.metrics = fitted.metrics;
           trial.stoppedBy = fitted.fit.stoppedBy ?? null;
           trial.importance = importanceOf(spec.features, fitted.fit);
-          if (fitted.fit.stoppedBy === 'cancelled' || fitted.fit.stoppedBy === 'stopped') {
+          trial.note = fitted.note ?? null;
+          if (fitted.fit.stoppedBy === 'cancelled' || fitted.fit.stoppedBy === 'stopped' || Object.keys(fitted.metrics).length === 0) {
             trial.status = 'KILLED';
             await tracking.updateRun(actor, runId, { status: 'KILLED', endTime: clock.now() });
           } else {
@@ -622,7 +634,7 @@ export class TrainingService {
     trialIndex: number,
     trials: number,
     setRunning: (fit: RunningFit) => void,
-  ): Promise<{ fit: FitResult; metrics: Record<string, number>; rounds: number }> {
+  ): Promise<{ fit: FitResult; metrics: Record<string, number>; rounds: number; note?: string }> {
     const metrics = metricsFor(spec);
     const F = spec.features.length;
     const numClass = spec.task === 'multiclass' ? spec.classes.length : spec.task === 'binary' ? 2 : 1;
@@ -640,8 +652,10 @@ export class TrainingService {
     };
     const fitOnce = async (input: FitInput, fitIndex: number, onReport: (r: IterationReport) => void): Promise<FitResult> => {
       progressOf(fitIndex, -1);
-      if (input.train.rows * F < 20_000) {
-        // Small fits run inline: a thread would cost more than the fit.
+      // Tiny fits (a few milliseconds of work) run inline: a thread would cost more than the fit. Anything
+      // larger runs in a worker thread, so that the server stays responsive and a cancel can stop it.
+      const work = input.train.rows * F * (spec.algorithm === 'gbdt' ? (input.fixedRounds ?? params.numRounds!) * Math.max(1, numClass - (spec.task === 'binary' ? 1 : 0)) : 20);
+      if (work < 2_000_000) {
         return fitModel(input, { onIteration: (r) => { onReport(r); progressOf(fitIndex, r.iteration, r); }, shouldStop: () => (deadline !== null && Date.now() >= deadline ? 'time budget' : undefined) });
       }
       const running = startFit(input, { deadline, onIteration: (r) => { onReport(r); progressOf(fitIndex, r.iteration, r); } });
@@ -668,6 +682,15 @@ export class TrainingService {
           for (const [m, v] of Object.entries(r.valid ?? {})) s[m] = (s[m] ?? 0) + v;
           counts[r.iteration] = (counts[r.iteration] ?? 0) + 1;
         });
+        if (fit.stoppedBy === 'time budget') {
+          // No complete cross-validation: the model so far is this fold's, with its own validation metrics.
+          return {
+            fit,
+            metrics: { ...fit.history[fit.bestIteration]!.valid },
+            rounds: fit.bestIteration + 1,
+            note: `the time budget ran out in fold ${k + 1} of ${data.folds}: the model and its metrics are that fold's (trained on ${part.train.rows} rows, validated on ${part.valid.rows})`,
+          };
+        }
         if (fit.stoppedBy) return { fit, metrics: {}, rounds: 0 };
         bests.push(fit.bestIteration);
         foldScores.push({ ...fit.history[fit.bestIteration]!.valid });

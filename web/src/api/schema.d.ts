@@ -18899,6 +18899,8 @@ export interface paths {
                                         }[];
                                         /** @description The model file in the run's artifacts */
                                         modelPath: string | null;
+                                        /** @description What to know about the trial's model, e.g. cross-validation cut short by the time budget */
+                                        note: string | null;
                                     } & {
                                         [key: string]: unknown;
                                     })[];
@@ -19115,6 +19117,8 @@ export interface paths {
                                     }[];
                                     /** @description The model file in the run's artifacts */
                                     modelPath: string | null;
+                                    /** @description What to know about the trial's model, e.g. cross-validation cut short by the time budget */
+                                    note: string | null;
                                 } & {
                                     [key: string]: unknown;
                                 })[];
@@ -19337,6 +19341,8 @@ export interface paths {
                                     }[];
                                     /** @description The model file in the run's artifacts */
                                     modelPath: string | null;
+                                    /** @description What to know about the trial's model, e.g. cross-validation cut short by the time budget */
+                                    note: string | null;
                                 } & {
                                     [key: string]: unknown;
                                 })[];
@@ -19543,6 +19549,8 @@ export interface paths {
                                     }[];
                                     /** @description The model file in the run's artifacts */
                                     modelPath: string | null;
+                                    /** @description What to know about the trial's model, e.g. cross-validation cut short by the time budget */
+                                    note: string | null;
                                 } & {
                                     [key: string]: unknown;
                                 })[];

@@ -19,6 +19,7 @@ import { recipesCommand } from './commands/recipes.js';
 import { modelsCommand } from './commands/models.js';
 import { sessionCommands } from './commands/session.js';
 import { trackingCommands } from './commands/tracking.js';
+import { trainCommands } from './commands/train.js';
 import { UsageError } from './context.js';
 
 export function buildProgram(): Command {
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   modelsCommand(program);
   datasetsCommand(program);
   trackingCommands(program);
+  trainCommands(program);
   recipesCommand(program);
   deploymentsCommands(program);
   monitoringCommands(program);

@@ -27,7 +27,8 @@
  * node's rows from row-major histogram slot codes (`histLayout`, always all features, also under column
  * sampling); the split search is a scalar loop over the node's contiguous (g, h) histogram; a node's
  * rows are partitioned in place without branches; with every row in the tree's sample the running
- * margins are updated from the leaves' row ranges rather than by routing rows through the tree; and the
+ * margins are updated as each leaf is made (at the last level without partitioning the rows: each row gets
+ * the value of the child it goes to) rather than by routing rows through the tree afterwards; and the
  * train logloss's exp(−margin) is kept for the next round's logistic gradients.
  * - multi:softprob (numClass = K): each round grows K trees, tree k on g = p_k − [y = k],
  *   h = max(2 p_k(1 − p_k), 1e-16) (xgboost's softprob hessian), from the softmax of the round's
@@ -175,13 +176,6 @@ interface Split {
   hr: number;
 }
 
-/** A leaf of a grown tree and its rows, rowIdx[begin..end) of the partitioned row indices. */
-interface LeafRange {
-  node: number;
-  begin: number;
-  end: number;
-}
-
 /**
  * Histogram layout shared by all trees: per feature f its bins then one slot for missing values, at
  * offset[f] .. offset[f+1]-1 ((g, h) pairs, so 2·size numbers). `slots` is row-major rows × width:
@@ -272,7 +266,6 @@ export function trainGbdt(train: GbdtData, options: GbdtOptions, valid?: GbdtDat
   const cuts = computeCuts(train.x, n, F, options.maxBins ?? 256);
   const binned = binRows(train.x, n, cuts);
   const layout = histLayout(binned, cuts);
-  const leaves: LeafRange[] = [];
   const validBinned = valid ? binRows(valid.x, valid.rows, cuts) : undefined;
   const validY = valid ? Float64Array.from(valid.y as ArrayLike<number>) : undefined;
 
@@ -365,19 +358,12 @@ export function trainGbdt(train: GbdtData, options: GbdtOptions, valid?: GbdtDat
         features = perm.subarray(0, take).sort();
       }
       const rowIdx = sampleRows.slice(0, sampled);
-      leaves.length = 0;
-      const tree = growTree(binned, cuts, layout, grad.subarray(k * n, (k + 1) * n), hess.subarray(k * n, (k + 1) * n), rowIdx, features, p, k, leaves);
+      // With every row in the tree's sample, the tree adds its leaf values to the running margins itself as
+      // it makes its leaves (each row is in exactly one leaf); otherwise the rows are routed through it after.
+      const direct = sampled === n ? { margin, K } : null;
+      const tree = growTree(binned, cuts, layout, grad.subarray(k * n, (k + 1) * n), hess.subarray(k * n, (k + 1) * n), rowIdx, features, p, k, direct);
       trees.push(tree);
-      if (sampled === n) {
-        // every row is in some leaf's range of the partitioned rowIdx: add the leaf values directly
-        for (const { node, begin, end } of leaves) {
-          const v = tree.value[node]!;
-          for (let i = begin; i < end; i++) {
-            const j = rowIdx[i]! * K + k;
-            margin[j] = Math.fround(margin[j]! + v);
-          }
-        }
-      } else addTree(tree, binned, margin, K);
+      if (!direct) addTree(tree, binned, margin, K);
       if (validBinned && validMargin) addTree(tree, validBinned, validMargin, K);
     }
     rounds = it + 1;
@@ -484,7 +470,7 @@ function growTree(
   features: Int32Array,
   p: Params,
   output: number,
-  leaves: LeafRange[],
+  direct: { margin: Float64Array; K: number } | null,
 ): GrownTree {
   const { offset: histOffset, size: histSize, slots, width: F } = layout;
   const { bins, missingBin, rows } = m;
@@ -630,6 +616,45 @@ function growTree(
   }
   const root = newNode(g0, h0);
   const scratch = new Int32Array(rowIdx.length);
+  /** A leaf over rowIdx[begin..end): with `direct`, its value is added to those rows' margins now. */
+  const addLeaf = (node: number, begin: number, end: number): void => {
+    if (!direct) return;
+    const { margin, K } = direct;
+    const v = value[node]!;
+    for (let i = begin; i < end; i++) {
+      const j = rowIdx[i]! * K + output;
+      margin[j] = Math.fround(margin[j]! + v);
+    }
+  };
+  /**
+   * A split whose children are leaves, with margins added directly: no partition of the rows is needed,
+   * each row's margin gets the value of the child it goes to.
+   */
+  const splitIntoLeaves = (nd: Pending, split: Split): undefined => {
+    const { feature: f, bin: s } = split;
+    const l = newNode(split.gl, split.hl);
+    const r = newNode(split.gr, split.hr);
+    left[nd.node] = l;
+    feature[nd.node] = f;
+    splitBin[nd.node] = s;
+    threshold[nd.node] = cuts.values[cuts.offsets[f]! + s]!;
+    defaultLeft[nd.node] = split.defaultLeft ? 1 : 0;
+    value[nd.node] = NaN;
+    gains[nd.node] = split.gain;
+    const { margin, K } = direct!;
+    const vl = value[l]!;
+    const vr = value[r]!;
+    const col = f * rows;
+    const missLeft = split.defaultLeft;
+    for (let i = nd.begin; i < nd.end; i++) {
+      const row = rowIdx[i]!;
+      const b = bins[col + row]!;
+      const goLeft = b === missingBin ? missLeft : b <= s;
+      const j = row * K + output;
+      margin[j] = Math.fround(margin[j]! + (goLeft ? vl : vr));
+    }
+    return undefined;
+  };
   /**
    * Makes `split` at node `nd`: partitions its rows, adds the two children and, when `explore`, builds
    * their histograms (the smaller child's by a pass over its rows, the larger's as the parent's minus it)
@@ -637,6 +662,7 @@ function growTree(
    */
   const applySplit = (nd: Pending, split: Split, explore: boolean): [Pending, Pending] | undefined => {
     const { feature: f, bin: s } = split;
+    if (!explore && direct) return splitIntoLeaves(nd, split);
     // stable partition of the node's rows, branch-free: each row is written to both sides and only
     // the side it belongs to advances (nl <= i, so rowIdx[nl] is never a row still to be read)
     const col = f * rows;
@@ -664,8 +690,8 @@ function growTree(
     value[nd.node] = NaN;
     gains[nd.node] = split.gain;
     if (!explore) {
-      leaves.push({ node: l, begin: nd.begin, end: nl });
-      leaves.push({ node: r, begin: nl, end: nd.end });
+      addLeaf(l, nd.begin, nl);
+      addLeaf(r, nl, nd.end);
       return undefined;
     }
     let histL: Float64Array;
@@ -694,7 +720,7 @@ function growTree(
     const consider = (nd: Pending, depth: number) => {
       const split = p.maxDepth > 0 && depth >= p.maxDepth ? undefined : findSplit(nd);
       if (split) open.push({ nd, split, depth });
-      else leaves.push({ node: nd.node, begin: nd.begin, end: nd.end });
+      else addLeaf(nd.node, nd.begin, nd.end);
     };
     consider(rootPending, 0);
     let leafCount = 1;
@@ -707,16 +733,16 @@ function growTree(
       consider(children[0], depth + 1);
       consider(children[1], depth + 1);
     }
-    for (const { nd } of open) leaves.push({ node: nd.node, begin: nd.begin, end: nd.end });
+    for (const { nd } of open) addLeaf(nd.node, nd.begin, nd.end);
   } else {
-    if (p.maxDepth === 0) leaves.push({ node: root, begin: 0, end: rowIdx.length });
+    if (p.maxDepth === 0) addLeaf(root, 0, rowIdx.length);
     let level: Pending[] = p.maxDepth === 0 ? [] : [rootPending];
     for (let depth = 0; depth < p.maxDepth && level.length > 0; depth++) {
       const next: Pending[] = [];
       for (const nd of level) {
         const split = findSplit(nd);
         if (!split) {
-          leaves.push({ node: nd.node, begin: nd.begin, end: nd.end });
+          addLeaf(nd.node, nd.begin, nd.end);
           continue;
         }
         const children = applySplit(nd, split, depth + 1 < p.maxDepth);

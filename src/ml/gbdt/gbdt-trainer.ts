@@ -610,7 +610,8 @@ function growTree(
 
   let g0 = 0;
   let h0 = 0;
-  for (const r of rowIdx) {
+  for (let i = 0; i < rowIdx.length; i++) {
+    const r = rowIdx[i]!;
     g0 += grad[r]!;
     h0 += hess[r]!;
   }

@@ -326,7 +326,8 @@ export function trainGbdt(train: GbdtData, options: GbdtOptions, valid?: GbdtDat
         const e = negExpFresh ? negExp[i]! : Math.exp(-Math.fround(margin[i]!));
         const pr = Math.fround(1 / (1 + e));
         grad[i] = pr - y[i]!;
-        hess[i] = Math.max(Math.fround(pr * Math.fround(1 - pr)), 1e-16);
+        const hh = Math.fround(pr * Math.fround(1 - pr)); // never NaN: pr is in (0, 1]
+        hess[i] = hh > 1e-16 ? hh : 1e-16;
       }
     } else {
       for (let i = 0; i < n; i++) {

@@ -664,6 +664,45 @@ describe.skipIf(!available)(`web UI walk in headless Chromium${available ? '' : 
     expect(await byTest('error').count()).toBe(0);
   }, 120_000);
 
+  it('trains a model from the Training page: a bad target refused with the field, then learning curves, importance, and registration', async () => {
+    await byTest('nav-training').click();
+    await page.waitForURL(/\/training$/);
+    await byTest('new-training').click();
+    await page.waitForURL(/\/training\/new$/);
+    await byTest('training-dataset').selectOption('hmda');
+    // a target with one value is refused before anything runs, and the message names the field
+    await byTest('training-target').selectOption('pirat');
+    await byTest('training-task').selectOption('binary');
+    await byTest('training-submit').click();
+    await expect.poll(() => byTest('error').textContent(), { timeout: 15_000 }).toMatch(/task: binary needs a target with two classes/);
+    expect(page.url()).toMatch(/\/training\/new$/);
+
+    await byTest('training-target').selectOption('deny');
+    await byTest('training-task').selectOption('');
+    await byTest('training-param-numRounds').fill('30');
+    await byTest('training-param-maxDepth').fill('3');
+    await byTest('training-submit').click();
+    await page.waitForURL(/\/training\/[0-9a-f-]{36}$/);
+    await expect.poll(() => byTest('training-status').textContent(), { timeout: 60_000 }).toBe('succeeded');
+    expect(await byTest('training-best').textContent()).toMatch(/^auc 0\.\d+/);
+    expect(await drawn('auc per round, training and validation'), 'the learning curve drew nothing').toBeGreaterThan(2);
+    expect(await drawn('Feature importance (total gain), top 20'), 'the importance chart drew nothing').toBeGreaterThan(2);
+    expect(await byTest('training-importance-table').locator('tbody tr').count()).toBeGreaterThan(3);
+    await shot('training-01-job');
+
+    await byTest('training-register-model').fill('hmda-deny');
+    await byTest('training-register-submit').click();
+    await byTest('training-registered').waitFor({ timeout: 30_000 });
+    expect(await byTest('training-registered').textContent()).toMatch(/hmda-deny version 1 \(xgboost-json, a new model\)/);
+    await byTest('training-registered').getByRole('link').click();
+    await page.waitForURL(/\/models\/hmda-deny\/versions\/1$/);
+    await shot('training-02-registered');
+    await byTest('nav-training').click();
+    await byTest('training-row').first().waitFor({ timeout: 15_000 });
+    expect(await byTest('training-row').first().textContent()).toContain('succeeded');
+    expect(await byTest('error').count()).toBe(0);
+  }, 120_000);
+
   it('loads the main pages of a large catalogue (100 models × 20 versions, 100k predictions) and reports the times', async () => {
     const seeded = await seedCatalogue(server.url, token, join(dir, 'home'));
     const timings: Record<string, { loadMs: number; readyMs: number }> = {};

@@ -34,6 +34,7 @@ import { ExperimentsPage } from './pages/tracking/experiments-page';
 import { ExperimentPage } from './pages/tracking/experiment-page';
 import { RunPage } from './pages/tracking/run-page';
 import { RunComparePage } from './pages/tracking/run-compare-page';
+import { NewTrainingPage, TrainingJobPage, TrainingJobsPage } from './pages/training/training-pages';
 import { Empty, Loading, PageTitle } from './components/ui';
 
 /** Reads #token=… from the address once, keeps it and removes it from the address bar and history. */
@@ -142,7 +143,7 @@ function SignedIn({ user, signOut }: { user: WhoAmI; signOut: (message?: string)
         const section = location.path.split('/')[1] ?? '';
         // A run's pages belong to the experiments' section.
         const list = section === 'runs' ? '/experiments' : `/${section}`;
-        if (['models', 'datasets', 'experiments', 'runs', 'deployments', 'predictions', 'governance'].includes(section) && location.path !== list) navigate(list);
+        if (['models', 'datasets', 'experiments', 'runs', 'training', 'deployments', 'predictions', 'governance'].includes(section) && location.path !== list) navigate(list);
       },
       reloadProjects: () => setProjectsTick((t) => t + 1),
       signOut,
@@ -167,6 +168,7 @@ const NAV: { to: string; label: string; admin?: boolean; section?: string; also?
   { to: '/models', label: 'Models' },
   { to: '/datasets', label: 'Datasets' },
   { to: '/experiments', label: 'Experiments', also: ['/runs'] },
+  { to: '/training', label: 'Training' },
   { to: '/deployments', label: 'Deployments' },
   { to: '/governance/approvals', label: 'Governance', section: '/governance' },
   { to: '/admin', label: 'Admin', admin: true },
@@ -268,6 +270,10 @@ const ROUTES: { pattern: string; render: (p: Record<string, string>) => ReactNod
   // Before '/runs/:id' (run ids are 32 hex digits, never 'compare').
   { pattern: '/runs/compare', render: () => <RunComparePage /> },
   { pattern: '/runs/:id', render: (p) => <RunPage id={p.id!} /> },
+  { pattern: '/training', render: () => <TrainingJobsPage /> },
+  // Before '/training/:id' (job ids are UUIDs, never 'new').
+  { pattern: '/training/new', render: () => <NewTrainingPage /> },
+  { pattern: '/training/:id', render: (p) => <TrainingJobPage id={p.id!} /> },
   { pattern: '/deployments', render: () => <DeploymentsPage /> },
   { pattern: '/deployments/new', render: () => <NewDeploymentPage /> },
   { pattern: '/deployments/:name', render: (p) => <DeploymentPage name={p.name!} /> },

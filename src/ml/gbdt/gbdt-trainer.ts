@@ -628,14 +628,11 @@ function growTree(
       margin[j] = Math.fround(margin[j]! + v);
     }
   };
-  /**
-   * A split whose children are leaves, with margins added directly: no partition of the rows is needed,
-   * each row's margin gets the value of the child it goes to.
-   */
-  const splitIntoLeaves = (nd: Pending, split: Split): undefined => {
+  /** Turns node `nd` into `split`'s test with two new (adjacent) children; returns the left child. */
+  const recordSplit = (nd: Pending, split: Split): number => {
     const { feature: f, bin: s } = split;
     const l = newNode(split.gl, split.hl);
-    const r = newNode(split.gr, split.hr);
+    if (newNode(split.gr, split.hr) !== l + 1) throw new Error('internal error: children not adjacent');
     left[nd.node] = l;
     feature[nd.node] = f;
     splitBin[nd.node] = s;
@@ -643,6 +640,16 @@ function growTree(
     defaultLeft[nd.node] = split.defaultLeft ? 1 : 0;
     value[nd.node] = NaN;
     gains[nd.node] = split.gain;
+    return l;
+  };
+  /**
+   * A split whose children are leaves, with margins added directly: no partition of the rows is needed,
+   * each row's margin gets the value of the child it goes to.
+   */
+  const splitIntoLeaves = (nd: Pending, split: Split): undefined => {
+    const { feature: f, bin: s } = split;
+    const l = recordSplit(nd, split);
+    const r = l + 1;
     const { margin, K } = direct!;
     const vl = value[l]!;
     const vr = value[r]!;
@@ -681,16 +688,8 @@ function growTree(
       nr += 1 - goLeft;
     }
     rowIdx.set(scratch.subarray(0, nr), nl);
-    const l = newNode(split.gl, split.hl);
-    const r = newNode(split.gr, split.hr);
-    if (r !== l + 1) throw new Error('internal error: children not adjacent');
-    left[nd.node] = l;
-    feature[nd.node] = f;
-    splitBin[nd.node] = s;
-    threshold[nd.node] = cuts.values[cuts.offsets[f]! + s]!;
-    defaultLeft[nd.node] = split.defaultLeft ? 1 : 0;
-    value[nd.node] = NaN;
-    gains[nd.node] = split.gain;
+    const l = recordSplit(nd, split);
+    const r = l + 1;
     if (!explore) {
       addLeaf(l, nd.begin, nl);
       addLeaf(r, nl, nd.end);

@@ -184,6 +184,27 @@ function method<M extends HttpMethod>(m: M) {
     call(m, path as string, init as Parameters<typeof call>[2]) as Promise<Ok<P, M>>;
 }
 
+/**
+ * A JSON call of any route by its template ("/api/v1/runs/{id}"), with the token, for pages whose answers
+ * the generated schema types only loosely: the answer is given the caller's type T; errors are ApiErrors.
+ */
+export async function requestJson<T>(
+  method: string,
+  template: string,
+  options: { path?: Record<string, string>; query?: Record<string, unknown>; body?: unknown; signal?: AbortSignal | undefined } = {},
+): Promise<T> {
+  const url = buildUrl(template, options.path, options.query);
+  const hasBody = options.body !== undefined;
+  const res = await rawFetch(method, url, {
+    body: hasBody ? JSON.stringify(options.body) : null,
+    headers: hasBody ? { 'content-type': 'application/json' } : {},
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
 export const api = {
   get: method('get'),
   post: method('post'),

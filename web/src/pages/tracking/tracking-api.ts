@@ -3,23 +3,13 @@
  * with the bearer token, through the client's raw request helper: the answers are given the shapes of
  * ./types. Errors are the client's ApiError (a bad filter is a 400 whose details name the field).
  */
-import { buildUrl, rawFetch } from '../../api/client';
+import { buildUrl, requestJson } from '../../api/client';
 import type { ArtifactListing, ExperimentView, MetricHistory, NewExperiment, RunComparison, RunDetail, RunsPage, ViewFilter } from './types';
 
 type Query = Record<string, string | number | string[] | undefined | null>;
 
-async function call<T>(method: string, template: string, options: { path?: Record<string, string>; query?: Query; body?: unknown; signal?: AbortSignal | undefined } = {}): Promise<T> {
-  const url = buildUrl(template, options.path, options.query);
-  const hasBody = options.body !== undefined;
-  const res = await rawFetch(method, url, {
-    body: hasBody ? JSON.stringify(options.body) : null,
-    headers: hasBody ? { 'content-type': 'application/json' } : {},
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
-  if (res.status === 204) return undefined as T;
-  const text = await res.text();
-  return (text ? JSON.parse(text) : undefined) as T;
-}
+const call = <T>(method: string, template: string, options: { path?: Record<string, string>; query?: Query; body?: unknown; signal?: AbortSignal | undefined } = {}): Promise<T> =>
+  requestJson<T>(method, template, options);
 
 export interface RunSearch {
   filter?: string;

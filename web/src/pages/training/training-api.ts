@@ -2,7 +2,7 @@
  * Calls of the training routes (/api/v1/training-jobs) with the bearer token, and the shapes of their
  * answers. Errors are the client's ApiError: a refused request is a 400 whose message names the field.
  */
-import { buildUrl, rawFetch } from '../../api/client';
+import { requestJson } from '../../api/client';
 
 export interface TrialView {
   index: number;
@@ -67,19 +67,7 @@ export interface Registered {
   modelCreated: boolean;
 }
 
-type Query = Record<string, string | number | undefined>;
-
-async function call<T>(method: string, template: string, options: { path?: Record<string, string>; query?: Query; body?: unknown; signal?: AbortSignal | undefined } = {}): Promise<T> {
-  const url = buildUrl(template, options.path, options.query);
-  const hasBody = options.body !== undefined;
-  const res = await rawFetch(method, url, {
-    body: hasBody ? JSON.stringify(options.body) : null,
-    headers: hasBody ? { 'content-type': 'application/json' } : {},
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
-  const text = await res.text();
-  return (text ? JSON.parse(text) : undefined) as T;
-}
+const call = requestJson;
 
 export const ENDED = ['succeeded', 'failed', 'cancelled'];
 

@@ -142,12 +142,12 @@ print(json.dumps({'coef': m.coef_.ravel().tolist(), 'intercept': m.intercept_.to
 `;
 
 /**
- * Logistic regression on the credit card applications (shared/data/creditcard.csv, `card` from the numeric
+ * Logistic regression on the credit card applications (test/fixtures/data/creditcard.csv, `card` from the numeric
  * columns), standardized, C = 1: Steward's coefficients (on standardized features, as its fit path makes
  * them) against scikit-learn's LogisticRegression(solver='lbfgs') on StandardScaler'd features.
  */
 async function logisticRun(dir: string): Promise<{ maxDiff: number; features: number; rows: number }> {
-  const text = readFileSync(fileURLToPath(new URL('../../shared/data/creditcard.csv', import.meta.url)), 'utf8').trim().split('\n');
+  const text = readFileSync(fileURLToPath(new URL('../test/fixtures/data/creditcard.csv', import.meta.url)), 'utf8').trim().split('\n');
   const header = text[0]!.split(',').map((h) => h.replace(/"/g, ''));
   const cols = ['reports', 'age', 'income', 'dependents', 'months', 'majorcards', 'active'];
   const idx = cols.map((c) => header.indexOf(c));

@@ -1,6 +1,6 @@
 /**
  * End to end: training through the built `steward` CLI alone against a real `steward serve` process, on the
- * credit card applications data (shared/data/creditcard.csv, label "card"): upload it, train a GBDT and
+ * credit card applications data (test/fixtures/data/creditcard.csv, label "card"): upload it, train a GBDT and
  * register it, deploy it, predict with it (CLI and HTTP), explain a request and the logged prediction with
  * TreeSHAP (the SHAP values add up to the margin of the served probability); a random search of linear
  * models; the server's refusals naming the field, and the CLI's own usage errors.
@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startServerProcess, type ServerProcess } from '../support/server-process.js';
 
 const TOKEN = 'stw_e2e-train-token-for-tests0000000';
-const CREDIT = fileURLToPath(new URL('../../../shared/data/creditcard.csv', import.meta.url));
+const CREDIT = fileURLToPath(new URL('../fixtures/data/creditcard.csv', import.meta.url));
 const FEATURES = ['reports', 'age', 'income', 'share', 'expenditure', 'owner', 'selfemp', 'dependents', 'months', 'majorcards', 'active'];
 /** Two applications from the file (owner/selfemp yes/no as 1/0): the first accepted, the second (no spending, two reports) refused. */
 const ROWS = [

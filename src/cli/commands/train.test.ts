@@ -13,7 +13,7 @@ import { ApiError } from '../client.js';
 import { UsageError } from '../context.js';
 import { collectParam, exitCodeOf, importanceTable, jobText, num, progressLine, registrationText, trainBody, trainCommands, trialsTable, varyingParams } from './train.js';
 
-const CREDIT = readFileSync(new URL('../../../../shared/data/creditcard.csv', import.meta.url), 'utf8');
+const CREDIT = readFileSync(new URL('../../../test/fixtures/data/creditcard.csv', import.meta.url), 'utf8');
 
 let h: Harness;
 let base: string;

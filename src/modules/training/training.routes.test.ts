@@ -1,6 +1,6 @@
 /**
  * Training through HTTP on a real app (SQLite, DuckDB, worker threads, onnxruntime), on the credit card
- * applications data (shared/data/creditcard.csv: "card" yes/no) and synthetic sets:
+ * applications data (test/fixtures/data/creditcard.csv: "card" yes/no) and synthetic sets:
  * - bad requests are 400s naming the field, before anything is queued;
  * - a GBDT training is a tracked run with per-iteration metrics, importance and its model file; its held-out
  *   AUC, recomputed here from the registered version's own predictions, equals the run's;
@@ -15,7 +15,7 @@ import { rocAuc } from '../../ml/monitoring/performance.js';
 import { createHarness, multipart, type Harness } from '../../../test/support/harness.js';
 import { holdoutMask } from './training-data.js';
 
-const CREDIT = readFileSync(new URL('../../../../shared/data/creditcard.csv', import.meta.url), 'utf8');
+const CREDIT = readFileSync(new URL('../../../test/fixtures/data/creditcard.csv', import.meta.url), 'utf8');
 
 let h: Harness;
 let contributor: Record<string, string>;

@@ -37,7 +37,14 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const cli = (...args: string[]) => runCli(args, env);
+/** Runs the CLI; when the server cannot be reached, the answer's stderr also tells how the server ended. */
+const cli = async (...args: string[]) => {
+  const r = await runCli(args, env);
+  if (/cannot reach the Steward server/.test(r.stderr)) {
+    r.stderr += `\n[server exit code ${String(server.child.exitCode)}, signal ${String(server.child.signalCode)}; its output ends:]\n${server.output().slice(-3000)}`;
+  }
+  return r;
+};
 const logit = (p: number) => Math.log(p / (1 - p));
 
 describe('steward train', () => {

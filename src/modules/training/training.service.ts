@@ -503,7 +503,12 @@ export class TrainingService {
       }
       await tracking.updateRun(actor, parentRunId, { status: cancelled ? 'KILLED' : best ? 'FINISHED' : 'FAILED', endTime: clock.now() });
       const status = cancelled ? 'CANCELLED' : best ? 'SUCCEEDED' : 'FAILED';
-      const error = best || cancelled ? null : `no trial produced a model: ${result.trials.map((t) => t.error).filter(Boolean)[0] ?? 'see the trials'}`;
+      const error =
+        best || cancelled
+          ? null
+          : result.stoppedBy === 'time budget' && !result.trials.some((t) => t.error)
+            ? `the time budget (${spec.timeBudgetSeconds} s) ran out before any trial had a model`
+            : `no trial produced a model: ${result.trials.map((t) => t.error).filter(Boolean)[0] ?? 'see the trials'}`;
       await this.finish(row, actor, status, result, error);
       await ctx.progress(1, this.endMessage(status, result));
       return { status, trials: result.trials.length };
